@@ -1,0 +1,2 @@
+/** @sitehub/hub: the sitehub server. */
+export {};

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The tests use real system programs (serial ptys through socat, a Mosquitto
+// broker, headless Chromium). This installs the missing ones with apt-get when
+// running as root, and otherwise says clearly what is missing; tests that need
+// a missing program fail with a message naming it.
+import { execSync, spawnSync } from 'node:child_process';
+
+/** Debian package -> a command it provides. Grows as parts need them. */
+const needed = {};
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const missing = Object.entries(needed).filter(([, cmd]) => !has(cmd)).map(([pkg]) => pkg);
+
+if (missing.length === 0) process.exit(0);
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+if (isRoot && has('apt-get')) {
+  console.log(`[sitehub] installing system packages: ${missing.join(' ')}`);
+  try {
+    execSync('apt-get update -qq', { stdio: 'inherit' });
+    execSync(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing.join(' ')}`, { stdio: 'inherit' });
+    process.exit(0);
+  } catch {
+    console.error('[sitehub] apt-get failed; see above.');
+  }
+}
+console.error(`[sitehub] missing system packages: ${missing.join(' ')}`);
+console.error(`[sitehub] install them with: sudo apt-get install ${missing.join(' ')}`);
+console.error('[sitehub] the tests that need them will fail until then.');
