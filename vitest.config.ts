@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@sitehub/protocol': src('./protocol/src/index.ts'),
       '@sitehub/hub': src('./hub/src/index.ts'),
+      '@sitehub/device-client': src('./device-client/src/index.ts'),
     },
   },
   test: {

@@ -1,0 +1,2 @@
+/** @sitehub/device-client: the sitehub client. */
+export {};
