@@ -1,0 +1,80 @@
+// Runs a benchmark server in its own process so that its CPU time and memory
+// are measured apart from the load generator's. The child reports over IPC.
+import { fork } from 'node:child_process';
+
+/** Starts `script` with args; resolves once it reports `{ type: 'ready', port }`. */
+export function startServerProcess(script, args = []) {
+  const child = fork(script, args, {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 1;
+  const pending = new Map();
+  child.on('message', (msg) => {
+    if (msg && msg.replyTo && pending.has(msg.replyTo)) {
+      pending.get(msg.replyTo)(msg);
+      pending.delete(msg.replyTo);
+    }
+  });
+  const ready = new Promise((resolve, reject) => {
+    const onMessage = (msg) => {
+      if (msg && msg.type === 'ready') {
+        child.off('message', onMessage);
+        resolve(msg.port);
+      }
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`${script} exited early with code ${code}`)));
+  });
+  /** Sends a request and waits for the reply carrying the same id. */
+  const request = (type, payload = {}, timeoutMs = 120_000) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`${type}: no reply from server process within ${timeoutMs} ms`));
+      }, timeoutMs);
+      pending.set(id, (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      });
+      child.send({ ...payload, type, id });
+    });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+  return { child, ready, request, stop };
+}
+
+/** Wires a server process's IPC: `handlers[type](msg)` returns the reply payload. */
+export function serveRequests(handlers) {
+  process.on('message', async (msg) => {
+    const handler = handlers[msg.type];
+    if (!handler) return process.send({ replyTo: msg.id, error: `unknown request ${msg.type}` });
+    try {
+      const result = await handler(msg);
+      process.send({ replyTo: msg.id, ...result });
+    } catch (err) {
+      process.send({ replyTo: msg.id, error: String(err && err.stack ? err.stack : err) });
+    }
+  });
+}
+
+/** The process's own CPU time in seconds (user + system). */
+export function cpuSeconds() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** RSS in bytes after a full GC, so that garbage does not count as footprint. */
+export function settledRss() {
+  if (globalThis.gc) {
+    globalThis.gc();
+    globalThis.gc();
+  }
+  return process.memoryUsage().rss;
+}

@@ -1,0 +1,19 @@
+// `npm run bench`: every benchmark, each comparing sitehub with its reference
+// in the same run. `npm run bench -- engine` runs only the ones named.
+const benches = {
+  engine: () => import('./engine-broadcast.mjs'),
+};
+
+const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = selected.length ? selected : Object.keys(benches);
+const os = await import('node:os');
+console.log(`# sitehub benchmarks — ${new Date().toISOString()}`);
+console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+for (const name of names) {
+  if (!benches[name]) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  const mod = await benches[name]();
+  await mod.run();
+}
