@@ -2,6 +2,7 @@
 // in the same run. `npm run bench -- engine` runs only the ones named.
 const benches = {
   engine: () => import('./engine-broadcast.mjs'),
+  socketio: () => import('./socketio-broadcast.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
