@@ -44,13 +44,17 @@ export const PAYLOAD_SEPARATOR = '\x1e';
  * transport carries binary frames (`supportsBinary`), `b<base64>` otherwise.
  */
 export function encodePacket(packet: EnginePacket, supportsBinary: boolean): RawData {
-  const { type, data } = packet;
-  if (data instanceof Uint8Array) {
-    if (supportsBinary) return data;
-    return 'b' + encodeBase64(data);
+  const { type } = packet;
+  // Typed as RawData, but an ArrayBuffer or another view handed over by a
+  // caller must still go out as bytes, never as "[object ArrayBuffer]".
+  const data: unknown = packet.data;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+    const bytes = toUint8Array(data);
+    if (supportsBinary) return bytes;
+    return 'b' + encodeBase64(bytes);
   }
   const digit = EnginePacketType[type];
-  return data === undefined ? String(digit) : digit + data;
+  return data === undefined ? String(digit) : digit + (data as string);
 }
 
 /** Normalises the binary shapes a transport may hand us to a Uint8Array. */
@@ -64,7 +68,8 @@ export function toUint8Array(data: ArrayBuffer | ArrayBufferView): Uint8Array {
 export function decodePacket(raw: RawData | ArrayBuffer | ArrayBufferView): EngineDecoded {
   if (typeof raw !== 'string') {
     // A binary frame is always a message; it has no type prefix.
-    return { type: 'message', data: toUint8Array(raw) };
+    if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) return { type: 'message', data: toUint8Array(raw) };
+    return PARSER_ERROR;
   }
   if (raw.length === 0) return PARSER_ERROR;
   const first = raw.charCodeAt(0);
@@ -93,6 +98,7 @@ export function encodePayload(packets: readonly EnginePacket[]): string {
  * last, so the caller sees both what was valid and that the body was bad.
  */
 export function decodePayload(payload: string): EngineDecoded[] {
+  if (typeof payload !== 'string') return [PARSER_ERROR];
   const out: EngineDecoded[] = [];
   let start = 0;
   while (start <= payload.length) {
