@@ -1,0 +1,213 @@
+// Bounded fuzzing of every decoding entry point with a fixed seed: protocol-
+// looking strings, random bytes and mutations of valid encodings. The Socket.IO
+// Decoder may only ever throw DecodeError and must only ever return packets
+// that obey the decoding rules; the Engine.IO functions never throw at all.
+import { describe, expect, it } from 'vitest';
+import {
+  DecodeError,
+  Decoder,
+  decodePacket,
+  decodePayload,
+  Encoder,
+  encodePacket,
+  encodePayload,
+  PacketType,
+  RESERVED_EVENTS,
+  type Packet,
+} from '@sitehub/protocol';
+import { seededRandom } from './helpers.js';
+
+const SEED = Number(process.env['FUZZ_SEED'] ?? 20260524);
+const SOCKET_INPUTS = 120_000;
+const ENGINE_INPUTS = 120_000;
+
+const random = seededRandom(SEED);
+const int = (n: number) => Math.floor(random() * n);
+const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
+
+const PREFIXES = [
+  '0', '1', '2', '3', '4', '5', '6', '7', '9', '', '-', '/', 'b',
+  '0/', '0/admin,', '1/admin,', '2/', '2/admin,', '21', '2/a,9', '3', '31', '3/admin,13',
+  '4/x,', '5', '50-', '51-', '52-', '511-', '5-1-', '51-/admin,', '51-/admin,7', '6', '61-', '61-1', '61-/a,15', '5999999999-',
+];
+const TOKENS = [
+  '[', ']', '{', '}', ',', ':', '"', '-', '/', '\\', '1', '0', '9', ' ', 'null', 'true', 'false', '1e400', '-0', '0.5',
+  '"foo"', '"connect"', '"disconnect"', '"newListener"', '"error"', '"__proto__"', '"constructor"', '"_placeholder"', '"num"',
+  '{"_placeholder":true,"num":0}', '{"_placeholder":true,"num":1}', '{"_placeholder":true,"num":"splice"}',
+  '{"_placeholder":true,"num":-1}', '{"_placeholder":true}', '{"__proto__":{"x":1}}', '[[[[', ']]]]', '\u0000', '\ud800', '\x1e', 'ü',
+];
+
+function randomProtocolString(): string {
+  let text = random() < 0.9 ? pick(PREFIXES) : '';
+  const pieces = int(12);
+  for (let i = 0; i < pieces; i++) {
+    text += random() < 0.8 ? pick(TOKENS) : String.fromCharCode(int(0x80));
+  }
+  return text;
+}
+
+function randomBytes(): Uint8Array {
+  const out = new Uint8Array(int(24));
+  for (let i = 0; i < out.length; i++) out[i] = int(256);
+  return out;
+}
+
+const encoder = new Encoder();
+const VALID_PACKETS: Packet[] = [
+  { type: PacketType.CONNECT, nsp: '/' },
+  { type: PacketType.CONNECT, nsp: '/admin', data: { token: 'abc', nested: { list: [1, 2] } } },
+  { type: PacketType.DISCONNECT, nsp: '/admin' },
+  { type: PacketType.EVENT, nsp: '/', data: ['hello', 'world', 42, null, { a: true }] },
+  { type: PacketType.EVENT, nsp: '/devices/pump', data: ['telemetry', { seq: 7, values: [1.5, 2] }], id: 12 },
+  { type: PacketType.ACK, nsp: '/', data: [], id: 3 },
+  { type: PacketType.CONNECT_ERROR, nsp: '/', data: { message: 'Invalid namespace' } },
+  { type: PacketType.EVENT, nsp: '/', data: ['file', new Uint8Array([1, 2, 3])] },
+  { type: PacketType.EVENT, nsp: '/admin', data: ['two', { a: new Uint8Array([1]), b: [new Uint8Array([2, 3])] }], id: 9 },
+  { type: PacketType.ACK, nsp: '/x', data: [new Uint8Array(0), 'ok'], id: 15 },
+];
+const VALID_ENCODINGS = VALID_PACKETS.map((packet) => encoder.encode(packet));
+
+function mutate(text: string): string {
+  let out = text;
+  const edits = 1 + int(3);
+  for (let e = 0; e < edits; e++) {
+    const at = int(out.length + 1);
+    switch (int(6)) {
+      case 0: out = out.slice(0, at) + out.slice(at + 1 + int(3)); break; // delete
+      case 1: out = out.slice(0, at) + pick(TOKENS) + out.slice(at); break; // insert a token
+      case 2: out = out.slice(0, at) + String.fromCharCode(int(0x80)) + out.slice(at + 1); break; // replace
+      case 3: out = out.slice(0, at); break; // truncate
+      case 4: out = out.slice(0, at) + out.slice(int(out.length), int(out.length + 1) + 4) + out.slice(at); break; // duplicate
+      default: out = out.replace(/[0-9]/, String(int(12))); // change a count, a type or an id
+    }
+  }
+  return out;
+}
+
+/** The next chunk for the Socket.IO decoder: text or binary, well-formed or not. */
+function* socketChunks(count: number): Generator<string | Uint8Array | ArrayBuffer> {
+  let produced = 0;
+  while (produced < count) {
+    const roll = random();
+    if (roll < 0.4) {
+      yield randomProtocolString();
+      produced++;
+    } else if (roll < 0.5) {
+      const bytes = randomBytes();
+      yield random() < 0.5 ? bytes : bytes.slice().buffer;
+      produced++;
+    } else {
+      // A valid encoding, its header mutated or not, its attachments dropped, doubled or kept.
+      const [header, ...attachments] = pick(VALID_ENCODINGS);
+      yield random() < 0.7 ? mutate(header as string) : (header as string);
+      produced++;
+      for (const attachment of attachments) {
+        const fate = random();
+        if (fate < 0.1) continue;
+        yield attachment as Uint8Array;
+        produced++;
+        if (fate > 0.95) {
+          yield attachment as Uint8Array;
+          produced++;
+        }
+      }
+    }
+  }
+}
+
+/** Restates the decoding rules independently of the decoder, for what it returns. */
+function ruleViolation(packet: Packet): string | null {
+  if (![PacketType.CONNECT, PacketType.DISCONNECT, PacketType.EVENT, PacketType.ACK, PacketType.CONNECT_ERROR].includes(packet.type as 0)) {
+    return `type ${packet.type}`;
+  }
+  if (typeof packet.nsp !== 'string' || !packet.nsp.startsWith('/')) return `nsp ${String(packet.nsp)}`;
+  if (packet.id !== undefined && !(Number.isSafeInteger(packet.id) && packet.id >= 0)) return `id ${packet.id}`;
+  const { data } = packet;
+  const isObject = typeof data === 'object' && data !== null && !Array.isArray(data);
+  switch (packet.type) {
+    case PacketType.CONNECT:
+      return data === undefined || isObject ? null : 'CONNECT data';
+    case PacketType.DISCONNECT:
+      return data === undefined ? null : 'DISCONNECT data';
+    case PacketType.EVENT: {
+      if (!Array.isArray(data) || data.length === 0) return 'EVENT data';
+      const name: unknown = data[0];
+      return typeof name === 'number' || (typeof name === 'string' && !RESERVED_EVENTS.has(name)) ? null : 'event name';
+    }
+    case PacketType.ACK:
+      return Array.isArray(data) && packet.id !== undefined ? null : 'ACK';
+    default:
+      return typeof data === 'string' || isObject ? null : 'CONNECT_ERROR data';
+  }
+}
+
+function describeInput(input: unknown): string {
+  if (typeof input === 'string') return JSON.stringify(input.slice(0, 200));
+  return `<${input instanceof ArrayBuffer ? 'ArrayBuffer' : 'Uint8Array'} ${(input as ArrayBuffer).byteLength} bytes>`;
+}
+
+describe(`fuzz (seed ${SEED}; reproduce with FUZZ_SEED=${SEED})`, () => {
+  it(`Decoder.add: ${SOCKET_INPUTS} chunks, only DecodeError, only valid packets`, () => {
+    const decoder = new Decoder();
+    const failures: string[] = [];
+    let decoded = 0;
+    let rejected = 0;
+    let fed = 0;
+    for (const chunk of socketChunks(SOCKET_INPUTS)) {
+      fed++;
+      try {
+        const packet = decoder.add(chunk);
+        if (packet !== null) {
+          decoded++;
+          const violation = ruleViolation(packet);
+          if (violation) failures.push(`${describeInput(chunk)} decoded with ${violation}`);
+        }
+      } catch (error) {
+        rejected++;
+        if (!(error instanceof DecodeError)) failures.push(`${describeInput(chunk)} threw ${String(error)}`);
+        if (decoder.awaitingAttachments) failures.push(`${describeInput(chunk)} left reassembly state behind`);
+      }
+      if (failures.length > 20) break;
+    }
+    expect(failures).toEqual([]);
+    expect(fed).toBeGreaterThanOrEqual(SOCKET_INPUTS);
+    // The mix must exercise both outcomes in earnest, or the fuzz proves little.
+    expect(decoded).toBeGreaterThan(SOCKET_INPUTS / 20);
+    expect(rejected).toBeGreaterThan(SOCKET_INPUTS / 4);
+  });
+
+  it(`Engine.IO decodePacket/decodePayload: ${ENGINE_INPUTS} inputs, never a throw`, () => {
+    const names = new Set(['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop']);
+    const validBodies = VALID_ENCODINGS.map((parts) =>
+      encodePayload(parts.map((part) => ({ type: 'message' as const, data: part as string | Uint8Array }))),
+    );
+    const failures: string[] = [];
+    let errors = 0;
+    for (let i = 0; i < ENGINE_INPUTS; i++) {
+      const roll = random();
+      const input: string | Uint8Array =
+        roll < 0.3 ? randomProtocolString()
+        : roll < 0.5 ? mutate(pick(validBodies))
+        : roll < 0.6 ? randomBytes()
+        : roll < 0.8 ? `b${mutate(encodePacket({ type: 'message', data: randomBytes() }, false) as string).slice(1)}`
+        : [randomProtocolString(), pick(validBodies), mutate(pick(validBodies))].join('\x1e');
+      try {
+        const single = decodePacket(input);
+        if (single.type === 'error') errors++;
+        else if (!names.has(single.type)) failures.push(`${describeInput(input)} decoded as type ${single.type}`);
+        if (typeof input === 'string') {
+          const all = decodePayload(input);
+          if (all.length === 0) failures.push(`${describeInput(input)} decoded to an empty list`);
+          all.forEach((packet, index) => {
+            if (packet.type === 'error' && index !== all.length - 1) failures.push(`${describeInput(input)}: error not last`);
+          });
+        }
+      } catch (error) {
+        failures.push(`${describeInput(input)} threw ${String(error)}`);
+      }
+      if (failures.length > 20) break;
+    }
+    expect(failures).toEqual([]);
+    expect(errors).toBeGreaterThan(ENGINE_INPUTS / 20);
+  });
+});
