@@ -15,20 +15,30 @@ export function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView
 
 /** True when binary data sits anywhere inside `data` (objects, arrays, toJSON results). */
 export function hasBinary(data: unknown): boolean {
-  return containsBinary(data, true, new Set());
+  return containsBinary(data, true, 0, null);
 }
 
-function containsBinary(value: unknown, honourToJSON: boolean, visited: Set<object>): boolean {
+/**
+ * Past this depth the search remembers the containers it has seen, so a cyclic
+ * structure ends the search instead of the stack; shallow payloads, the common
+ * case, pay nothing for it.
+ */
+const CYCLE_CHECK_DEPTH = 32;
+
+function containsBinary(value: unknown, honourToJSON: boolean, depth: number, seen: Set<object> | null): boolean {
   if (value === null || typeof value !== 'object') return false;
   if (isBinary(value)) return true;
-  // A container reached twice either was already searched or is an ancestor
-  // being searched right now; either way looking again adds nothing, and this
-  // keeps cyclic structures from recursing forever.
-  if (visited.has(value)) return false;
-  visited.add(value);
+  if (depth >= CYCLE_CHECK_DEPTH) {
+    seen ??= new Set();
+    // Seen before: either searched already or an ancestor being searched now;
+    // either way looking again adds nothing.
+    if (seen.has(value)) return false;
+    seen.add(value);
+  }
+  const next = depth + 1;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (containsBinary(value[i], true, visited)) return true;
+      if (containsBinary(value[i], true, next, seen)) return true;
     }
     return false;
   }
@@ -36,10 +46,10 @@ function containsBinary(value: unknown, honourToJSON: boolean, visited: Set<obje
   // JSON.stringify serialises what toJSON returns, so that is what counts; it
   // calls toJSON once per value, not again on the result.
   if (honourToJSON && typeof toJSON === 'function') {
-    return containsBinary(toJSON.call(value), false, visited);
+    return containsBinary(toJSON.call(value), false, next, seen);
   }
-  for (const key of Object.keys(value)) {
-    if (containsBinary((value as Record<string, unknown>)[key], true, visited)) return true;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && containsBinary((value as Record<string, unknown>)[key], true, next, seen)) return true;
   }
   return false;
 }
