@@ -1,0 +1,189 @@
+// One Engine.IO connection seen from Socket.IO: decodes its messages, routes
+// packets to the socket of their namespace, runs the CONNECT handshake, and
+// closes the whole connection on any protocol violation.
+import type { IncomingMessage } from 'node:http';
+import { Decoder, PacketType, type Packet } from '@sitehub/protocol';
+import type { EngineSocket, PreparedMessage } from './engine-contract.js';
+import type { Server } from './server.js';
+import type { Socket } from './socket.js';
+import type { DisconnectReason, EncodedPacket, SocketId } from './types.js';
+
+/** How a packet is written: compression and whether it may be dropped. */
+export interface WriteOptions {
+  compress?: boolean;
+  volatile?: boolean;
+}
+
+/** The Socket.IO side of one Engine.IO connection; sockets of several namespaces share it. */
+export class Client {
+  /** The Engine.IO session id. */
+  readonly id: string;
+  private readonly decoder: Decoder;
+  private readonly sockets = new Map<SocketId, Socket>();
+  /** namespace name -> its connected socket */
+  private readonly nsps = new Map<string, Socket>();
+  /** Namespaces whose CONNECT is being processed (middlewares, recovery). */
+  private readonly connecting = new Set<string>();
+  private connectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly server: Server,
+    readonly conn: EngineSocket,
+  ) {
+    this.id = conn.id;
+    this.decoder = new Decoder({ maxAttachments: server._maxAttachments });
+    conn.on('message', this.onMessage);
+    conn.on('error', this.onTransportError);
+    conn.on('close', this.onClose);
+    this.connectTimer = setTimeout(() => {
+      if (this.nsps.size > 0) return;
+      server.metrics.connectTimeouts++;
+      this.close();
+    }, server.connectTimeout());
+  }
+
+  /** The HTTP request that opened the Engine.IO session. */
+  get request(): IncomingMessage {
+    return this.conn.request;
+  }
+
+  /** @internal Whether packets can still be written. */
+  get isOpen(): boolean {
+    return !this.closed && this.conn.readyState === 'open';
+  }
+
+  /** @internal Encodes and writes one packet. */
+  _writePacket(packet: Packet, opts: WriteOptions): void {
+    if (!this.isOpen) return;
+    const encoded = this.server.encoder
+      .encode(packet)
+      .map((part) => (part instanceof ArrayBuffer ? new Uint8Array(part) : part));
+    this._writeEncoded(encoded, opts);
+  }
+
+  /** @internal Writes a packet encoded earlier (header then attachments). */
+  _writeEncoded(encoded: EncodedPacket, opts: WriteOptions): void {
+    if (!this.isOpen || (opts.volatile && !this.conn.transport.writable)) return;
+    const sendOpts = { compress: opts.compress !== false };
+    for (const part of encoded) this.conn.send(part, sendOpts);
+  }
+
+  /** @internal Writes a broadcast packet prepared once for every recipient. */
+  _writePrepared(frames: PreparedMessage[], volatile: boolean): void {
+    if (!this.isOpen || (volatile && !this.conn.transport.writable)) return;
+    for (const frame of frames) this.conn.sendPrepared(frame);
+  }
+
+  /** @internal A namespace accepted the socket (called before 'connection' is emitted). */
+  _connected(socket: Socket): void {
+    this.connecting.delete(socket.nsp.name);
+    this.sockets.set(socket.id, socket);
+    this.nsps.set(socket.nsp.name, socket);
+    if (this.connectTimer) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+    }
+  }
+
+  /** @internal The CONNECT to `name` ended without a socket (refused, or the connection closed meanwhile). */
+  _connectAborted(name: string): void {
+    this.connecting.delete(name);
+  }
+
+  /** @internal A socket left its namespace. */
+  _remove(socket: Socket): void {
+    if (this.sockets.get(socket.id) !== socket) return;
+    this.sockets.delete(socket.id);
+    this.nsps.delete(socket.nsp.name);
+  }
+
+  /** @internal socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes. */
+  _disconnect(): void {
+    for (const socket of [...this.sockets.values()]) socket.disconnect();
+    this.sockets.clear();
+    this.close();
+  }
+
+  /** @internal Server shutdown: closes the connection, the sockets learn `reason`. */
+  _shutdown(reason: DisconnectReason): void {
+    this.close(reason);
+  }
+
+  private onMessage = (data: string | Uint8Array): void => {
+    let packet: Packet | null;
+    try {
+      packet = this.decoder.add(data);
+    } catch (err) {
+      this.server.metrics.parseErrors++;
+      for (const socket of this.sockets.values()) socket._onerror(err);
+      this.close('parse error');
+      return;
+    }
+    if (packet) this.onPacket(packet);
+  };
+
+  private onPacket(packet: Packet): void {
+    const socket = this.nsps.get(packet.nsp);
+    if (packet.type === PacketType.CONNECT) {
+      if (socket || this.connecting.has(packet.nsp)) return this.violation();
+      return this.connect(packet.nsp, (packet.data as Record<string, any> | undefined) ?? {});
+    }
+    if (!socket || packet.type === PacketType.CONNECT_ERROR) return this.violation();
+    socket._onpacket(packet);
+  }
+
+  private connect(name: string, auth: Record<string, any>): void {
+    this.connecting.add(name);
+    this.server._resolveNamespace(name, auth, (nsp) => {
+      if (!this.isOpen) return this._connectAborted(name);
+      if (!nsp) {
+        this._connectAborted(name);
+        this.server.metrics.invalidNamespaces++;
+        this._writePacket({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: 'Invalid namespace' } }, {});
+        return;
+      }
+      nsp._add(this, auth).catch((err) => {
+        // _add handles every expected failure itself; this is a last resort.
+        this._connectAborted(name);
+        process.emitWarning(`CONNECT to ${name} failed: ${String(err)}`);
+      });
+    });
+  }
+
+  /** A packet that the connection's state does not allow: close everything. */
+  private violation(): void {
+    this.server.metrics.protocolViolations++;
+    this.close();
+  }
+
+  private onTransportError = (err: Error): void => {
+    for (const socket of this.sockets.values()) socket._onerror(err);
+    this.conn.close();
+  };
+
+  /** Closes the Engine.IO connection; the sockets learn `reason` at once. */
+  private close(reason: DisconnectReason = 'forced server close'): void {
+    if (this.conn.readyState === 'open' || this.conn.readyState === 'opening') {
+      this.conn.close();
+    }
+    this.onClose(reason);
+  }
+
+  private onClose = (reason: DisconnectReason, description?: unknown): void => {
+    if (this.closed) return;
+    this.closed = true;
+    this.conn.off('message', this.onMessage);
+    this.conn.off('close', this.onClose);
+    // The engine may still report a late error; keep a listener so it cannot throw.
+    this.conn.off('error', this.onTransportError);
+    this.conn.on('error', () => {});
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    for (const socket of [...this.sockets.values()]) socket._onclose(reason, description);
+    this.sockets.clear();
+    this.nsps.clear();
+    this.decoder.destroy();
+    this.server._forgetClient(this);
+  };
+}

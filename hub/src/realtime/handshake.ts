@@ -1,0 +1,33 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Handshake } from './types.js';
+
+/** Builds `socket.handshake` from the request that opened the Engine.IO session and the CONNECT payload. */
+export function buildHandshake(request: IncomingMessage, address: string, auth: Record<string, any>): Handshake {
+  const url = request.url ?? '/';
+  return {
+    headers: request.headers,
+    time: new Date().toString(),
+    address,
+    xdomain: request.headers.origin !== undefined,
+    secure: (request.socket as TLSSocket | undefined)?.encrypted === true,
+    issued: Date.now(),
+    url,
+    query: parseQuery(url),
+    auth,
+  };
+}
+
+/** The query string as an object; a repeated key gives an array, as Node's querystring does. */
+function parseQuery(url: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = Object.create(null);
+  const start = url.indexOf('?');
+  if (start === -1) return query;
+  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
+    const previous = query[key];
+    if (previous === undefined) query[key] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else query[key] = [previous, value];
+  }
+  return query;
+}
