@@ -1,0 +1,132 @@
+// The WebSocket transport: one Engine.IO packet per frame, binary messages as
+// binary frames.
+import { encodePacket, type EnginePacket } from '@sitehub/protocol';
+import { timestamp } from './options.js';
+import { Transport, type OutgoingPacket } from './transport.js';
+import { webSocketFactory, type WebSocketLike } from './websocket-factory.js';
+
+/** Options of `ws` that the transport passes through in Node. */
+const WS_OPTION_NAMES = [
+  'agent',
+  'perMessageDeflate',
+  'pfx',
+  'key',
+  'passphrase',
+  'cert',
+  'ca',
+  'ciphers',
+  'rejectUnauthorized',
+  'localAddress',
+  'protocolVersion',
+  'origin',
+  'maxPayload',
+  'family',
+  'checkServerIdentity',
+] as const;
+
+/** The Engine.IO WebSocket transport. */
+export class WebSocketTransport extends Transport {
+  readonly name = 'websocket' as const;
+  #ws: WebSocketLike | undefined;
+
+  protected doOpen(): void {
+    webSocketFactory().then(
+      (factory) => {
+        // Closed while the implementation was loading.
+        if (this.state !== 'opening') return;
+        try {
+          this.#ws = factory.create(this.#uri(), this.opts.protocols, factory.acceptsOptions ? this.#wsOptions() : {});
+        } catch (err) {
+          this.onError('websocket error', err);
+          return;
+        }
+        this.#listen(this.#ws);
+      },
+      (err: unknown) => {
+        if (this.state === 'opening') this.onError('websocket error', err);
+      },
+    );
+  }
+
+  #listen(ws: WebSocketLike): void {
+    // 'nodebuffer' is only meaningful to `ws`; a browser keeps 'arraybuffer'.
+    ws.binaryType = this.opts.binaryType;
+    ws.onopen = () => {
+      if (this.opts.autoUnref) (ws as unknown as { _socket?: { unref?(): void } })._socket?.unref?.();
+      this.onOpen();
+    };
+    ws.onclose = (event) => this.onClose({ description: 'websocket connection closed', context: event });
+    ws.onmessage = (event) => this.#onMessage(event.data);
+    ws.onerror = (event) => this.onError('websocket error', event);
+  }
+
+  #onMessage(data: unknown): void {
+    if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+      this.onData(data as string | Uint8Array | ArrayBuffer);
+    } else {
+      this.onError('parse error', new Error('unsupported WebSocket message data'));
+    }
+  }
+
+  protected override onPacket(packet: EnginePacket): void {
+    if (packet.type !== 'close') return super.onPacket(packet);
+    this.doClose();
+    this.onClose({ description: 'transport closed by the server' });
+  }
+
+  protected write(packets: OutgoingPacket[]): void {
+    this.writable = false;
+    const ws = this.#ws;
+    for (const packet of packets) {
+      const frame = encodePacket(packet, true);
+      const options: { compress?: boolean } = {};
+      if (packet.options?.compress === false) options.compress = false;
+      const deflate = this.opts.perMessageDeflate;
+      if (deflate && (typeof frame === 'string' ? frame.length : frame.byteLength) < deflate.threshold) {
+        options.compress = false;
+      }
+      try {
+        ws?.send(frame, options);
+      } catch {
+        // The socket closed under us; its close event reports it.
+      }
+    }
+    // WebSocket sends are buffered by the platform: the transport can take
+    // more as soon as the engine has cleared what was just handed over.
+    queueMicrotask(() => {
+      if (this.state === 'closed') return;
+      this.writable = true;
+      this.emitReserved('drain');
+    });
+  }
+
+  protected doClose(): void {
+    const ws = this.#ws;
+    this.#ws = undefined;
+    if (!ws) return;
+    ws.onerror = () => {};
+    ws.onclose = null;
+    ws.onmessage = null;
+    try {
+      ws.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #wsOptions(): Record<string, unknown> {
+    const options: Record<string, unknown> = {};
+    for (const name of WS_OPTION_NAMES) if (this.opts[name] !== undefined) options[name] = this.opts[name];
+    const headers: Record<string, string> = { ...this.opts.extraHeaders };
+    const cookie = this.opts.cookieJar?.header();
+    if (cookie) headers.cookie = cookie;
+    if (Object.keys(headers).length) options.headers = headers;
+    return options;
+  }
+
+  #uri(): string {
+    const query = { ...this.query };
+    if (this.opts.timestampRequests === true) query[this.opts.timestampParam] = timestamp();
+    return this.uri(this.opts.secure ? 'wss' : 'ws', query);
+  }
+}
