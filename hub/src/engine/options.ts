@@ -1,0 +1,100 @@
+// EngineServer options: Engine.IO's names and defaults, plus the limits the
+// hub adds. Every limit has a safe default so a server built with `{}` is
+// already protected.
+import type { IncomingMessage } from 'node:http';
+import type { PerMessageDeflateOptions } from 'ws';
+import type { CorsOptions } from './cors.js';
+import type { CookieOptions } from './cookie.js';
+
+export type TransportName = 'polling' | 'websocket';
+
+/** Options accepted by `new EngineServer(opts)`. */
+export interface EngineServerOptions {
+  /** Milliseconds between two pings sent by the server. */
+  pingInterval: number;
+  /** Milliseconds the client has to answer a ping before the session closes. */
+  pingTimeout: number;
+  /** Milliseconds a started polling -> WebSocket upgrade may take. */
+  upgradeTimeout: number;
+  /** Largest POST body / WebSocket message accepted, in bytes. */
+  maxHttpBufferSize: number;
+  /** Transports clients may use. */
+  transports: TransportName[];
+  /** Whether polling sessions may upgrade to WebSocket. */
+  allowUpgrades: boolean;
+  /** WebSocket permessage-deflate (see ws); off by default. */
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
+  /** gzip/deflate of polling responses of at least `threshold` bytes. */
+  httpCompression: boolean | HttpCompressionOptions;
+  /** CORS headers for polling requests; none are sent when unset. */
+  cors?: CorsOptions;
+  /** Decides whether a handshake may proceed; refusal answers 403. */
+  allowRequest?: (req: IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void) => void;
+  /** Sets a cookie holding the sid on the handshake response (sticky sessions). */
+  cookie: boolean | CookieOptions;
+  /** Bytes a session may have waiting to be written before it is closed as a slow consumer. */
+  maxBufferedBytes: number;
+  /** Most WebSocket fragments one message may be split into (flood guard). */
+  maxWebSocketFragments: number;
+  /** Most unparsed network chunks a WebSocket may hold (flood guard). */
+  maxWebSocketBufferedChunks: number;
+  /** Custom session id generator. */
+  generateId?: (req: IncomingMessage) => string | PromiseLike<string>;
+  /** A message sent right after the open packet. */
+  initialPacket?: string | Uint8Array;
+}
+
+export interface HttpCompressionOptions {
+  /** Smallest response, in bytes, worth compressing. */
+  threshold?: number;
+  /** zlib compression level. */
+  level?: number;
+}
+
+/** Options with every default applied and compound options normalised. */
+export interface ResolvedEngineOptions extends EngineServerOptions {
+  httpCompression: false | (HttpCompressionOptions & { threshold: number });
+  perMessageDeflate: false | PerMessageDeflateOptions;
+  cookie: false | CookieOptions;
+}
+
+const DEFAULTS = {
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+  upgradeTimeout: 10_000,
+  maxHttpBufferSize: 1e6,
+  transports: ['polling', 'websocket'] as TransportName[],
+  allowUpgrades: true,
+  perMessageDeflate: false,
+  httpCompression: true,
+  cookie: false,
+  maxBufferedBytes: 1024 * 1024,
+  // Real clients fragment rarely and coarsely (a 1 MB message in 1 KiB frames
+  // is under 1000 fragments); a flood of tiny fragments is stopped long before
+  // the per-fragment bookkeeping matters.
+  maxWebSocketFragments: 2048,
+  maxWebSocketBufferedChunks: 4096,
+} satisfies Partial<EngineServerOptions>;
+
+/** Applies defaults and normalises compound options. */
+export function resolveOptions(opts: Partial<EngineServerOptions> = {}): ResolvedEngineOptions {
+  const merged = { ...DEFAULTS, ...stripUndefined(opts) } as EngineServerOptions;
+  const compression = merged.httpCompression;
+  const deflate = merged.perMessageDeflate;
+  const cookie = merged.cookie;
+  return {
+    ...merged,
+    transports: [...merged.transports],
+    httpCompression: compression === false ? false : { threshold: 1024, ...(compression === true ? {} : compression) },
+    perMessageDeflate: deflate === false ? false : { threshold: 1024, ...(deflate === true ? {} : deflate) },
+    cookie: cookie === false ? false : { name: 'io', path: '/', httpOnly: true, sameSite: 'lax', ...(cookie === true ? {} : cookie) },
+  };
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of Object.keys(obj) as Array<keyof T>) {
+    if (obj[key] !== undefined) out[key] = obj[key];
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+// A message encoded once for many recipients (the broadcast hot path): the
+// polling text and the WebSocket frame are each built at most once, on first
+// use, and then shared by every session it is sent to.
+import { encodePacket } from '@sitehub/protocol';
+import { BINARY_OPCODE, TEXT_OPCODE, buildFrame } from './ws-internals.js';
+
+/** A message pre-encoded by `EngineServer.prepare()`; send it with `socket.sendPrepared()`. */
+export class PreparedMessage {
+  /** The message as given. */
+  readonly data: string | Uint8Array;
+  /** Whether per-message compression may be used for it. */
+  readonly compress: boolean;
+  /** Approximate size, for write-buffer accounting. */
+  readonly byteLength: number;
+  private pollingEncoding?: string;
+  private wsPayload?: Buffer;
+  private wsFrame?: Buffer[] | null;
+
+  constructor(data: string | Uint8Array, compress = true) {
+    this.data = data;
+    this.compress = compress;
+    this.byteLength = typeof data === 'string' ? data.length + 1 : data.byteLength;
+  }
+
+  /** Whether the message is binary. */
+  get binary(): boolean {
+    return typeof this.data !== 'string';
+  }
+
+  /** The packet as it appears inside a polling payload (`4…` or `b<base64>`). */
+  get pollingText(): string {
+    return (this.pollingEncoding ??= encodePacket({ type: 'message', data: this.data }, false) as string);
+  }
+
+  /** The WebSocket payload: the bytes of `4…` for text, the raw bytes for binary. */
+  get webSocketPayload(): Buffer {
+    if (this.wsPayload === undefined) {
+      const data = this.data;
+      this.wsPayload =
+        typeof data === 'string' ? Buffer.from('4' + data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    }
+    return this.wsPayload;
+  }
+
+  /** The complete WebSocket frame, or undefined if ws cannot build one. */
+  get webSocketFrame(): Buffer[] | undefined {
+    if (this.wsFrame === undefined) {
+      this.wsFrame = buildFrame(this.webSocketPayload, this.binary ? BINARY_OPCODE : TEXT_OPCODE) ?? null;
+    }
+    return this.wsFrame ?? undefined;
+  }
+}

@@ -1,0 +1,260 @@
+// EngineServer: the Engine.IO v4 server. It verifies requests, opens
+// sessions, and routes polling requests and WebSocket upgrades to them;
+// everything after the handshake lives in the session and its transports.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { attachToHttpServer, type AttachOptions } from './attach.js';
+import { serializeCookie } from './cookie.js';
+import { applyCors } from './cors.js';
+import { EngineErrorCode, ENGINE_ERROR_MESSAGES, writeHttpError, writeUpgradeError, type RequestRejection } from './errors.js';
+import { jsonpFraming } from './jsonp.js';
+import { EngineMetrics } from './metrics.js';
+import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, type TransportName } from './options.js';
+import { PollingTransport, XHR_FRAMING } from './polling.js';
+import { PreparedMessage } from './prepared.js';
+import { EngineSocket } from './socket.js';
+import { DETACHED_SINK } from './transport.js';
+import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
+import { WebSocketTransport } from './websocket.js';
+import { createWebSocketServer } from './ws-server.js';
+
+/** Payload of the `connection_error` event. */
+export interface ConnectionErrorEvent {
+  req: IncomingMessage;
+  code: EngineErrorCode;
+  message: string;
+  context?: Record<string, unknown>;
+}
+
+/** The Engine.IO v4 server: attach it to an http.Server and listen for `connection`. */
+export class EngineServer extends EventEmitter {
+  readonly opts: ResolvedEngineOptions;
+  /** Open sessions by id. A Map, so no sid can reach an inherited property. */
+  readonly clients = new Map<string, EngineSocket>();
+  /** Bad-input and slow-consumer counters. */
+  readonly metrics = new EngineMetrics();
+  private wss: WebSocketServer | undefined;
+  // Ids of handshakes in flight, for the sid cookie and `initial_headers`.
+  private readonly handshakeIds = new WeakMap<IncomingMessage, string>();
+
+  constructor(opts: Partial<EngineServerOptions> = {}) {
+    super();
+    this.opts = resolveOptions(opts);
+  }
+
+  /** Number of open sessions. */
+  get clientsCount(): number {
+    return this.clients.size;
+  }
+
+  /** Serves `path` (default '/engine.io') on an http.Server, leaving other routes and upgrades alone. */
+  attach(server: HttpServer, opts: AttachOptions = {}): this {
+    attachToHttpServer(this, server, opts);
+    return this;
+  }
+
+  /** Transports a session on `transport` may upgrade to. */
+  upgrades(transport: TransportName): TransportName[] {
+    return transport === 'polling' && this.opts.allowUpgrades && this.opts.transports.includes('websocket') ? ['websocket'] : [];
+  }
+
+  /** Generates a session id; override or pass `generateId` for custom ids. */
+  generateId(req: IncomingMessage): string | PromiseLike<string> {
+    if (this.opts.generateId) return this.opts.generateId(req);
+    return randomBytes(15).toString('base64url');
+  }
+
+  /** Pre-encodes a message once for many recipients (broadcast): reused WebSocket frame, reused polling text. */
+  prepare(data: string | Uint8Array, opts?: { compress?: boolean }): PreparedMessage {
+    return new PreparedMessage(data, opts?.compress !== false);
+  }
+
+  /** Counts one bad input of `kind` and emits `bad_input` (kind, context). */
+  recordBadInput(kind: string, context?: Record<string, unknown>): void {
+    this.metrics.countBadInput(kind);
+    this.emit('bad_input', kind, context);
+  }
+
+  /** Closes every session with reason 'server shutting down'. */
+  close(): this {
+    for (const session of [...this.clients.values()]) session._closeNow('server shutting down');
+    return this;
+  }
+
+  /** Handles an HTTP request for the Engine.IO path. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const request = parseQuery(req);
+    const cors = this.opts.cors;
+    if (!cors) {
+      this.routeRequest(request, res);
+      return;
+    }
+    applyCors(cors, req, res, (err, answered) => {
+      if (err) this.rejectRequest(request, res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'CORS_FAILURE', error: err } }, 'bad_request');
+      else if (!answered) this.routeRequest(request, res);
+    });
+  }
+
+  /** Handles an HTTP upgrade for the Engine.IO path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Until ws owns the socket, a reset from the peer (CVE-2022-21676) must
+    // not become an unhandled 'error'.
+    const onSocketError = (err: Error) => this.recordBadInput('upgrade_socket_error', { message: err.message });
+    socket.on('error', onSocketError);
+    const request = parseQuery(req);
+    const upgradeHeader = req.headers.upgrade;
+    if (upgradeHeader === undefined || upgradeHeader.toLowerCase() !== 'websocket' || req.headers['sec-websocket-key'] === undefined) {
+      this.rejectUpgrade(request, socket, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'INVALID_UPGRADE' } }, 'invalid_upgrade');
+      return;
+    }
+    const route = verifyRequest(request, this.opts, this.clients, true);
+    const accept = (onOpen: (ws: WebSocket) => void) => {
+      if (socket.destroyed) return;
+      this.webSocketServer().handleUpgrade(req, socket, head, (ws) => {
+        socket.removeListener('error', onSocketError);
+        onOpen(ws);
+      });
+    };
+    if (route.kind === 'rejected') {
+      this.rejectUpgrade(request, socket, route.rejection, route.badInput);
+    } else if (route.kind === 'session') {
+      accept((ws) => this.upgradeSession(route.session.id, ws));
+    } else {
+      this.openSession(request, (rejection, id) => {
+        if (rejection) this.rejectUpgrade(request, socket, rejection, rejection.code === EngineErrorCode.FORBIDDEN ? undefined : 'bad_request');
+        else accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK)));
+      });
+    }
+  }
+
+  /** Adds the cookie and lets `initial_headers` / `headers` listeners edit a response's headers. @internal */
+  decorateHeaders(headers: OutgoingHttpHeaders, req: IncomingMessage): void {
+    const handshakeId = this.handshakeIds.get(req);
+    if (handshakeId !== undefined) {
+      if (this.opts.cookie) headers['Set-Cookie'] = [serializeCookie(handshakeId, this.opts.cookie)];
+      this.emit('initial_headers', headers, req);
+    }
+    this.emit('headers', headers, req);
+  }
+
+  private routeRequest(req: EngineRequest, res: ServerResponse): void {
+    const route = verifyRequest(req, this.opts, this.clients, false);
+    if (route.kind === 'rejected') {
+      this.rejectRequest(req, res, route.rejection, route.badInput);
+    } else if (route.kind === 'session') {
+      (route.session.transport as PollingTransport).handleRequest(req, res);
+    } else {
+      this.openSession(req, (rejection, id) => {
+        if (rejection) {
+          this.rejectRequest(req, res, rejection, rejection.code === EngineErrorCode.FORBIDDEN ? undefined : 'bad_request');
+          return;
+        }
+        // The client may have given up while allowRequest/generateId ran.
+        if (res.destroyed || req.socket.destroyed) return;
+        const j = req._query.j;
+        const transport = new PollingTransport(this, j === undefined ? XHR_FRAMING : jsonpFraming(j), DETACHED_SINK);
+        this.startSession(id!, req, transport, () => transport.handleRequest(req, res));
+      });
+    }
+  }
+
+  /** Runs allowRequest and generateId for a handshake. */
+  private openSession(req: EngineRequest, done: (rejection: RequestRejection | undefined, id?: string) => void): void {
+    const withId = () => {
+      let generated: string | PromiseLike<string>;
+      try {
+        generated = this.generateId(req);
+      } catch (error) {
+        done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', error } });
+        return;
+      }
+      Promise.resolve(generated).then(
+        (id) => {
+          if (typeof id !== 'string' || id === '' || this.clients.has(id)) {
+            done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', id } });
+            return;
+          }
+          this.handshakeIds.set(req, id);
+          done(undefined, id);
+        },
+        (error: unknown) => done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', error } }),
+      );
+    };
+    const allowRequest = this.opts.allowRequest;
+    if (!allowRequest) {
+      withId();
+      return;
+    }
+    let answered = false;
+    allowRequest(req, (err, ok) => {
+      if (answered) return;
+      answered = true;
+      if (!ok) done({ code: EngineErrorCode.FORBIDDEN, message: typeof err === 'string' && err ? err : undefined, context: { message: err } });
+      else withId();
+    });
+  }
+
+  /** Registers a new session, writes its open packet, and announces it. */
+  private startSession(id: string, req: IncomingMessage, transport: PollingTransport | WebSocketTransport, takeRequest?: () => void): void {
+    const session = new EngineSocket(id, this, transport, req);
+    this.clients.set(id, session);
+    session.once('close', () => {
+      if (this.clients.get(id) === session) this.clients.delete(id);
+    });
+    session._open();
+    takeRequest?.();
+    this.handshakeIds.delete(req);
+    if (session.readyState === 'open') this.emit('connection', session);
+  }
+
+  private upgradeSession(sid: string, ws: WebSocket): void {
+    const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK);
+    const session = this.clients.get(sid);
+    if (!session) {
+      transport.shutdown('close', 1000);
+      return;
+    }
+    if (!session._startUpgrade(transport)) this.recordBadInput('duplicate_websocket', { sid });
+  }
+
+  private webSocketServer(): WebSocketServer {
+    if (!this.wss) {
+      this.wss = createWebSocketServer(this.opts);
+      // Cookies and header listeners reach the 101 response through ws's
+      // raw header lines.
+      this.wss.on('headers', (lines: string[], req: IncomingMessage) => {
+        const headers: OutgoingHttpHeaders = {};
+        this.decorateHeaders(headers, req);
+        for (const [name, value] of Object.entries(headers)) {
+          if (value === undefined) continue;
+          for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
+        }
+      });
+    }
+    return this.wss;
+  }
+
+  private connectionError(req: IncomingMessage, rejection: RequestRejection, badInput: string | undefined): void {
+    if (badInput) this.recordBadInput(badInput, { code: rejection.code, ...rejection.context });
+    const event: ConnectionErrorEvent = {
+      req,
+      code: rejection.code,
+      message: rejection.message ?? ENGINE_ERROR_MESSAGES[rejection.code],
+      context: rejection.context,
+    };
+    this.emit('connection_error', event);
+  }
+
+  private rejectRequest(req: IncomingMessage, res: ServerResponse, rejection: RequestRejection, badInput: string | undefined): void {
+    this.connectionError(req, rejection, badInput);
+    writeHttpError(res, rejection);
+  }
+
+  private rejectUpgrade(req: IncomingMessage, socket: Duplex, rejection: RequestRejection, badInput: string | undefined): void {
+    this.connectionError(req, rejection, badInput);
+    writeUpgradeError(socket, rejection);
+  }
+}

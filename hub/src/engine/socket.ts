@@ -1,0 +1,281 @@
+// One Engine.IO session: its write buffer, heartbeat, close paths and
+// upgrade, independent of which transport currently carries it.
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
+import { Heartbeat } from './heartbeat.js';
+import type { PreparedMessage } from './prepared.js';
+import type { EngineServer } from './server.js';
+import {
+  packetSize,
+  settleCallbacks,
+  type CloseReason,
+  type OutboundPacket,
+  type Transport,
+  type TransportShutdown,
+  type TransportSink,
+} from './transport.js';
+import { UpgradeNegotiation } from './upgrade.js';
+import type { WebSocketTransport } from './websocket.js';
+
+export type EngineSocketState = 'opening' | 'open' | 'closing' | 'closed';
+
+/** Options of `send`/`write`. */
+export interface SendOptions {
+  /** Allow per-message compression (default true). */
+  compress?: boolean;
+}
+
+export type SendCallback = (err?: Error) => void;
+
+// WebSocket close code for each way a session can end.
+const CLOSE_CODES: Partial<Record<CloseReason, number>> = {
+  'server shutting down': 1001,
+  'parse error': 1002,
+};
+
+/** A client session; `server.on('connection', socket => …)` hands them out. */
+export class EngineSocket extends EventEmitter {
+  /** The session id (`sid`). */
+  readonly id: string;
+  readonly server: EngineServer;
+  /** The request that opened the session. */
+  readonly request: IncomingMessage;
+  readonly protocol = 4 as const;
+  /** The client's IP address. */
+  readonly remoteAddress: string;
+  readyState: EngineSocketState = 'opening';
+  /** The transport currently carrying the session. */
+  transport: Transport;
+  /** Whether the session moved from polling to WebSocket. */
+  upgraded = false;
+  /** Whether an upgrade is being negotiated. */
+  upgrading = false;
+
+  private writeBuffer: OutboundPacket[] = [];
+  private writeBufferBytes = 0;
+  private readonly heartbeat: Heartbeat;
+  private upgrade: UpgradeNegotiation | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private readonly sink: TransportSink = {
+    onPacket: (packet) => this.onPacket(packet),
+    onWritable: () => this.onWritable(),
+    onTransportError: (reason, description, badInput) => this.onTransportError(reason, description, badInput),
+    onTransportClose: () => this.closeNow('transport close', undefined, 'close'),
+  };
+
+  constructor(id: string, server: EngineServer, transport: Transport, request: IncomingMessage) {
+    super();
+    this.id = id;
+    this.server = server;
+    this.request = request;
+    this.remoteAddress = request.socket?.remoteAddress ?? '';
+    this.transport = transport;
+    transport.sink = this.sink;
+    const { pingInterval, pingTimeout } = server.opts;
+    this.heartbeat = new Heartbeat(
+      pingInterval,
+      pingTimeout,
+      () => this.sendPacket('ping'),
+      () => this.closeNow('ping timeout', undefined, 'close'),
+    );
+  }
+
+  /** Queues a message; returns this. */
+  send(data: string | Uint8Array, opts?: SendOptions | SendCallback, cb?: SendCallback): this {
+    if (typeof opts === 'function') [opts, cb] = [undefined, opts];
+    this.sendPacket('message', data, opts?.compress !== false, cb);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(data: string | Uint8Array, opts?: SendOptions | SendCallback, cb?: SendCallback): this {
+    return this.send(data, opts, cb);
+  }
+
+  /** Sends a message prepared once by `server.prepare()` – the broadcast fast path. */
+  sendPrepared(message: PreparedMessage, cb?: SendCallback): this {
+    this.sendPacket('message', undefined, message.compress, cb, message);
+    return this;
+  }
+
+  /**
+   * Closes the session (reason 'forced close'): queued packets are delivered
+   * first unless `discard` is true.
+   */
+  close(discard?: boolean): void {
+    if (this.readyState === 'closed') return;
+    if (discard) {
+      this.closeNow('forced close', undefined, 'close');
+      return;
+    }
+    if (this.readyState !== 'open') return;
+    this.readyState = 'closing';
+    this.upgrade?.abandon();
+    if (this.transport.name === 'websocket') {
+      // WebSocket writes are never held back, so nothing is left to deliver.
+      this.closeNow('forced close', undefined, 'close');
+      return;
+    }
+    // Polling: the close packet rides the next poll, behind what is queued.
+    this.writeBuffer.push({ type: 'close', compress: false });
+    const { pingInterval, pingTimeout } = this.server.opts;
+    this.closeTimer = setTimeout(() => this.closeNow('forced close', undefined, 'close'), pingInterval + pingTimeout);
+    this.flush();
+  }
+
+  /** Sends the open packet and starts the heartbeat. @internal */
+  _open(): void {
+    this.readyState = 'open';
+    const { pingInterval, pingTimeout, maxHttpBufferSize, initialPacket } = this.server.opts;
+    const open = {
+      sid: this.id,
+      upgrades: this.server.upgrades(this.transport.name),
+      pingInterval,
+      pingTimeout,
+      maxPayload: maxHttpBufferSize,
+    };
+    this.sendPacket('open', JSON.stringify(open));
+    if (initialPacket !== undefined) this.sendPacket('message', initialPacket);
+    this.emit('open');
+    this.heartbeat.start();
+  }
+
+  /** Starts negotiating a move to `ws`; false (and `ws` closed) if this session cannot upgrade. @internal */
+  _startUpgrade(ws: WebSocketTransport): boolean {
+    if (this.readyState !== 'open' || this.upgrading || this.upgraded || this.transport.name !== 'polling') {
+      ws.shutdown('close', 1008);
+      return false;
+    }
+    this.upgrading = true;
+    this.upgrade = new UpgradeNegotiation(ws, this.server.opts.upgradeTimeout, {
+      probed: () => {
+        this.emit('upgrading', ws);
+        // End the pending poll so the client can pause polling and finish.
+        if (this.transport.writable && this.writeBuffer.length === 0) this.transport.send([{ type: 'noop', compress: false }]);
+      },
+      complete: () => this.completeUpgrade(ws),
+      abandoned: (badInput) => {
+        this.upgrade = undefined;
+        this.upgrading = false;
+        if (badInput) this.server.recordBadInput(badInput, { sid: this.id, during: 'upgrade' });
+      },
+    });
+    return true;
+  }
+
+  /** Closes at once with `reason` (used by the server on shutdown). @internal */
+  _closeNow(reason: CloseReason, description?: string): void {
+    this.closeNow(reason, description, 'close');
+  }
+
+  private completeUpgrade(ws: WebSocketTransport): void {
+    const previous = this.transport;
+    this.upgrade = undefined;
+    this.upgrading = false;
+    this.upgraded = true;
+    this.transport = ws;
+    ws.sink = this.sink;
+    // A poll still pending is ended with a noop; a POST in flight still
+    // reaches this session through the old transport's sink.
+    previous.shutdown('noop');
+    this.emit('upgrade', ws);
+    this.flush();
+  }
+
+  private sendPacket(
+    type: EnginePacketTypeName,
+    data?: string | Uint8Array,
+    compress = true,
+    callback?: SendCallback,
+    prepared?: PreparedMessage,
+  ): void {
+    if (this.readyState === 'closing' || this.readyState === 'closed') {
+      if (callback) process.nextTick(callback, new Error(`session is ${this.readyState}`));
+      return;
+    }
+    const packet: OutboundPacket = { type, data, compress, callback, prepared };
+    this.emit('packetCreate', packet);
+    const size = packetSize(packet);
+    this.writeBuffer.push(packet);
+    this.writeBufferBytes += size;
+    this.flush();
+    // A slow consumer is cut off rather than left to grow our memory; one
+    // message alone may always be pending, however large.
+    const pending = this.writeBufferBytes + this.transport.bufferedBytes;
+    if (pending > this.server.opts.maxBufferedBytes && pending > size && this.readyState === 'open') {
+      this.server.metrics.slowConsumersClosed++;
+      this.closeNow('transport buffer full', `more than ${this.server.opts.maxBufferedBytes} bytes waiting to be written`, 'terminate');
+    }
+  }
+
+  private flush(): void {
+    if (this.readyState === 'closed' || this.writeBuffer.length === 0 || !this.transport.writable) return;
+    const packets = this.writeBuffer;
+    this.writeBuffer = [];
+    this.writeBufferBytes = 0;
+    this.emit('flush', packets);
+    this.transport.send(packets);
+    this.emit('drain');
+    if (this.readyState === 'closing' && packets[packets.length - 1]!.type === 'close') {
+      this.closeNow('forced close', undefined, 'close');
+    }
+  }
+
+  private onWritable(): void {
+    if (this.writeBuffer.length > 0) this.flush();
+    else if (this.upgrade?.probed) this.transport.send([{ type: 'noop', compress: false }]);
+  }
+
+  private onPacket(packet: EnginePacket): boolean {
+    if (this.readyState !== 'open' && this.readyState !== 'closing') return true;
+    this.emit('packet', packet);
+    switch (packet.type) {
+      case 'pong':
+        this.heartbeat.onPong();
+        this.emit('heartbeat');
+        return true;
+      case 'message': {
+        const data = packet.data ?? '';
+        this.emit('data', data);
+        this.emit('message', data);
+        return true;
+      }
+      case 'close':
+        // The client is leaving: a pending poll is ended with a noop.
+        this.closeNow('transport close', undefined, 'noop');
+        return true;
+      case 'noop':
+        return true;
+      case 'ping':
+        // In v4 only the server pings; a ping from the client is a v3 client
+        // or a confused one.
+        this.onTransportError('transport error', 'invalid heartbeat direction', 'client_ping');
+        return false;
+      default:
+        this.onTransportError('transport error', `unexpected ${packet.type} packet`, 'unexpected_packet');
+        return false;
+    }
+  }
+
+  private onTransportError(reason: CloseReason, description: string, badInput?: string): void {
+    if (this.readyState === 'closed') return;
+    if (badInput) this.server.recordBadInput(badInput, { sid: this.id, description });
+    const code = CLOSE_CODES[reason] ?? (badInput ? 1002 : 1000);
+    this.closeNow(reason, description, reason === 'transport buffer full' ? 'terminate' : 'close', code);
+  }
+
+  private closeNow(reason: CloseReason, description: string | undefined, how: TransportShutdown, code?: number): void {
+    if (this.readyState === 'closed') return;
+    this.readyState = 'closed';
+    this.heartbeat.stop();
+    clearTimeout(this.closeTimer);
+    this.upgrade?.abandon();
+    this.transport.shutdown(how, code ?? CLOSE_CODES[reason] ?? 1000);
+    const unsent = this.writeBuffer;
+    this.writeBuffer = [];
+    this.writeBufferBytes = 0;
+    settleCallbacks(unsent, new Error(`session closed: ${reason}`));
+    this.emit('close', reason, description);
+  }
+}

@@ -1,0 +1,109 @@
+// The checks every Engine.IO request goes through before it reaches a
+// session or opens one. Pure: reads the request, the options and the session
+// table, answers with a rejection or a route.
+import type { IncomingMessage } from 'node:http';
+import { EngineErrorCode, type RequestRejection } from './errors.js';
+import type { ResolvedEngineOptions, TransportName } from './options.js';
+import type { EngineSocket } from './socket.js';
+
+/** The parsed query of an Engine.IO request. */
+export type EngineQuery = Record<string, string>;
+
+/** An IncomingMessage with its parsed query, as engine.io exposes it (`req._query`). */
+export type EngineRequest = IncomingMessage & { _query: EngineQuery };
+
+/** Where a verified request goes. */
+export type RequestRoute =
+  | { kind: 'rejected'; rejection: RequestRejection; badInput: string | undefined }
+  | { kind: 'session'; session: EngineSocket; transport: TransportName }
+  | { kind: 'handshake'; transport: TransportName };
+
+/**
+ * Parses `req.url`'s query once and keeps it as `req._query`. The result has
+ * no prototype, so keys like `__proto__` are plain data.
+ */
+export function parseQuery(req: IncomingMessage): EngineRequest {
+  const engineReq = req as EngineRequest;
+  if (engineReq._query === undefined) {
+    const url = req.url ?? '';
+    const at = url.indexOf('?');
+    const query: EngineQuery = Object.create(null);
+    if (at !== -1) {
+      for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
+        if (!(key in query)) query[key] = value;
+      }
+    }
+    engineReq._query = query;
+  }
+  return engineReq;
+}
+
+// Bad-input kind counted for each rejection code (Forbidden is policy, not bad input).
+const BAD_INPUT_BY_CODE: Record<EngineErrorCode, string | undefined> = {
+  0: 'transport_unknown',
+  1: 'session_id_unknown',
+  2: 'bad_handshake_method',
+  3: 'bad_request',
+  4: undefined,
+  5: 'unsupported_protocol_version',
+};
+
+function reject(code: EngineErrorCode, context: Record<string, unknown>): RequestRoute {
+  return { kind: 'rejected', rejection: { code, context }, badInput: BAD_INPUT_BY_CODE[code] };
+}
+
+// Characters allowed in a header value (RFC 7230 field-vchar, SP, HTAB, obs-text).
+const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Decides where a request goes. `upgrade` is true for WebSocket upgrade
+ * requests. Sessions are looked up in a Map only, so `sid=__proto__` and
+ * friends are simply unknown.
+ */
+export function verifyRequest(
+  req: EngineRequest,
+  opts: ResolvedEngineOptions,
+  sessions: ReadonlyMap<string, EngineSocket>,
+  upgrade: boolean,
+): RequestRoute {
+  const query = req._query;
+  const transport = query.transport as TransportName | undefined;
+  if (transport === undefined || !opts.transports.includes(transport)) {
+    return reject(EngineErrorCode.UNKNOWN_TRANSPORT, { transport });
+  }
+  if (query.EIO !== '4') {
+    return reject(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.EIO });
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && INVALID_HEADER_CHAR.test(origin)) {
+    return reject(EngineErrorCode.BAD_REQUEST, { name: 'INVALID_ORIGIN', origin });
+  }
+  if (upgrade && transport !== 'websocket') {
+    return reject(EngineErrorCode.BAD_REQUEST, { name: 'TRANSPORT_MISMATCH', transport });
+  }
+
+  const sid = query.sid;
+  if (sid !== undefined) {
+    const session = sessions.get(sid);
+    if (session === undefined) return reject(EngineErrorCode.UNKNOWN_SID, { sid });
+    if (upgrade) {
+      if (!opts.allowUpgrades) return reject(EngineErrorCode.BAD_REQUEST, { name: 'UPGRADES_DISABLED' });
+      // A session already on (or moving to) WebSocket is refused after the
+      // 101, by closing the new WebSocket, as the protocol asks.
+      return { kind: 'session', session, transport };
+    }
+    const previousTransport = session.transport.name;
+    if (transport !== 'polling' || previousTransport !== 'polling') {
+      return reject(EngineErrorCode.BAD_REQUEST, { name: 'TRANSPORT_MISMATCH', transport, previousTransport });
+    }
+    return { kind: 'session', session, transport };
+  }
+
+  if (req.method !== 'GET') {
+    return reject(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: req.method });
+  }
+  if (!upgrade && transport === 'websocket') {
+    return reject(EngineErrorCode.BAD_REQUEST, { name: 'TRANSPORT_HANDSHAKE_ERROR' });
+  }
+  return { kind: 'handshake', transport };
+}

@@ -1,0 +1,124 @@
+// The WebSocket transport: one Engine.IO packet per frame. ws does the
+// framing and enforces the size and fragment limits (see ws-server.ts); this
+// file maps frames to packets, ws errors to close reasons, and writes
+// prepared broadcasts as ready-made frames.
+import { decodePacket, encodePacket } from '@sitehub/protocol';
+import { WebSocket, type RawData } from 'ws';
+import type { PreparedMessage } from './prepared.js';
+import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
+import { rawSenderOf, type RawFrameSender } from './ws-internals.js';
+
+/** Limits the transport enforces itself (ws enforces the others). */
+export interface WebSocketLimits {
+  /** Bytes the socket may have waiting to be written before it is dropped. */
+  maxBufferedBytes: number;
+}
+
+// ws errors that mean the peer sent something hostile or broken, by the
+// bad-input kind they are counted under.
+const WS_ERROR_KINDS: Readonly<Record<string, string>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'payload_too_large',
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 'websocket_fragment_flood',
+};
+
+/** The WebSocket transport of one session (or of an upgrade in progress). */
+export class WebSocketTransport implements Transport {
+  readonly name = 'websocket' as const;
+  sink: TransportSink;
+  private closed = false;
+  // With permessage-deflate ws compresses and queues frames inside its
+  // sender; a frame written around that queue could overtake one still being
+  // compressed, so the prepared-frame shortcut is only taken without it.
+  private readonly frameSender: RawFrameSender | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly limits: WebSocketLimits,
+    sink: TransportSink,
+  ) {
+    this.sink = sink;
+    this.frameSender = ws.extensions === '' ? rawSenderOf(ws) : undefined;
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('error', (err: Error & { code?: string }) => this.onError(err));
+    ws.on('close', () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.sink.onTransportClose();
+    });
+    // autoPong is off on our WebSocketServer: a peer that floods pings and
+    // never reads would otherwise make us queue pongs without bound.
+    ws.on('ping', (data) => {
+      if (ws.bufferedAmount > limits.maxBufferedBytes) {
+        this.sink.onTransportError('transport buffer full', 'pongs not read by the client');
+        return;
+      }
+      ws.pong(data);
+    });
+  }
+
+  get writable(): boolean {
+    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** The IP address of the peer, if still known. */
+  get remoteAddress(): string | undefined {
+    return (this.ws as unknown as { _socket?: { remoteAddress?: string } })._socket?.remoteAddress;
+  }
+
+  send(packets: OutboundPacket[]): void {
+    for (const packet of packets) this.write(packet);
+  }
+
+  shutdown(how: TransportShutdown, code = 1000): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (how === 'terminate') this.ws.terminate();
+    else this.ws.close(code);
+  }
+
+  private write(packet: OutboundPacket): void {
+    const cb = packet.callback ? (err?: Error | null) => settleCallbacks([packet], err ?? undefined) : undefined;
+    if (packet.prepared) {
+      this.writePrepared(packet.prepared, cb);
+      return;
+    }
+    const data = packet.data;
+    if (packet.type === 'message' && data instanceof Uint8Array) {
+      this.ws.send(data, { binary: true, compress: packet.compress }, cb);
+    } else {
+      this.ws.send(encodePacket(packet, true) as string, { compress: packet.compress }, cb);
+    }
+  }
+
+  private writePrepared(message: PreparedMessage, cb?: (err?: Error | null) => void): void {
+    const frame = this.frameSender && this.ws.readyState === WebSocket.OPEN ? message.webSocketFrame : undefined;
+    if (frame) {
+      this.frameSender!.sendFrame(frame, cb);
+      return;
+    }
+    this.ws.send(message.webSocketPayload, { binary: message.binary, compress: message.compress }, cb);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const packet = decodePacket(isBinary ? buffer : buffer.toString('utf8'));
+    if (packet.type === 'error') {
+      this.sink.onTransportError('parse error', 'invalid packet', 'parse_error');
+      return;
+    }
+    this.sink.onPacket(packet);
+  }
+
+  private onError(err: Error & { code?: string }): void {
+    if (this.closed) return;
+    // ws has already started closing with the right status (1009, 1008, 1002...).
+    const code = err.code;
+    const kind = code === undefined ? undefined : (WS_ERROR_KINDS[code] ?? (code.startsWith('WS_ERR_') ? 'websocket_protocol_error' : undefined));
+    this.sink.onTransportError('transport error', err.message, kind);
+  }
+}
