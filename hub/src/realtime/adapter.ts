@@ -3,7 +3,7 @@
 // through the `adapter` option (a class taking the namespace).
 import { EventEmitter } from 'node:events';
 import type { Packet } from '@sitehub/protocol';
-import type { PreparedMessage } from './engine-contract.js';
+import type { PreparedMessage } from '../engine/index.js';
 import type { Namespace } from './namespace.js';
 import type { Socket } from './socket.js';
 import type {

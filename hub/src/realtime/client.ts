@@ -3,7 +3,7 @@
 // closes the whole connection on any protocol violation.
 import type { IncomingMessage } from 'node:http';
 import { Decoder, PacketType, type Packet } from '@sitehub/protocol';
-import type { EngineSocket, PreparedMessage } from './engine-contract.js';
+import type { EngineSocket, PreparedMessage } from '../engine/index.js';
 import type { Server } from './server.js';
 import type { Socket } from './socket.js';
 import type { DisconnectReason, EncodedPacket, SocketId } from './types.js';
@@ -164,10 +164,9 @@ export class Client {
 
   /** Closes the Engine.IO connection; the sockets learn `reason` at once. */
   private close(reason: DisconnectReason = 'forced server close'): void {
-    if (this.conn.readyState === 'open' || this.conn.readyState === 'opening') {
-      this.conn.close();
-    }
+    // Sockets learn our reason first: the engine may report its own 'close' synchronously.
     this.onClose(reason);
+    if (this.conn.readyState === 'open' || this.conn.readyState === 'opening') this.conn.close();
   }
 
   private onClose = (reason: DisconnectReason, description?: unknown): void => {

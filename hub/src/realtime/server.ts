@@ -8,7 +8,7 @@ import { Encoder } from '@sitehub/protocol';
 import { Adapter, type AdapterConstructor } from './adapter.js';
 import type { BroadcastOperator } from './broadcast-operator.js';
 import { Client } from './client.js';
-import { EngineServerClass, type EngineServer, type EngineServerOptions, type EngineSocket } from './engine-contract.js';
+import { EngineServer, type EngineServerOptions, type EngineSocket } from '../engine/index.js';
 import { RealtimeMetrics } from './metrics.js';
 import type { Middleware } from './middleware.js';
 import { Namespace } from './namespace.js';
@@ -27,7 +27,7 @@ export type ParentNspNameMatchFn = (
 ) => void;
 
 /** Server options: socket.io's names and defaults, plus every EngineServer option. */
-export interface ServerOptions extends EngineServerOptions {
+export interface ServerOptions extends Omit<EngineServerOptions, 'path'> {
   /** Where the server listens (default '/socket.io'). */
   path: string;
   /** Serve the browser client bundle at `<path>/socket.io.js` once one is registered (default true). */
@@ -363,7 +363,7 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     for (const [key, value] of Object.entries({ ...this.opts, ...attachOpts })) {
       if (!OWN_OPTIONS.has(key)) engineOpts[key] = value;
     }
-    const engine = new EngineServerClass(engineOpts);
+    const engine = new EngineServer(engineOpts);
     engine.on('connection', this.onConnection);
     return engine;
   }

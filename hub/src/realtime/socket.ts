@@ -7,7 +7,7 @@ import type { Adapter } from './adapter.js';
 import { BroadcastOperator } from './broadcast-operator.js';
 import { CatchAllListeners, type CatchAllListener } from './catch-all-listeners.js';
 import type { Client } from './client.js';
-import type { EngineSocket } from './engine-contract.js';
+import type { EngineSocket } from '../engine/index.js';
 import { buildHandshake } from './handshake.js';
 import { generateId } from './ids.js';
 import { runMiddlewares, type Middleware } from './middleware.js';
