@@ -233,6 +233,11 @@ export class EngineServer extends EventEmitter {
           for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
         }
       });
+      // Handshakes ws itself finds malformed (version, subprotocol list,
+      // extensions...) are counted and refused like every other failed upgrade.
+      this.wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+        this.rejectUpgrade(req, socket, { code: EngineErrorCode.BAD_REQUEST, message: err.message, context: { name: 'INVALID_HANDSHAKE' } }, 'invalid_upgrade');
+      });
     }
     return this.wss;
   }
