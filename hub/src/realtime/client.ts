@@ -53,20 +53,23 @@ export class Client {
     return !this.closed && this.conn.readyState === 'open';
   }
 
-  /** @internal Encodes and writes one packet. */
-  _writePacket(packet: Packet, opts: WriteOptions): void {
-    if (!this.isOpen) return;
+  /** @internal Encodes and writes one packet; `onWritten` runs once it left (or could not be written). */
+  _writePacket(packet: Packet, opts: WriteOptions, onWritten?: (err?: Error) => void): void {
+    if (!this.isOpen) return void (onWritten && process.nextTick(onWritten));
     const encoded = this.server.encoder
       .encode(packet)
       .map((part) => (part instanceof ArrayBuffer ? new Uint8Array(part) : part));
-    this._writeEncoded(encoded, opts);
+    this._writeEncoded(encoded, opts, onWritten);
   }
 
   /** @internal Writes a packet encoded earlier (header then attachments). */
-  _writeEncoded(encoded: EncodedPacket, opts: WriteOptions): void {
-    if (!this.isOpen || (opts.volatile && !this.conn.transport.writable)) return;
+  _writeEncoded(encoded: EncodedPacket, opts: WriteOptions, onWritten?: (err?: Error) => void): void {
+    if (!this.isOpen || (opts.volatile && !this.conn.transport.writable)) {
+      return void (onWritten && process.nextTick(onWritten));
+    }
     const sendOpts = { compress: opts.compress !== false };
-    for (const part of encoded) this.conn.send(part, sendOpts);
+    const last = encoded.length - 1;
+    encoded.forEach((part, i) => this.conn.send(part, sendOpts, i === last ? onWritten : undefined));
   }
 
   /** @internal Writes a broadcast packet prepared once for every recipient. */
@@ -100,9 +103,17 @@ export class Client {
 
   /** @internal socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes. */
   _disconnect(): void {
-    for (const socket of [...this.sockets.values()]) socket.disconnect();
-    this.sockets.clear();
-    this.close();
+    const sockets = [...this.sockets.values()];
+    let unwritten = sockets.length;
+    // Over polling the engine would put its close packet in the same response as
+    // the DISCONNECTs, and socket.io-client acts on the close before it reads
+    // them; closing once they are written keeps the "io server disconnect" reason.
+    const closeWhenWritten = () => {
+      if (--unwritten === 0) this.conn.close();
+    };
+    for (const socket of sockets) socket._disconnectBeforeClose(closeWhenWritten);
+    this.onClose('forced server close');
+    if (sockets.length === 0) this.conn.close();
   }
 
   /** @internal Server shutdown: closes the connection, the sockets learn `reason`. */

@@ -244,6 +244,13 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     return this;
   }
 
+  /** @internal disconnect(true): the DISCONNECT packet, `onWritten` once it left, then the namespace is left. */
+  _disconnectBeforeClose(onWritten: () => void): void {
+    if (!this.connected) return void process.nextTick(onWritten);
+    this.client._writePacket({ type: PacketType.DISCONNECT, nsp: this.nsp.name }, {}, onWritten);
+    this._onclose('server namespace disconnect');
+  }
+
   /** @internal Sends the CONNECT answer, preceded by the packets a recovered client missed. */
   _onconnect(): void {
     this.connected = true;

@@ -20,21 +20,24 @@ export const lifecycleScenarios: Scenario[] = [
       assert.equal(io.sockets.sockets.size, 0);
     },
   },
-  {
-    name: 'server-side socket.disconnect(true) also closes the Engine.IO connection',
-    async run({ startServer, client }) {
-      const { io, url } = await startServer();
-      const serverSide = nextConnection(io);
-      const socket = await connected(client(url, { transports: ['websocket'] }));
-      const server = await serverSide;
-      const connClosed = next(server.conn, 'close');
-      const clientReason = next(socket, 'disconnect');
-      server.disconnect(true);
-      await connClosed;
-      assert.equal((await clientReason)[0], 'io server disconnect');
-      await until(() => io.engine.clientsCount === 0, 2000, 'engine session closed');
-    },
-  },
+  ...(['websocket', 'polling'] as const).map(
+    (transport): Scenario => ({
+      name: `server-side socket.disconnect(true) also closes the Engine.IO connection (${transport})`,
+      async run({ startServer, client }) {
+        const { io, url } = await startServer();
+        const serverSide = nextConnection(io);
+        const socket = await connected(client(url, { transports: [transport] }));
+        const server = await serverSide;
+        const connClosed = next(server.conn, 'close');
+        const clientReason = next(socket, 'disconnect');
+        server.disconnect(true);
+        // The client must read the DISCONNECT before the connection ends, or it reports "transport close".
+        assert.equal((await clientReason)[0], 'io server disconnect');
+        await connClosed;
+        await until(() => io.engine.clientsCount === 0, 2000, 'engine session closed');
+      },
+    }),
+  ),
   {
     name: 'client-side disconnect() is reported as "client namespace disconnect"',
     async run({ startServer, client }) {
