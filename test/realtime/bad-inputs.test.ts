@@ -126,3 +126,14 @@ describe('survived without closing', () => {
     expect(server.io.metrics.invalidNamespaces).toBe(1);
   });
 });
+
+describe('limits are options', () => {
+  it('maxAttachments lowers the attachment cap', async () => {
+    const strict = await startServer({ maxAttachments: 1 });
+    const socket = await RawSocket.open(strict.base);
+    await socket.connectNsp('/');
+    socket.send('452-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]');
+    await socket.closedWithin();
+    expect(strict.io.metrics.parseErrors).toBe(1);
+  });
+});

@@ -70,6 +70,20 @@ describe('connection state recovery', () => {
     expect(io.metrics.recoveredSessions).toBe(1);
   });
 
+  it('replays a missed binary event exactly as it was sent', async () => {
+    const { io, base, socket, s, pid } = await recoverable();
+    s.emit('x');
+    const offset = offsetOf((await socket.next()) as string);
+    socket.terminate();
+    await until(() => io.sockets.sockets.size === 0);
+    io.emit('bin', Buffer.from([1, 2, 3]));
+    const again = await RawSocket.open(base);
+    again.send(`40${JSON.stringify({ pid, offset })}`);
+    expect(await again.next()).toMatch(/^451-\["bin",\{"_placeholder":true,"num":0\},"[\w-]+"\]$/);
+    expect([...((await again.next()) as Buffer)]).toEqual([1, 2, 3]);
+    expect(((await again.next()) as string).startsWith('40{')).toBe(true);
+  });
+
   it('runs the middlewares on recovery when skipMiddlewares is false', async () => {
     const { io, base, socket, s, pid } = await recoverable({ connectionStateRecovery: { skipMiddlewares: false } });
     let middlewareRuns = 0;

@@ -9,7 +9,7 @@ export function buildHandshake(request: IncomingMessage, address: string, auth: 
     headers: request.headers,
     time: new Date().toString(),
     address,
-    xdomain: request.headers.origin !== undefined,
+    xdomain: Boolean(request.headers.origin),
     secure: (request.socket as TLSSocket | undefined)?.encrypted === true,
     issued: Date.now(),
     url,
