@@ -156,6 +156,19 @@ describe('protocol violations', () => {
     slow.destroy();
   });
 
+  it('a POST cut off mid-body closes the session without crashing anything', async () => {
+    t = await startEngine();
+    const { sid, closed } = await openPolling(t);
+    const cut = connect(t.port, '127.0.0.1');
+    cut.on('error', () => {});
+    await new Promise<void>((resolve) => cut.once('connect', resolve));
+    cut.write(`POST /engine.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4par`);
+    await sleep(30);
+    cut.resetAndDestroy();
+    expect((await withTimeout(closed, 1000, 'close'))[0]).toBe('transport error');
+    expect((await pollingHandshake(t)).sid).toBeTruthy();
+  });
+
   it('an unparsable polling payload answers 400 and closes with parse error', async () => {
     t = await startEngine();
     const { sid, closed } = await openPolling(t);
