@@ -79,7 +79,7 @@ describe('client-initiated close', () => {
 });
 
 describe('server-initiated close', () => {
-  it('socket.close() delivers what is queued, then 1, to the pending GET', async () => {
+  it('socket.close() ends a pending GET with 1, else sends what is queued and then 6, 1 on the next polls', async () => {
     t = await startEngine();
     const { sid, socket, closed } = await openPolling(t);
     const pending = poll(t, sid);
@@ -92,8 +92,24 @@ describe('server-initiated close', () => {
     second.socket.send('b');
     second.socket.close();
     expect(second.socket.readyState).toBe('closing');
-    expect((await poll(t, second.sid)).body).toBe('4a\x1e4b\x1e1');
+    expect((await poll(t, second.sid)).body).toBe('4a\x1e4b');
+    expect((await poll(t, second.sid)).body).toBe('6\x1e1');
     expect((await second.closed)[0]).toBe('forced close');
+    // Nothing queued and no poll pending: the next poll reads 6, 1.
+    const third = await openPolling(t);
+    third.socket.close();
+    expect((await poll(t, third.sid)).body).toBe('6\x1e1');
+    expect((await third.closed)[0]).toBe('forced close');
+    expect((await poll(t, third.sid)).status).toBe(400);
+  });
+
+  it('socket.close() gives up waiting for a poll after pingInterval + pingTimeout', async () => {
+    t = await startEngine({ pingInterval: 100, pingTimeout: 100 });
+    const { socket, closed } = await openPolling(t);
+    socket.close();
+    const started = Date.now();
+    expect((await withTimeout(closed, 1000, 'close'))[0]).toBe('forced close');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
   it('socket.close() over WebSocket sends what was queued, then closes', async () => {

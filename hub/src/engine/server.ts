@@ -217,7 +217,10 @@ export class EngineServer extends EventEmitter {
       transport.shutdown('close', 1000);
       return;
     }
-    if (!session._startUpgrade(transport)) this.recordBadInput('duplicate_websocket', { sid });
+    // Only a second WebSocket for the session is the client's fault; a
+    // session that is closing just refuses the upgrade.
+    const duplicate = session.upgrading || session.upgraded || session.transport.name === 'websocket';
+    if (!session._startUpgrade(transport) && duplicate) this.recordBadInput('duplicate_websocket', { sid });
   }
 
   private webSocketServer(): WebSocketServer {

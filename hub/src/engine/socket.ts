@@ -111,17 +111,25 @@ export class EngineSocket extends EventEmitter {
     }
     if (this.readyState !== 'open') return;
     this.readyState = 'closing';
+    // The close timer below bounds the wait; a ping now could only turn a
+    // forced close into a ping timeout.
+    this.heartbeat.stop();
     this.upgrade?.abandon();
     if (this.transport.name === 'websocket') {
       // WebSocket writes are never held back, so nothing is left to deliver.
       this.closeNow('forced close', undefined, 'close');
       return;
     }
-    // Polling: the close packet rides the next poll, behind what is queued.
-    this.writeBuffer.push({ type: 'close', compress: false });
+    // Polling, as the reference server does it: a pending poll is ended with
+    // `1`; otherwise queued packets go out on the next poll and the close
+    // packet on the one after that, as `6\x1e1`.
+    if (this.writeBuffer.length === 0 && this.transport.writable) {
+      this.transport.send([{ type: 'close', compress: false }]);
+      this.closeNow('forced close', undefined, 'close');
+      return;
+    }
     const { pingInterval, pingTimeout } = this.server.opts;
     this.closeTimer = setTimeout(() => this.closeNow('forced close', undefined, 'close'), pingInterval + pingTimeout);
-    this.flush();
   }
 
   /** Sends the open packet and starts the heartbeat. @internal */
@@ -217,14 +225,20 @@ export class EngineSocket extends EventEmitter {
     this.emit('flush', packets);
     this.transport.send(packets);
     this.emit('drain');
-    if (this.readyState === 'closing' && packets[packets.length - 1]!.type === 'close') {
-      this.closeNow('forced close', undefined, 'close');
-    }
   }
 
   private onWritable(): void {
-    if (this.writeBuffer.length > 0) this.flush();
-    else if (this.upgrade?.probed) this.transport.send([{ type: 'noop', compress: false }]);
+    if (this.writeBuffer.length > 0) {
+      this.flush();
+    } else if (this.readyState === 'closing') {
+      this.transport.send([
+        { type: 'noop', compress: false },
+        { type: 'close', compress: false },
+      ]);
+      this.closeNow('forced close', undefined, 'close');
+    } else if (this.upgrade?.probed) {
+      this.transport.send([{ type: 'noop', compress: false }]);
+    }
   }
 
   private onPacket(packet: EnginePacket): boolean {
