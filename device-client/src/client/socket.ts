@@ -121,6 +121,7 @@ export class Socket<
     const wasConnected = this.connected;
     if (wasConnected) this.#packet({ type: PacketType.DISCONNECT, nsp: this.nsp });
     this.#destroy();
+    this.#forgetSession();
     if (wasConnected) this.#onClose('io client disconnect');
     this.#endOfLife();
     return this;
@@ -294,6 +295,7 @@ export class Socket<
         break;
       case PacketType.DISCONNECT:
         this.#destroy();
+        this.#forgetSession();
         this.#onClose('io server disconnect');
         break;
       case PacketType.CONNECT_ERROR: {
@@ -388,6 +390,16 @@ export class Socket<
       const managerIdle = this.io._readyState === 'closed' && !this.io._reconnecting;
       if (!this.active || managerIdle) this.#endOfLife();
     });
+  }
+
+  /**
+   * After an explicit disconnect the server does not keep the session, but
+   * may still hold an older copy of it: a later connect() must start afresh
+   * rather than "recover" that copy.
+   */
+  #forgetSession(): void {
+    this.#pid = undefined;
+    this.#lastOffset = undefined;
   }
 
   #endOfLife(): void {

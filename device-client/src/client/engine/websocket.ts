@@ -40,6 +40,9 @@ export class WebSocketTransport extends Transport {
           this.onError('websocket error', err);
           return;
         }
+        // 'nodebuffer' is only understood by `ws`; a standard WebSocket gets
+        // 'arraybuffer' and the engine converts to the configured type.
+        this.#ws.binaryType = factory.acceptsOptions ? this.opts.binaryType : 'arraybuffer';
         this.#listen(this.#ws);
       },
       (err: unknown) => {
@@ -49,8 +52,6 @@ export class WebSocketTransport extends Transport {
   }
 
   #listen(ws: WebSocketLike): void {
-    // 'nodebuffer' is only meaningful to `ws`; a browser keeps 'arraybuffer'.
-    ws.binaryType = this.opts.binaryType;
     ws.onopen = () => {
       if (this.opts.autoUnref) (ws as unknown as { _socket?: { unref?(): void } })._socket?.unref?.();
       this.onOpen();
