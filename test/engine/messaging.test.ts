@@ -247,6 +247,33 @@ describe('WebSocket', () => {
     expect(await client.nextText()).toBe('4x');
   });
 
+  it('answers WebSocket-level pings with pongs', async () => {
+    t = await startEngine();
+    const { client } = await wsHandshake(t);
+    clients.push(client);
+    const pong = new Promise<string>((resolve) => client.ws.once('pong', (data: Buffer) => resolve(data.toString())));
+    client.ws.ping('are you there');
+    expect(await withTimeout(pong, 1000, 'pong')).toBe('are you there');
+  });
+
+  it('stops answering pings from a client that never reads the pongs', async () => {
+    t = await startEngine({ maxBufferedBytes: 64 * 1024 }, { withEcho: false });
+    const connection = nextConnection(t);
+    const { client } = await wsHandshake(t);
+    clients.push(client);
+    const socket = await connection;
+    const reasons: string[] = [];
+    socket.on('close', (reason: string) => reasons.push(reason));
+    (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const payload = Buffer.alloc(125, 1);
+    const deadline = Date.now() + 10_000;
+    while (socket.readyState === 'open' && Date.now() < deadline) {
+      for (let i = 0; i < 2000; i++) client.ws.ping(payload);
+      await sleep(5);
+    }
+    expect(reasons).toEqual(['transport buffer full']);
+  });
+
   it('supports permessage-deflate when enabled', async () => {
     t = await startEngine({ perMessageDeflate: { threshold: 0 } }, { withEcho: false });
     const connection = nextConnection(t);
