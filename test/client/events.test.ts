@@ -18,8 +18,12 @@ describe('auth', () => {
     const socket = client(server.url, {
       auth: (cb) => {
         calls++;
-        // Asynchronous on purpose: a token fetched on demand.
-        setTimeout(() => cb({ token: `t${calls}` }), 5);
+        // Asynchronous on purpose: a token fetched on demand. The second
+        // call of cb must be ignored (a second CONNECT would close everything).
+        setTimeout(() => {
+          cb({ token: `t${calls}` });
+          cb({ token: 'again' });
+        }, 5);
       },
     });
     const [first] = await next<[ServerSocket]>(server.io, 'connection');
@@ -28,6 +32,9 @@ describe('auth', () => {
     const [second] = await next<[ServerSocket]>(server.io, 'connection');
     expect(second.handshake.auth).toEqual({ token: 't2' });
     await until(() => socket.connected);
+    await sleep(100);
+    expect(socket.connected).toBe(true);
+    expect(second.connected).toBe(true);
   });
 
   it('reports a middleware refusal as connect_error with data, and stops', async () => {

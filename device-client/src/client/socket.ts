@@ -29,7 +29,12 @@ import type {
   Last,
 } from './typed-events.js';
 
-/** A Socket.IO client socket for one namespace. */
+/**
+ * A Socket.IO client socket for one namespace. It is "closed for good" after
+ * disconnect(), a server disconnect or refusal that no listener answered with
+ * connect(), or when the Manager will not reconnect (reconnection disabled or
+ * given up); its lifecycle timers end then.
+ */
 export class Socket<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
@@ -119,7 +124,7 @@ export class Socket<
   /** Disconnects for good: no reconnection, lifecycle timers stop. */
   disconnect(): this {
     const wasConnected = this.connected;
-    if (wasConnected) this.#packet({ type: PacketType.DISCONNECT, nsp: this.nsp });
+    if (wasConnected) this.io._packet({ type: PacketType.DISCONNECT, nsp: this.nsp });
     this.#destroy();
     this.#forgetSession();
     if (wasConnected) this.#onClose('io client disconnect');
@@ -206,25 +211,17 @@ export class Socket<
     return this;
   }
 
-  /**
-   * Runs `fn` once after `ms`, unless the socket is closed for good first
-   * (disconnect(), a refusal, or reconnection given up). With
-   * `timers.pauseWhileDisconnected` the countdown stops while disconnected.
-   */
+  /** Runs `fn` once after `ms`, unless the socket is closed for good first (see TimerOptions). */
   setTimeout(fn: TimerCallback, ms: number): LifecycleTimer {
     return this.#timers.setTimeout(fn, ms);
   }
 
-  /** Runs `fn` every `ms` until the socket is closed for good (see setTimeout). */
+  /** Runs `fn` every `ms` until the socket is closed for good. */
   setInterval(fn: TimerCallback, ms: number): LifecycleTimer {
     return this.#timers.setInterval(fn, ms);
   }
 
-  /**
-   * Runs `fn` again each time its previous run (possibly async) has settled,
-   * no sooner than `minInterval` after the previous start, until the socket
-   * is closed for good (see setTimeout).
-   */
+  /** Runs `fn` again each time its previous (possibly async) run settled, until the socket is closed for good. */
   setLoop(fn: TimerCallback, opts?: LoopOptions): LifecycleTimer {
     return this.#timers.setLoop(fn, opts);
   }
@@ -245,10 +242,12 @@ export class Socket<
     const engine = this.io.engine;
     if (!engine || this.#connectSentOn === engine) return;
     this.#connectSentOn = engine;
+    let sent = false;
     const send = (data: object | undefined): void => {
-      // The connection may have changed while an async auth function ran.
-      if (this.io.engine !== engine || this.connected || !this.active) return;
-      this.#packet({
+      // Once (a second CONNECT closes the connection), and only on the connection it was asked for.
+      if (sent || this.io.engine !== engine || this.connected || !this.active) return;
+      sent = true;
+      this.io._packet({
         type: PacketType.CONNECT,
         nsp: this.nsp,
         data: this.#pid ? { pid: this.#pid, offset: this.#lastOffset, ...data } : data,
@@ -269,7 +268,8 @@ export class Socket<
     this.#connectSentOn = undefined;
     this.#timers.disconnected();
     this.emitReserved('disconnect', reason, description);
-    this.#clearAcks();
+    // Acks of packets already sent will never come (buffered ones still may).
+    this.#acks.failAll(new Error('socket has been disconnected'), (id) => this.sendBuffer.hasAck(id));
     this.#checkGivenUp();
   }
 
@@ -291,7 +291,7 @@ export class Socket<
         break;
       case PacketType.ACK:
       case PacketType.BINARY_ACK:
-        this.#onAck(packet);
+        if (packet.id !== undefined) this.#acks.resolve(packet.id, argsOf(packet));
         break;
       case PacketType.DISCONNECT:
         this.#destroy();
@@ -314,7 +314,7 @@ export class Socket<
   }
 
   #onEvent(packet: Packet): void {
-    const args: unknown[] = Array.isArray(packet.data) ? [...(packet.data as unknown[])] : [];
+    const args = argsOf(packet);
     if (packet.id !== undefined && packet.id !== null) args.push(this.#ackSender(packet.id));
     if (this.connected) this.#emitEvent(args);
     else this.receiveBuffer.push(args);
@@ -333,13 +333,8 @@ export class Socket<
     return (...args: unknown[]) => {
       if (sent) return;
       sent = true;
-      this.#packet({ type: PacketType.ACK, nsp: this.nsp, id, data: args });
+      this.io._packet({ type: PacketType.ACK, nsp: this.nsp, id, data: args });
     };
-  }
-
-  #onAck(packet: Packet): void {
-    if (packet.id === undefined) return;
-    this.#acks.resolve(packet.id, Array.isArray(packet.data) ? [...(packet.data as unknown[])] : []);
   }
 
   #onConnect(id: string, pid: string | undefined): void {
@@ -355,17 +350,8 @@ export class Socket<
     this.#timers.connected();
   }
 
-  /** Acks of packets already sent will never come: fail those that take an error. */
-  #clearAcks(): void {
-    this.#acks.failAll(new Error('socket has been disconnected'), (id) => this.sendBuffer.hasAck(id));
-  }
-
   #sendNow(packet: OutgoingPacket): void {
     this.anyOutgoing.call(this, packet.data as unknown[]);
-    this.#packet(packet);
-  }
-
-  #packet(packet: OutgoingPacket): void {
     this.io._packet(packet);
   }
 
@@ -406,4 +392,9 @@ export class Socket<
     this.#closedForGood = true;
     this.#timers.clearAll();
   }
+}
+
+/** A copy of an EVENT's or ACK's arguments. */
+function argsOf(packet: Packet): unknown[] {
+  return Array.isArray(packet.data) ? [...(packet.data as unknown[])] : [];
 }
