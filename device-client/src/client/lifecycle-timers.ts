@@ -223,11 +223,6 @@ export class LifecycleTimers {
     return this.#add((paused) => new LoopTimer(this, fn, paused, opts));
   }
 
-  /** Number of running timers. */
-  get size(): number {
-    return this.#timers.size;
-  }
-
   /** The socket connected: paused timers go on. */
   connected(): void {
     this.#connected = true;

@@ -22,11 +22,6 @@ export class SendBuffer {
     return this.#packets.length;
   }
 
-  /** The waiting packets, oldest first (a copy). */
-  toArray(): OutgoingPacket[] {
-    return this.#packets.slice();
-  }
-
   push(packet: OutgoingPacket): void {
     this.#packets.push(packet);
     while (this.#packets.length > this.limit) this.onDrop(this.#packets.shift()!);
