@@ -1,0 +1,105 @@
+// Schema migrations, applied in order by PRAGMA user_version. Never edit a
+// shipped migration: append a new one.
+
+/** Migration N (1-based) brings a database from user_version N-1 to N. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sites (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE device_classes (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    class_id TEXT NOT NULL REFERENCES device_classes(id),
+    site_id TEXT NOT NULL REFERENCES sites(id),
+    name TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    token_hash BLOB NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX devices_by_site ON devices(site_id);
+  CREATE INDEX devices_by_class ON devices(class_id);
+
+  CREATE TABLE telemetry (
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    vals TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX telemetry_by_time ON telemetry(device_id, ts);
+
+  CREATE TABLE device_state (
+    device_id TEXT PRIMARY KEY,
+    attrs TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE state_history (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    attrs TEXT NOT NULL
+  );
+  CREATE INDEX state_history_by_time ON state_history(device_id, ts);
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_by_time ON events(device_id, ts);
+
+  CREATE TABLE commands (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    params TEXT,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    result TEXT,
+    error TEXT,
+    source TEXT NOT NULL
+  );
+  CREATE INDEX commands_by_device ON commands(device_id, created_at);
+  CREATE INDEX commands_open ON commands(status, expires_at) WHERE status IN ('pending', 'sent');
+
+  CREATE TABLE presence_log (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    online INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    transport TEXT NOT NULL
+  );
+  CREATE INDEX presence_by_device ON presence_log(device_id, ts);
+
+  CREATE TABLE bridge_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];

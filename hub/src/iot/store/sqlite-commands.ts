@@ -1,0 +1,107 @@
+// SQLite implementation of commands and their status.
+import type { SqliteDb } from './db.js';
+import type { GroupCommitWriter } from './writer.js';
+import type { Command, CommandStatus, CommandStore, CommandUpdate } from './types.js';
+
+interface CommandRow {
+  id: string;
+  device_id: string;
+  name: string;
+  params: string | null;
+  status: CommandStatus;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  result: string | null;
+  error: string | null;
+  source: string;
+}
+
+function toCommand(r: CommandRow): Command {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    name: r.name,
+    params: r.params === null ? null : JSON.parse(r.params),
+    status: r.status,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    expiresAt: r.expires_at,
+    result: r.result === null ? null : JSON.parse(r.result),
+    error: r.error,
+    source: r.source,
+  };
+}
+
+/** Commands in SQLite. */
+export class SqliteCommands implements CommandStore {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly writer: GroupCommitWriter,
+  ) {
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO commands (id, device_id, name, params, status, attempts, created_at, updated_at, expires_at, result, error, source)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)`,
+      ),
+      get: db.prepare('SELECT * FROM commands WHERE id = ?'),
+      deliverable: db.prepare(
+        "SELECT * FROM commands WHERE device_id = ? AND status IN ('pending', 'sent') AND expires_at > ? ORDER BY created_at, rowid",
+      ),
+      dueToExpire: db.prepare("SELECT * FROM commands WHERE status IN ('pending', 'sent') AND expires_at <= ?"),
+      expire: db.prepare("UPDATE commands SET status = 'expired', updated_at = ?, error = 'expired before the device answered' WHERE status IN ('pending', 'sent') AND expires_at <= ?"),
+    };
+  }
+
+  async create(c: Command): Promise<void> {
+    await this.writer.submit(() =>
+      this.stmt.insert.run(c.id, c.deviceId, c.name, JSON.stringify(c.params ?? null), c.status, c.attempts, c.createdAt, c.updatedAt, c.expiresAt, c.source),
+    );
+  }
+
+  async get(id: string): Promise<Command | undefined> {
+    const row = this.stmt.get.get(id) as CommandRow | undefined;
+    return row && toCommand(row);
+  }
+
+  async list(f: { deviceId?: string; status?: CommandStatus; limit: number }): Promise<Command[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.deviceId !== undefined) where.push('device_id = ?'), args.push(f.deviceId);
+    if (f.status !== undefined) where.push('status = ?'), args.push(f.status);
+    const sql = `SELECT * FROM commands ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit) as CommandRow[]).map(toCommand);
+  }
+
+  update(id: string, u: CommandUpdate, now: number): Promise<Command | undefined> {
+    return this.writer.submit(() => {
+      const sets = ['status = ?', 'updated_at = ?'];
+      const args: unknown[] = [u.status, now];
+      if (u.attempts !== undefined) sets.push('attempts = ?'), args.push(u.attempts);
+      if (u.result !== undefined) sets.push('result = ?'), args.push(JSON.stringify(u.result));
+      if (u.error !== undefined) sets.push('error = ?'), args.push(u.error);
+      // A command that reached a final status keeps it: a late ack cannot revive an expired command.
+      const info = this.db
+        .prepare(`UPDATE commands SET ${sets.join(', ')} WHERE id = ? AND status IN ('pending', 'sent')`)
+        .run(...args, id);
+      if (info.changes === 0) return undefined;
+      return toCommand(this.stmt.get.get(id) as CommandRow);
+    });
+  }
+
+  async deliverable(deviceId: string, now: number): Promise<Command[]> {
+    return (this.stmt.deliverable.all(deviceId, now) as CommandRow[]).map(toCommand);
+  }
+
+  expire(now: number): Promise<Command[]> {
+    return this.writer.submit(() => {
+      const due = (this.stmt.dueToExpire.all(now) as CommandRow[]).map(toCommand);
+      if (due.length) this.stmt.expire.run(now, now);
+      return due.map((c) => ({ ...c, status: 'expired' as const, updatedAt: now, error: 'expired before the device answered' }));
+    });
+  }
+}

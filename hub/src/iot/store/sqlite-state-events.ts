@@ -1,0 +1,95 @@
+// SQLite implementation of device state (current value plus history) and
+// device events.
+import type { SqliteDb } from './db.js';
+import type { GroupCommitWriter } from './writer.js';
+import type { DeviceEvent, DeviceState, StateChange, StateEventStore } from './types.js';
+
+interface EventRow {
+  id: number;
+  device_id: string;
+  ts: number;
+  kind: string;
+  severity: string;
+  message: string;
+  data: string | null;
+  received_at: number;
+}
+
+function toEvent(r: EventRow): DeviceEvent {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    ts: r.ts,
+    kind: r.kind,
+    severity: r.severity,
+    message: r.message,
+    data: r.data === null ? null : JSON.parse(r.data),
+    receivedAt: r.received_at,
+  };
+}
+
+/** State and events in SQLite. */
+export class SqliteStateEvents implements StateEventStore {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly writer: GroupCommitWriter,
+  ) {
+    this.stmt = {
+      getState: db.prepare('SELECT device_id, attrs, ts, updated_at FROM device_state WHERE device_id = ?'),
+      putState: db.prepare(
+        `INSERT INTO device_state (device_id, attrs, ts, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(device_id) DO UPDATE SET attrs = excluded.attrs, ts = excluded.ts, updated_at = excluded.updated_at`,
+      ),
+      addHistory: db.prepare('INSERT INTO state_history (device_id, ts, attrs) VALUES (?, ?, ?)'),
+      history: db.prepare('SELECT device_id, ts, attrs FROM state_history WHERE device_id = ? AND ts BETWEEN ? AND ? ORDER BY ts DESC, id DESC LIMIT ?'),
+      insertEvent: db.prepare(
+        'INSERT INTO events (device_id, ts, kind, severity, message, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+    };
+  }
+
+  applyState(change: StateChange, receivedAt: number): Promise<DeviceState> {
+    return this.writer.submit(() => {
+      const row = this.stmt.getState.get(change.deviceId) as { attrs: string; ts: number } | undefined;
+      const attrs: Record<string, unknown> = row ? JSON.parse(row.attrs) : {};
+      // Each attribute's last reported value wins; null removes an attribute.
+      for (const [key, value] of Object.entries(change.attrs)) {
+        if (value === null) delete attrs[key];
+        else attrs[key] = value;
+      }
+      const ts = row ? Math.max(row.ts, change.ts) : change.ts;
+      this.stmt.putState.run(change.deviceId, JSON.stringify(attrs), ts, receivedAt);
+      this.stmt.addHistory.run(change.deviceId, change.ts, JSON.stringify(change.attrs));
+      return { deviceId: change.deviceId, attrs, ts, updatedAt: receivedAt };
+    });
+  }
+
+  async getState(deviceId: string): Promise<DeviceState | undefined> {
+    const row = this.stmt.getState.get(deviceId) as { device_id: string; attrs: string; ts: number; updated_at: number } | undefined;
+    return row && { deviceId: row.device_id, attrs: JSON.parse(row.attrs), ts: row.ts, updatedAt: row.updated_at };
+  }
+
+  async stateHistory(deviceId: string, from: number, to: number, limit: number): Promise<StateChange[]> {
+    const rows = this.stmt.history.all(deviceId, from, to, limit) as Array<{ device_id: string; ts: number; attrs: string }>;
+    return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts, attrs: JSON.parse(r.attrs) }));
+  }
+
+  insertEvent(e: Omit<DeviceEvent, 'id'>): Promise<DeviceEvent> {
+    return this.writer.submit(() => {
+      const data = e.data === undefined || e.data === null ? null : JSON.stringify(e.data);
+      const info = this.stmt.insertEvent.run(e.deviceId, e.ts, e.kind, e.severity, e.message, data, e.receivedAt);
+      return { ...e, id: Number(info.lastInsertRowid) };
+    });
+  }
+
+  async listEvents(deviceId: string, from: number, to: number, kind: string | undefined, limit: number): Promise<DeviceEvent[]> {
+    const rows = kind
+      ? this.db
+          .prepare('SELECT * FROM events WHERE device_id = ? AND ts BETWEEN ? AND ? AND kind = ? ORDER BY ts DESC, id DESC LIMIT ?')
+          .all(deviceId, from, to, kind, limit)
+      : this.db.prepare('SELECT * FROM events WHERE device_id = ? AND ts BETWEEN ? AND ? ORDER BY ts DESC, id DESC LIMIT ?').all(deviceId, from, to, limit);
+    return (rows as EventRow[]).map(toEvent);
+  }
+}
