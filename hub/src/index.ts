@@ -57,3 +57,6 @@ export type {
   SessionToPersist,
   ConnectionStateRecoveryOptions,
 } from './realtime/index.js';
+export { createHub, HUB_VERSION } from './hub.js';
+export type { Hub, CreateHubOptions } from './hub.js';
+export type { HubConfig } from './config/index.js';

@@ -1,48 +1,69 @@
 #!/usr/bin/env node
-// The `sitehub` command. Until the IoT services land it runs the Socket.IO
-// core with embedded defaults: devices connect to `/devices/<class>`, every
-// other namespace is refused, and /healthz answers for process supervisors.
-import { createServer } from 'node:http';
-import { Server } from './realtime/index.js';
+// The `sitehub` command: configuration from file, environment and flags,
+// the hub on the configured port, the admin token printed on first start,
+// graceful shutdown on SIGINT/SIGTERM.
+import { ConfigError, DEFAULT_CONFIG, loadConfig, usage } from './config/index.js';
+import { createHub, type Hub } from './hub.js';
 
-const DEVICE_NAMESPACE = /^\/devices\/[a-z0-9-]{1,32}$/;
+/** Longest a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? '0.0.0.0';
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`sitehub: PORT must be an integer from 0 to 65535, got "${process.env.PORT}"`);
-  process.exit(2);
-}
-
-const httpServer = createServer((req, res) => {
-  if (req.url === '/healthz') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok: true, connections: io.engine.clientsCount }));
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`sitehub: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (loaded.help) {
+    console.log(usage(DEFAULT_CONFIG));
     return;
   }
-  res.writeHead(404, { 'content-type': 'text/plain' });
-  res.end('not found\n');
-});
+  const { config } = loaded;
+  let hub: Hub;
+  try {
+    hub = createHub(config);
+  } catch (err) {
+    console.error(`sitehub: cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  if (hub.adminTokenCreated) {
+    // Printed once: afterwards it is only in the data folder, readable by its owner.
+    console.log(`\n[sitehub] admin token (also kept in ${config.dataDir}/admin-token):\n\n    ${hub.adminToken}\n`);
+  }
+  try {
+    const { port } = await hub.listen();
+    hub.log.info({ port, host: config.host, dataDir: config.dataDir }, `sitehub listening on http://${config.host}:${port}`);
+    process.send?.({ type: 'ready', port });
+  } catch (err) {
+    console.error(`sitehub: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    await hub.close().catch(() => {});
+    process.exit(1);
+  }
 
-const io = new Server(httpServer);
-io.of(DEVICE_NAMESPACE).on('connection', (socket) => {
-  console.log(`[sitehub] ${socket.nsp.name} connected: ${socket.id} (${socket.conn.transport.name})`);
-  socket.on('disconnect', (reason: string) => console.log(`[sitehub] ${socket.nsp.name} ${socket.id} disconnected: ${reason}`));
-});
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    hub.log.info({ signal }, 'shutting down: closing sessions and flushing the store');
+    setTimeout(() => {
+      hub.log.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    hub.close().then(
+      () => process.exit(0),
+      (err) => {
+        hub.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
 
-httpServer.listen(port, host, () => {
-  const address = httpServer.address();
-  const shown = typeof address === 'object' && address ? address.port : port;
-  console.log(`[sitehub] listening on http://localhost:${shown} (Socket.IO at /socket.io/, health at /healthz)`);
-});
-
-let stopping = false;
-const shutdown = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`[sitehub] ${signal}: closing every session ("server shutting down")`);
-  io.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 5000).unref();
-};
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));
+await main();

@@ -1,0 +1,51 @@
+// The fastify application: bearer-token auth on /api, error mapping, the
+// route modules and the OpenAPI document built from them.
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import { HubError } from '../iot/errors.js';
+import { tokenMatches } from '../iot/tokens.js';
+import type { HttpDeps } from './deps.js';
+import { collectRoutes, openApiDocument } from './openapi.js';
+import { commandRoutes } from './routes-commands.js';
+import { dataRoutes } from './routes-data.js';
+import { deviceRoutes } from './routes-devices.js';
+import { opsRoutes } from './routes-ops.js';
+import { registryRoutes } from './routes-registry.js';
+
+/** Largest REST request body, in bytes. */
+const BODY_LIMIT = 1024 * 1024;
+
+/** Creates the fastify app (not listening); `deps` may be filled in before the first request. */
+export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string): FastifyInstance {
+  const app = Fastify({ loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+  const routes = collectRoutes(app);
+  let openApi: object | undefined;
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/api/') && req.url !== '/api') return;
+    const header = req.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!tokenMatches(token, deps().adminTokenHash)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or invalid admin token', code: 'unauthorized' });
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
+    if (err instanceof HubError) return reply.code(err.status).send({ error: err.message, code: err.code });
+    if ((err as FastifyError).validation) return reply.code(400).send({ error: err.message, code: 'bad_request' });
+    const status = (err as FastifyError).statusCode ?? 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, code: status >= 500 ? 'internal' : ((err as FastifyError).code ?? 'bad_request') });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' }));
+
+  app.register(async (scoped) => {
+    const d = deps();
+    registryRoutes(scoped, d);
+    deviceRoutes(scoped, d);
+    dataRoutes(scoped, d);
+    commandRoutes(scoped, d);
+    opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)));
+  });
+  return app;
+}

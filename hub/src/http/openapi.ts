@@ -1,0 +1,56 @@
+// Builds the OpenAPI 3.1 document from the routes' own JSON schemas, so the
+// document cannot drift from what the hub validates.
+import type { FastifyInstance, RouteOptions } from 'fastify';
+
+interface Collected {
+  method: string;
+  url: string;
+  schema: Record<string, any>;
+}
+
+/** Records every route with a schema as it is registered; call before adding routes. */
+export function collectRoutes(app: FastifyInstance): Collected[] {
+  const routes: Collected[] = [];
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (!route.schema || route.method === 'HEAD') return;
+    for (const method of [route.method].flat()) routes.push({ method: method.toLowerCase(), url: route.url, schema: route.schema as Record<string, any> });
+  });
+  return routes;
+}
+
+function parameters(where: 'path' | 'query', schema: any): any[] {
+  if (!schema?.properties) return [];
+  const required = new Set<string>(schema.required ?? []);
+  return Object.entries<any>(schema.properties).map(([name, s]) => {
+    const { description, ...rest } = s;
+    return { name, in: where, required: where === 'path' || required.has(name), schema: rest, ...(description && { description }) };
+  });
+}
+
+/** The OpenAPI document of `routes`. */
+export function openApiDocument(routes: Collected[], version: string): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const { method, url, schema } of routes) {
+    const path = url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const responses: Record<string, object> = {};
+    for (const [status, body] of Object.entries<any>(schema.response ?? {})) {
+      responses[status] = body?.type === 'null' ? { description: 'no content' } : { description: status.startsWith('2') ? 'success' : 'error', content: { 'application/json': { schema: body } } };
+    }
+    paths[path] ??= {};
+    paths[path]![method] = {
+      ...(schema.summary && { summary: schema.summary }),
+      ...(schema.tags && { tags: schema.tags }),
+      parameters: [...parameters('path', schema.params), ...parameters('query', schema.querystring)],
+      ...(schema.body && { requestBody: { required: true, content: { 'application/json': { schema: schema.body } } } }),
+      responses,
+      ...(schema.security && { security: schema.security }),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'sitehub API', version, description: 'REST API of the sitehub IoT hub. Every /api route needs `Authorization: Bearer <admin token>`.' },
+    components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+    security: [{ adminToken: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,59 @@
+// REST routes for commands: create, get, list.
+import type { FastifyInstance } from 'fastify';
+import type { CommandStatus } from '../iot/store/types.js';
+import type { HttpDeps } from './deps.js';
+import { commandSchema, commandStatuses, errorResponses, idParam, listOf } from './schemas.js';
+
+/** /api/commands… */
+export function commandRoutes(app: FastifyInstance, { services, store }: HttpDeps): void {
+  const { commands } = services;
+
+  app.post('/api/commands', {
+    schema: {
+      tags: ['commands'],
+      summary: 'Create a command; it is delivered now if the device is online, else when it connects (until ttlMs)',
+      body: {
+        type: 'object',
+        properties: {
+          deviceId: { type: 'string', maxLength: 64 },
+          name: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+          params: {},
+          ttlMs: { type: 'integer', minimum: 1 },
+        },
+        required: ['deviceId', 'name'],
+        additionalProperties: false,
+      },
+      response: { 201: commandSchema, ...errorResponses },
+    },
+    handler: async (req, reply) => reply.code(201).send(await commands.create(req.body as object, 'api')),
+  });
+
+  app.get('/api/commands/:commandId', {
+    schema: {
+      tags: ['commands'],
+      summary: 'Get a command; with waitMs, waits up to that long for it to be acked, failed or expired',
+      params: idParam('commandId'),
+      querystring: { type: 'object', properties: { waitMs: { type: 'integer', minimum: 0, maximum: 60000 } }, additionalProperties: false },
+      response: { 200: commandSchema, ...errorResponses },
+    },
+    handler: async (req) => {
+      const { commandId } = req.params as { commandId: string };
+      const { waitMs } = req.query as { waitMs?: number };
+      return waitMs ? commands.waitForFinal(commandId, waitMs) : commands.get(commandId);
+    },
+  });
+
+  app.get('/api/commands', {
+    schema: {
+      tags: ['commands'],
+      summary: 'List commands, newest first',
+      querystring: {
+        type: 'object',
+        properties: { deviceId: { type: 'string' }, status: { type: 'string', enum: commandStatuses }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        additionalProperties: false,
+      },
+      response: { 200: listOf(commandSchema), ...errorResponses },
+    },
+    handler: async (req) => ({ items: await store.commands.list(req.query as { deviceId?: string; status?: CommandStatus; limit: number }) }),
+  });
+}

@@ -1,0 +1,88 @@
+// What /console and /bridge sockets may do once authenticated: subscribe to
+// streams by site, class or device (rooms), and send commands whose final
+// result comes back in the ack.
+import type { Socket } from '../realtime/index.js';
+import type { CommandRequest, Commands } from './commands.js';
+import { ackOf, type IotContext } from './context.js';
+import { HubError } from './errors.js';
+import { CLASS_PATTERN, ID_PATTERN } from './limits.js';
+
+/** Most stream rooms one operator socket may join. */
+const MAX_SUBSCRIPTIONS = 1000;
+/** Longest an operator waits in a command ack for the device's answer. */
+const MAX_COMMAND_WAIT_MS = 120_000;
+
+/** Turns a subscription filter into room names; throws HubError on a malformed filter. */
+export function filterRooms(filter: unknown): string[] {
+  if (filter === undefined || filter === null) return ['all'];
+  if (typeof filter !== 'object' || Array.isArray(filter)) throw new HubError('invalid_filter', 'filter must be an object');
+  const f = filter as Record<string, unknown>;
+  const rooms: string[] = [];
+  const add = (prefix: string, value: unknown, pattern: RegExp, key: string) => {
+    if (value === undefined) return;
+    const list = Array.isArray(value) ? value : [value];
+    for (const item of list) {
+      if (typeof item !== 'string' || !pattern.test(item)) throw new HubError('invalid_filter', `${key} must hold ids matching ${pattern.source}`);
+      rooms.push(`${prefix}:${item}`);
+    }
+  };
+  add('site', f.siteId, ID_PATTERN, 'siteId');
+  add('site', f.sites, ID_PATTERN, 'sites');
+  add('class', f.classId, CLASS_PATTERN, 'classId');
+  add('class', f.classes, CLASS_PATTERN, 'classes');
+  add('device', f.deviceId, ID_PATTERN, 'deviceId');
+  add('device', f.devices, ID_PATTERN, 'devices');
+  if (f.all === true || rooms.length === 0) rooms.push('all');
+  return rooms;
+}
+
+function errorAnswer(err: unknown): { ok: false; error: string; code: string } {
+  if (err instanceof HubError) return { ok: false, error: err.message, code: err.code };
+  return { ok: false, error: 'internal error', code: 'internal' };
+}
+
+/** Installs subscribe/unsubscribe/command handlers on an operator socket; `source` is stored with its commands. */
+export function attachOperatorHandlers(ctx: IotContext, commands: Commands, socket: Socket, kind: 'console' | 'bridge', source: string): void {
+  socket.on('subscribe', (...args: unknown[]) => {
+    const ack = ackOf(args);
+    ctx.metrics.eventsIn.inc(`${kind}|subscribe`);
+    try {
+      const rooms = filterRooms(args[0]);
+      if (socket.rooms.size + rooms.length > MAX_SUBSCRIPTIONS + 1) throw new HubError('too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions`);
+      void socket.join(rooms);
+      ack({ ok: true, rooms });
+    } catch (err) {
+      ctx.metrics.badInputs.inc(`${kind}_subscribe`);
+      ack(errorAnswer(err));
+    }
+  });
+  socket.on('unsubscribe', (...args: unknown[]) => {
+    const ack = ackOf(args);
+    ctx.metrics.eventsIn.inc(`${kind}|unsubscribe`);
+    try {
+      const rooms = filterRooms(args[0]);
+      for (const room of rooms) void socket.leave(room);
+      ack({ ok: true, rooms });
+    } catch (err) {
+      ctx.metrics.badInputs.inc(`${kind}_subscribe`);
+      ack(errorAnswer(err));
+    }
+  });
+  socket.on('command', async (...args: unknown[]) => {
+    const ack = ackOf(args);
+    ctx.metrics.eventsIn.inc(`${kind}|command`);
+    const req = (args[0] ?? {}) as Record<string, unknown>;
+    try {
+      if (typeof req !== 'object') throw new HubError('invalid_command', 'command must be an object { deviceId, name, params?, ttlMs?, wait? }');
+      const created = await commands.create(req as CommandRequest, source);
+      if (req.wait === false) return ack({ ok: true, command: created });
+      const waitMs = Math.min(typeof req.waitMs === 'number' && req.waitMs > 0 ? req.waitMs : MAX_COMMAND_WAIT_MS, created.expiresAt - created.createdAt, MAX_COMMAND_WAIT_MS);
+      const command = await commands.waitForFinal(created.id, waitMs);
+      ack({ ok: true, command });
+    } catch (err) {
+      if (err instanceof HubError) ctx.metrics.badInputs.inc(`${kind}_command`);
+      else ctx.log.error({ err }, 'operator command failed');
+      ack(errorAnswer(err));
+    }
+  });
+}

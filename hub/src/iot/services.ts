@@ -1,0 +1,69 @@
+// Assembles the IoT services around a Socket.IO Server and a Store.
+import type { Logger } from 'pino';
+import type { HubConfig } from '../config/index.js';
+import type { Server } from '../realtime/index.js';
+import { Commands } from './commands.js';
+import type { IotContext } from './context.js';
+import { DeviceSessions } from './device-namespace.js';
+import { inputLimits } from './limits.js';
+import { IotMetrics } from './metrics.js';
+import { OperatorSessions } from './operator-namespaces.js';
+import { Presence } from './presence.js';
+import { Registry } from './registry.js';
+import { Retention } from './retention.js';
+import type { Store } from './store/types.js';
+import { Streams } from './streams.js';
+import { hashToken } from './tokens.js';
+
+/** The running IoT services. */
+export interface IotServices {
+  ctx: IotContext;
+  registry: Registry;
+  commands: Commands;
+  devices: DeviceSessions;
+  operators: OperatorSessions;
+  retention: Retention;
+  metrics: IotMetrics;
+  /** Starts timers (command expiry, retention) after marking every device offline. */
+  start(): Promise<void>;
+  /** Stops the timers. */
+  stop(): Promise<void>;
+}
+
+/** Wires the device, console and bridge namespaces into `io`. */
+export function createIotServices(io: Server, store: Store, config: HubConfig, adminToken: string, log: Logger): IotServices {
+  const metrics = new IotMetrics();
+  const registry = new Registry(store, config.enrollmentKey);
+  const streams = new Streams(io, metrics);
+  const ctx: IotContext = { config, limits: inputLimits(config), store, registry, streams, metrics, log };
+  const presence = new Presence(ctx);
+  let commands: Commands | undefined;
+  const devices = new DeviceSessions(ctx, presence, () => commands!);
+  commands = new Commands(ctx, devices);
+  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken));
+  registry.onCredentialsRevoked = (id) => {
+    if (id.startsWith('bridge:')) operators.kickBridge(id.slice('bridge:'.length));
+    else devices.kick(id);
+  };
+  devices.attach(io);
+  operators.attach(io);
+  const retention = new Retention(ctx);
+  return {
+    ctx,
+    registry,
+    commands,
+    devices,
+    operators,
+    retention,
+    metrics,
+    async start() {
+      await store.presence.resetOnline(Date.now());
+      commands!.start();
+      retention.start();
+    },
+    async stop() {
+      commands!.stop();
+      await retention.stop();
+    },
+  };
+}
