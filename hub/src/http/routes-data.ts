@@ -55,7 +55,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
         properties: {
           metric: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
           ...timeRange,
-          interval: { type: 'integer', minimum: 1000, description: 'bucket width in ms (buckets align on multiples of it)' },
+          interval: { type: 'integer', minimum: 1, description: 'bucket width in ms (buckets align on multiples of it)' },
         },
         required: ['metric', 'interval'],
         additionalProperties: false,
@@ -66,7 +66,8 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
       const { deviceId } = req.params as DeviceParams;
       const q = req.query as { metric: string; from?: number; to?: number; interval: number };
       await registry.getDevice(deviceId);
-      const { from, to } = range(q);
+      // Without "from", the last day: a chart's usual window, and a bounded number of buckets.
+      const { from, to } = range({ to: q.to, from: q.from ?? (q.to ?? Date.now()) - 86_400_000 });
       if ((to - from) / q.interval > MAX_BUCKETS) throw new HubError('bad_request', `at most ${MAX_BUCKETS} buckets; widen the interval or narrow the range`);
       return { items: await store.telemetry.aggregate(deviceId, q.metric, from, to, q.interval) };
     },

@@ -38,16 +38,16 @@ export class SqliteStore implements Store {
     const devices = this.db.prepare('SELECT id FROM devices').pluck().all() as string[];
     // Per device, so that the (device_id, ts) indexes serve the deletes; no extra index slows ingest.
     const chunked: Array<[string, string]> = [
-      ['telemetry', 'DELETE FROM telemetry WHERE device_id = ?1 AND seq IN (SELECT seq FROM telemetry WHERE device_id = ?1 AND ts < ?2 LIMIT ?3)'],
-      ['state_history', 'DELETE FROM state_history WHERE id IN (SELECT id FROM state_history WHERE device_id = ?1 AND ts < ?2 LIMIT ?3)'],
-      ['events', 'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE device_id = ?1 AND ts < ?2 LIMIT ?3)'],
-      ['presence_log', 'DELETE FROM presence_log WHERE id IN (SELECT id FROM presence_log WHERE device_id = ?1 AND ts < ?2 LIMIT ?3)'],
+      ['telemetry', 'DELETE FROM telemetry WHERE device_id = @id AND seq IN (SELECT seq FROM telemetry WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
+      ['state_history', 'DELETE FROM state_history WHERE id IN (SELECT id FROM state_history WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
+      ['events', 'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
+      ['presence_log', 'DELETE FROM presence_log WHERE id IN (SELECT id FROM presence_log WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
     ];
     for (const [, sql] of chunked) {
       const stmt = this.db.prepare(sql);
       for (const id of devices) {
         for (let guard = 0; guard < 1_000_000; guard++) {
-          const removed = await this.writer.submit(() => stmt.run(id, cutoff, PRUNE_CHUNK).changes);
+          const removed = await this.writer.submit(() => stmt.run({ id, cutoff, chunk: PRUNE_CHUNK }).changes);
           total += removed;
           if (removed < PRUNE_CHUNK) break;
         }

@@ -46,12 +46,12 @@ export class SqliteTelemetry implements TelemetryStore {
     // Buckets are aligned on multiples of the interval so that charts of adjacent ranges line up.
     const rows = this.db
       .prepare(
-        `SELECT (ts / ?1) * ?1 AS bucket, min(v) AS min, max(v) AS max, avg(v) AS avg, count(v) AS count
-         FROM (SELECT ts, json_extract(vals, ?2) AS v FROM telemetry WHERE device_id = ?3 AND ts BETWEEN ?4 AND ?5)
+        `SELECT (ts / @interval) * @interval AS bucket, min(v) AS min, max(v) AS max, avg(v) AS avg, count(v) AS count
+         FROM (SELECT ts, json_extract(vals, @path) AS v FROM telemetry WHERE device_id = @deviceId AND ts BETWEEN @from AND @to)
          WHERE typeof(v) IN ('integer', 'real')
          GROUP BY bucket ORDER BY bucket`,
       )
-      .all(intervalMs, jsonPath(metric), deviceId, from, to) as Array<{ bucket: number; min: number; max: number; avg: number; count: number }>;
+      .all({ interval: intervalMs, path: jsonPath(metric), deviceId, from, to }) as Array<{ bucket: number; min: number; max: number; avg: number; count: number }>;
     return rows.map((r) => ({ ts: r.bucket, min: r.min, max: r.max, avg: r.avg, count: r.count }));
   }
 
