@@ -3,6 +3,7 @@
 const benches = {
   engine: () => import('./engine-broadcast.mjs'),
   socketio: () => import('./socketio-broadcast.mjs'),
+  ingest: () => import('./ingest.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
