@@ -43,10 +43,11 @@ export class SqliteTelemetry implements TelemetryStore {
   }
 
   async aggregate(deviceId: string, metric: string, from: number, to: number, intervalMs: number): Promise<TelemetryBucket[]> {
-    // Buckets are aligned on multiples of the interval so that charts of adjacent ranges line up.
+    // Buckets are aligned on multiples of the interval so that charts of adjacent ranges line up;
+    // the casts keep the division integral (JS numbers are bound as REAL).
     const rows = this.db
       .prepare(
-        `SELECT (ts / @interval) * @interval AS bucket, min(v) AS min, max(v) AS max, avg(v) AS avg, count(v) AS count
+        `SELECT (ts / CAST(@interval AS INTEGER)) * CAST(@interval AS INTEGER) AS bucket, min(v) AS min, max(v) AS max, avg(v) AS avg, count(v) AS count
          FROM (SELECT ts, json_extract(vals, @path) AS v FROM telemetry WHERE device_id = @deviceId AND ts BETWEEN @from AND @to)
          WHERE typeof(v) IN ('integer', 'real')
          GROUP BY bucket ORDER BY bucket`,
