@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Builds the browser bundles of the client into device-client/dist/browser/:
+//   socket.io.js          IIFE defining the global `io`, readable, for debugging
+//   socket.io.min.js      the same, minified, with a source map
+//   socket.io.esm.min.js  ES module, minified, with a source map
+// The file names are socket.io's, so that pages written for socket.io load
+// ours unchanged from the hub's `/socket.io/` path. `ws` and Node built-ins
+// never enter a bundle: the client reaches `ws` only through a dynamic import
+// taken in Node, and a bundle that pulls either in fails the build.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = join(packageDir, '..');
+/** Where `npm run build` puts the bundle; @sitehub/device-client/browser/* resolves here. */
+export const BROWSER_DIST = join(packageDir, 'dist', 'browser');
+
+const common = {
+  bundle: true,
+  platform: 'browser',
+  target: ['es2023'],
+  // Sources, not the compiled dist, so the maps point at the TypeScript.
+  alias: { '@sitehub/protocol': join(repoRoot, 'protocol/src/index.ts') },
+  // The minifier folds the client's non-literal `import(specifier)` of ws
+  // into a literal one; in a browser that import resolves to an empty module,
+  // and the client falls back to the global WebSocket, as it would anyway.
+  plugins: [emptyModule('ws')],
+  legalComments: 'none',
+  metafile: true,
+  write: false,
+  logLevel: 'warning',
+};
+
+/** Resolves `name` to an empty module. */
+function emptyModule(name) {
+  return {
+    name: `empty-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${name}$`) }, () => ({ path: name, namespace: 'empty-module' }));
+      b.onLoad({ filter: /.*/, namespace: 'empty-module' }, () => ({ contents: 'export {};', loader: 'js' }));
+    },
+  };
+}
+
+const variants = [
+  { file: 'socket.io.js', entry: 'browser-entry.ts', format: 'iife', minify: false, sourcemap: false },
+  { file: 'socket.io.min.js', entry: 'browser-entry.ts', format: 'iife', minify: true, sourcemap: 'linked' },
+  { file: 'socket.io.esm.min.js', entry: 'browser-esm-entry.ts', format: 'esm', minify: true, sourcemap: 'linked' },
+];
+
+/** Refuses a bundle that pulled in `ws` or a Node built-in. */
+function checkBrowserOnly(file, metafile, text) {
+  const nodeOnly = Object.keys(metafile.inputs).filter((p) => p.includes('node_modules/ws/') || p.startsWith('node:'));
+  if (nodeOnly.length) throw new Error(`${file} includes Node-only modules: ${nodeOnly.join(', ')}`);
+  if (/require\(["']|from\s*["'](node:|ws["'])|import\(["']/.test(text)) throw new Error(`${file} requires or imports a module at run time`);
+}
+
+/** Builds every variant into outDir; returns [{ file, bytes }]. */
+export async function buildBrowserBundles({ outDir = BROWSER_DIST, metafileOut } = {}) {
+  await mkdir(outDir, { recursive: true });
+  const written = [];
+  for (const variant of variants) {
+    const outfile = join(outDir, variant.file);
+    const result = await build({
+      ...common,
+      entryPoints: [join(packageDir, 'scripts', variant.entry)],
+      format: variant.format,
+      minify: variant.minify,
+      sourcemap: variant.sourcemap,
+      outfile,
+    });
+    const code = result.outputFiles.find((f) => f.path === outfile);
+    checkBrowserOnly(variant.file, result.metafile, code.text);
+    for (const out of result.outputFiles) {
+      await writeFile(out.path, out.contents);
+      written.push({ file: relative(outDir, out.path), bytes: out.contents.byteLength });
+    }
+    if (metafileOut && variant.file === 'socket.io.min.js') await writeFile(metafileOut, JSON.stringify(result.metafile));
+  }
+  return written;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // --metafile: also write the minified IIFE's inputs, for `esbuild --analyze`-style reading.
+  const metafileOut = process.argv.includes('--metafile') ? join(BROWSER_DIST, 'meta.json') : undefined;
+  const written = await buildBrowserBundles({ metafileOut });
+  for (const { file, bytes } of written) console.log(`device-client/dist/browser/${file}  ${bytes} bytes`);
+}
