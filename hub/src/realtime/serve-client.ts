@@ -1,8 +1,10 @@
-// The hook for serving the browser client bundle at `<path>/socket.io.js`
-// (the `serveClient` option). The bundle is built by another part of the
-// project; it registers a handler with setClientBundleHandler() and from then
-// on every Server created with serveClient (the default) answers those URLs.
+// Serving the browser client bundle at `<path>/socket.io.js` and its
+// siblings (the `serveClient` option). By default the files come from
+// @sitehub/device-client's build (client-bundle-files.ts); an application may
+// register its own handler with setClientBundleHandler(), and every Server
+// created with serveClient (the default) answers those URLs through it.
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { createClientBundleFiles } from './client-bundle-files.js';
 
 /** Answers a request for one bundle file; returns false to let the request through (e.g. unknown file). */
 export type ClientBundleHandler = (req: IncomingMessage, res: ServerResponse, file: string) => boolean;
@@ -17,11 +19,16 @@ export const CLIENT_BUNDLE_FILES: ReadonlySet<string> = new Set([
   'socket.io.esm.min.js.map',
 ]);
 
+let builtInHandler: ClientBundleHandler | undefined;
 let bundleHandler: ClientBundleHandler | undefined;
 
-/** Registers (or with undefined, removes) the handler that serves the client bundle. */
+/** Registers the handler that serves the client bundle; undefined restores the built-in one. */
 export function setClientBundleHandler(handler: ClientBundleHandler | undefined): void {
   bundleHandler = handler;
+}
+
+function currentHandler(): ClientBundleHandler {
+  return bundleHandler ?? (builtInHandler ??= createClientBundleFiles());
 }
 
 /** Puts a bundle-serving step in front of the http server's request listeners (the engine's included). */
@@ -31,7 +38,7 @@ export function attachClientBundle(httpServer: HttpServer, path: string): void {
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const file = bundleFile(req.url, path);
     // Looked up per request: the bundle may be registered after the server started.
-    if (file && bundleHandler?.(req, res, file)) return;
+    if (file && currentHandler()(req, res, file)) return;
     for (const listener of previous) listener.call(httpServer, req, res);
   });
 }
