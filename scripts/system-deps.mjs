@@ -6,7 +6,9 @@
 import { execSync, spawnSync } from 'node:child_process';
 
 /** Debian package -> a command it provides. Grows as parts need them. */
-const needed = {};
+const needed = {
+  chromium: 'chromium',
+};
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = Object.entries(needed).filter(([, cmd]) => !has(cmd)).map(([pkg]) => pkg);

@@ -1,0 +1,77 @@
+// Shared helpers of the browser tests: building the client bundle, and a hub
+// Server on an ephemeral loopback port next to a small page-serving app.
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type ServerOptions } from '@sitehub/hub';
+import { buildBrowserBundles, BROWSER_DIST } from '../../device-client/scripts/build-browser.mjs';
+
+/** Builds the browser bundles into `outDir` (default: the package's dist/browser, as `npm run build`). */
+export async function buildBundles(outDir?: string): Promise<Array<{ file: string; bytes: number }>> {
+  return buildBrowserBundles(outDir ? { outDir } : {});
+}
+
+export const browserDist: string = BROWSER_DIST;
+
+export interface RunningHub {
+  io: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+const running = new Set<RunningHub>();
+
+/** A hub Server on 127.0.0.1; `app` answers every request the Server does not. */
+export async function startHub(
+  opts: Partial<ServerOptions> = {},
+  app: (req: IncomingMessage, res: ServerResponse) => void = notFound,
+): Promise<RunningHub> {
+  const httpServer = createServer(app);
+  const io = new Server(httpServer, opts);
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  const handle: RunningHub = {
+    io,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      running.delete(handle);
+      await io.close();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+  running.add(handle);
+  return handle;
+}
+
+/** Closes every hub still running. */
+export async function closeHubs(): Promise<void> {
+  await Promise.all([...running].map((hub) => hub.close()));
+}
+
+function notFound(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Type': 'text/plain' });
+  res.end('not found');
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A GET (or `method`) through node:http, body left as sent (no automatic gunzip, unlike fetch). */
+export function rawGet(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.setTimeout(5000, () => req.destroy(new Error(`no answer from ${url} within 5 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}

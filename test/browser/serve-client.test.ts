@@ -1,0 +1,131 @@
+// The hub serves the browser client bundle next to its Socket.IO path, as
+// socket.io does: content types, ETag revalidation, gzip, and a clear 404
+// while the bundle is not built.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setClientBundleHandler } from '@sitehub/hub';
+import { createClientBundleFiles, acceptsGzip } from '../../hub/src/realtime/client-bundle-files.js';
+import { browserDist, buildBundles, closeHubs, rawGet, startHub } from './helpers.js';
+
+const FILES = [
+  ['socket.io.js', 'application/javascript; charset=utf-8'],
+  ['socket.io.min.js', 'application/javascript; charset=utf-8'],
+  ['socket.io.min.js.map', 'application/json; charset=utf-8'],
+  ['socket.io.esm.min.js', 'application/javascript; charset=utf-8'],
+  ['socket.io.esm.min.js.map', 'application/json; charset=utf-8'],
+] as const;
+
+let emptyDir: string;
+
+beforeAll(async () => {
+  // Where `npm run build` puts it, which is where the hub looks by default.
+  await buildBundles();
+  emptyDir = await mkdtemp(join(tmpdir(), 'sitehub-no-bundle-'));
+});
+
+afterEach(async () => {
+  setClientBundleHandler(undefined);
+  await closeHubs();
+});
+
+afterAll(async () => {
+  await rm(emptyDir, { recursive: true, force: true });
+});
+
+describe('serving the client bundle', () => {
+  it.each(FILES)('serves %s with its content type, an ETag and Cache-Control', async (file, type) => {
+    const hub = await startHub();
+    const res = await rawGet(`${hub.url}/socket.io/${file}`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe(type);
+    expect(res.headers['etag']).toMatch(/^"[A-Za-z0-9_-]{10,}"$/);
+    expect(res.headers['cache-control']).toBe('public, max-age=0, must-revalidate');
+    expect(res.headers['vary']).toBe('Accept-Encoding');
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(Number(res.headers['content-length'])).toBe(res.body.byteLength);
+    expect(res.body.equals(await readFile(join(browserDist, file)))).toBe(true);
+  });
+
+  it('defines the global io in the script bundle and exports io from the ES module', async () => {
+    const hub = await startHub();
+    const iife = (await rawGet(`${hub.url}/socket.io/socket.io.min.js`)).body.toString();
+    const esm = (await rawGet(`${hub.url}/socket.io/socket.io.esm.min.js`)).body.toString();
+    // Only the ends: a failure should not print the whole bundle.
+    expect(iife.slice(-300)).toMatch(/globalThis\.io=\w+;\}\)\(\);\s*\/\/# sourceMappingURL=socket\.io\.min\.js\.map\s*$/);
+    expect(esm.slice(-300)).toMatch(/export\{[^}]*\bas io\b[^}]*\};\s*\/\/# sourceMappingURL=socket\.io\.esm\.min\.js\.map\s*$/);
+  });
+
+  it('answers 304 to a matching If-None-Match, 200 to a stale one', async () => {
+    const hub = await startHub();
+    const url = `${hub.url}/socket.io/socket.io.min.js`;
+    const first = await rawGet(url);
+    const etag = first.headers['etag']!;
+    const again = await rawGet(url, { 'If-None-Match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.byteLength).toBe(0);
+    expect(again.headers['etag']).toBe(etag);
+    expect((await rawGet(url, { 'If-None-Match': `"stale", W/${etag}` })).status).toBe(304);
+    expect((await rawGet(url, { 'If-None-Match': '"stale"' })).status).toBe(200);
+  });
+
+  it('sends gzip when Accept-Encoding allows it, identity otherwise', async () => {
+    const hub = await startHub();
+    const url = `${hub.url}/socket.io/socket.io.js`;
+    const plain = await readFile(join(browserDist, 'socket.io.js'));
+    for (const accept of ['gzip', 'br, gzip;q=0.5', 'deflate, *']) {
+      const res = await rawGet(url, { 'Accept-Encoding': accept });
+      expect(res.headers['content-encoding']).toBe('gzip');
+      expect(res.headers['vary']).toBe('Accept-Encoding');
+      expect(Number(res.headers['content-length'])).toBe(res.body.byteLength);
+      expect(res.body.byteLength).toBeLessThan(plain.byteLength / 2);
+      expect(gunzipSync(res.body).equals(plain)).toBe(true);
+    }
+    for (const accept of ['identity', 'gzip;q=0', 'br']) {
+      const res = await rawGet(url, { 'Accept-Encoding': accept });
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.body.equals(plain)).toBe(true);
+    }
+  });
+
+  it('answers HEAD with the headers only', async () => {
+    const hub = await startHub();
+    const res = await rawGet(`${hub.url}/socket.io/socket.io.min.js`, {}, 'HEAD');
+    expect(res.status).toBe(200);
+    expect(Number(res.headers['content-length'])).toBeGreaterThan(1000);
+    expect(res.body.byteLength).toBe(0);
+  });
+
+  it('follows the Server path option', async () => {
+    const hub = await startHub({ path: '/rt' });
+    expect((await rawGet(`${hub.url}/rt/socket.io.min.js`)).status).toBe(200);
+    expect((await rawGet(`${hub.url}/socket.io/socket.io.min.js`)).status).toBe(404);
+  });
+
+  it('serves nothing with serveClient off', async () => {
+    const hub = await startHub({ serveClient: false });
+    expect((await rawGet(`${hub.url}/socket.io/socket.io.js`)).status).toBe(404);
+  });
+
+  it('answers a clear 404 while the bundle is not built', async () => {
+    setClientBundleHandler(createClientBundleFiles({ dir: emptyDir }));
+    const hub = await startHub();
+    const res = await rawGet(`${hub.url}/socket.io/socket.io.js`);
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).toMatch(/not built; run `npm run build`/);
+    // The engine still works next to it.
+    const handshake = await rawGet(`${hub.url}/socket.io/?EIO=4&transport=polling`);
+    expect(handshake.status).toBe(200);
+    expect(handshake.body.toString()).toMatch(/^0\{"sid"/);
+  });
+
+  it('reads Accept-Encoding as RFC 9110 does', () => {
+    expect(acceptsGzip(undefined)).toBe(false);
+    expect(acceptsGzip('')).toBe(false);
+    expect(acceptsGzip('GZIP')).toBe(true);
+    expect(acceptsGzip('gzip;q=0.0')).toBe(false);
+    expect(acceptsGzip('deflate, gzip ; q=0.1')).toBe(true);
+  });
+});
