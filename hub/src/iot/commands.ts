@@ -25,12 +25,16 @@ export interface CommandRequest {
 
 const FINAL: ReadonlySet<CommandStatus> = new Set(['acked', 'failed', 'expired']);
 
+const TIMEOUT = Symbol('timeout');
+const DISCONNECTED = Symbol('disconnected');
+
 /** How often expired commands are looked for. */
 const SWEEP_INTERVAL_MS = 1000;
 
 /** The command service. */
 export class Commands {
-  private readonly inFlight = new Set<string>();
+  /** Commands waiting for a device answer, with the session they were sent on. */
+  private readonly inFlight = new Map<string, Socket>();
   private readonly waiters = new Map<string, Set<(c: Command) => void>>();
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -121,8 +125,10 @@ export class Commands {
 
   /** Sends one command until the device answers, attempts run out, the session ends or the command expires. */
   private async deliver(socket: Socket, device: DeviceScope, command: Command): Promise<void> {
-    if (this.inFlight.has(command.id)) return;
-    this.inFlight.add(command.id);
+    const holder = this.inFlight.get(command.id);
+    // A delivery on a session that has ended gives way to this one.
+    if (holder && holder.connected) return;
+    this.inFlight.set(command.id, socket);
     try {
       let attempts = command.attempts;
       while (socket.connected && !this.stopped) {
@@ -135,7 +141,8 @@ export class Commands {
         if (!sent) return; // expired or finished meanwhile
         this.ctx.metrics.eventsOut.inc('device|command');
         const answer = await this.send(socket, command);
-        if (answer === 'timeout') {
+        if (answer === DISCONNECTED) break;
+        if (answer === TIMEOUT) {
           this.ctx.metrics.commandAcks.inc('timeout');
           continue;
         }
@@ -153,15 +160,19 @@ export class Commands {
     } catch (err) {
       this.ctx.log.error({ err, commandId: command.id }, 'command delivery failed');
     } finally {
-      this.inFlight.delete(command.id);
+      if (this.inFlight.get(command.id) === socket) this.inFlight.delete(command.id);
     }
   }
 
+  /** Emits the command; resolves with the answer, TIMEOUT, or DISCONNECTED as soon as the session ends. */
   private send(socket: Socket, command: Command): Promise<unknown> {
     return new Promise((resolve) => {
-      socket.timeout(this.ctx.config.commandAckTimeoutMs).emit('command', { id: command.id, name: command.name, params: command.params }, (err: unknown, answer: unknown) =>
-        resolve(err ? 'timeout' : answer),
-      );
+      const onDisconnect = () => resolve(DISCONNECTED);
+      socket.once('disconnect', onDisconnect);
+      socket.timeout(this.ctx.config.commandAckTimeoutMs).emit('command', { id: command.id, name: command.name, params: command.params }, (err: unknown, answer: unknown) => {
+        socket.off('disconnect', onDisconnect);
+        resolve(err ? TIMEOUT : answer);
+      });
     });
   }
 
