@@ -146,7 +146,7 @@ export class Commands {
           this.ctx.metrics.commandAcks.inc('timeout');
           continue;
         }
-        const parsed = parseAnswer(answer);
+        const parsed = parseAnswer(answer, this.ctx.limits.maxRecordBytes);
         this.ctx.metrics.commandAcks.inc(parsed.ok ? 'ok' : 'error');
         if (!parsed.ok && parsed.invalid) this.ctx.metrics.badInputs.inc('command_answer');
         await this.update(
@@ -201,11 +201,13 @@ export class Commands {
 }
 
 /** Reads a device's answer `{ ok, result?, error? }`; anything else counts as a failure. */
-function parseAnswer(answer: unknown): { ok: true; result?: unknown } | { ok: false; error: string; result?: unknown; invalid?: boolean } {
+function parseAnswer(answer: unknown, maxResultBytes: number): { ok: true; result?: unknown } | { ok: false; error: string; result?: unknown; invalid?: boolean } {
   if (answer === null || typeof answer !== 'object' || typeof (answer as { ok?: unknown }).ok !== 'boolean') {
     return { ok: false, error: 'invalid answer: expected { ok, result?, error? }', invalid: true };
   }
   const a = answer as { ok: boolean; result?: unknown; error?: unknown };
+  const size = a.result === undefined ? 0 : (JSON.stringify(a.result)?.length ?? 0);
+  if (size > maxResultBytes) return { ok: false, error: `result of ${size} bytes is larger than ${maxResultBytes}`, invalid: true };
   if (a.ok) return { ok: true, result: a.result };
   return { ok: false, error: typeof a.error === 'string' ? a.error.slice(0, 1024) : 'the device reported a failure', result: a.result };
 }
