@@ -3,6 +3,7 @@
 const benches = {
   engine: () => import('./engine-broadcast.mjs'),
   socketio: () => import('./socketio-broadcast.mjs'),
+  footprint: () => import('./client-footprint.mjs'),
   ingest: () => import('./ingest.mjs'),
 };
 
