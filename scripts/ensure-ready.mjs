@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone: installs the locked
 // dependencies when node_modules is missing or older than the lockfile, then
-// runs the incremental TypeScript build (a no-op when nothing changed).
+// runs the build: the incremental TypeScript build (a no-op when nothing
+// changed) and the browser client bundle.
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,4 +18,4 @@ if (stale) {
   console.log('[sitehub] installing dependencies (npm ci)…');
   run('npm ci');
 }
-run('npx tsc -b');
+run('npm run build --silent');
