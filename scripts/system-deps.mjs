@@ -8,9 +8,14 @@ import { execSync, spawnSync } from 'node:child_process';
 /** Debian package -> a command it provides. Grows as parts need them. */
 const needed = {
   chromium: 'chromium',
+  socat: 'socat',
+  mosquitto: 'mosquitto',
+  'mosquitto-clients': 'mosquitto_sub',
 };
 
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+// Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.
+const PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', env: { ...process.env, PATH } }).status === 0;
 const missing = Object.entries(needed).filter(([, cmd]) => !has(cmd)).map(([pkg]) => pkg);
 
 if (missing.length === 0) process.exit(0);
