@@ -2,7 +2,7 @@
 // engine.io package) whose every session receives the broadcasts the parent
 // process asks for. Run by engine-broadcast.mjs; not meant to be run by hand.
 import { createServer } from 'node:http';
-import { serveRequests, cpuSeconds, settledRss } from './lib/child.mjs';
+import { serveRequests, cpuSeconds, settledMemory } from './lib/child.mjs';
 
 const impl = process.argv[2];
 const httpServer = createServer();
@@ -50,7 +50,11 @@ if (impl === 'sitehub') {
 }
 
 serveRequests({
-  stats: () => ({ clients: sockets.size, rss: settledRss(), cpu: cpuSeconds() }),
+  // The CPU time is read before the GCs that settle memory, so they never count.
+  stats: async () => {
+    const cpu = cpuSeconds();
+    return { clients: sockets.size, cpu, rss: (await settledMemory()).rss };
+  },
   broadcast: ({ count, payload, mode }) => {
     for (let i = 0; i < count; i++) broadcast(payload, mode);
     return {};

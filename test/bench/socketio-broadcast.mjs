@@ -1,40 +1,48 @@
 // Benchmark: 1,000 socket.io-client connections to socket.io's Server and to
 // sitehub's Server, same application, same client, same run. Phases: connect
-// (RSS per connection), broadcast bursts (deliveries per server CPU-second,
+// (memory per connection), broadcast bursts (deliveries per server CPU-second,
 // delivery latency), idle (server CPU while only heartbeats run).
 import { io as connect } from 'socket.io-client';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServerProcess } from './lib/child.mjs';
-import { fmt, percentile, printTable } from './lib/stats.mjs';
+import { PINNED_YOUNG_GENERATION, startServerProcess } from './lib/child.mjs';
+import { fmt, median, percentile, printTable } from './lib/stats.mjs';
 
 const SERVER = new URL('./socketio-server.mjs', import.meta.url).pathname;
 
 const config = {
   clients: Number(process.env.BENCH_CLIENTS ?? 1000),
+  // Connected before the first memory reading, so that one-time costs (lazy
+  // module state, compiled code, pools) do not count as per-connection cost.
+  warmClients: Number(process.env.BENCH_WARM_CLIENTS ?? 100),
+  repeats: Number(process.env.BENCH_REPEATS ?? 3),
   rounds: Number(process.env.BENCH_ROUNDS ?? 10),
   burst: Number(process.env.BENCH_BURST ?? 20),
   payloadBytes: Number(process.env.BENCH_PAYLOAD ?? 100),
   idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 10),
+  settleMs: Number(process.env.BENCH_SETTLE_MS ?? 1000),
 };
 
-async function connectClients(port, n) {
+/** socket.io-client connections that count the `tick` events they receive; `add(n)` opens more. */
+function clientPool(port) {
   const state = { received: 0, latencies: [], waiters: [] };
   const sockets = [];
-  for (let i = 0; i < n; i += 50) {
-    const group = [];
-    for (let j = i; j < Math.min(n, i + 50); j++) {
-      const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false });
-      socket.on('tick', (msg) => {
-        state.latencies.push(performance.timeOrigin + performance.now() - msg.t);
-        state.received++;
-        if (state.waiters.length && state.received >= state.waiters[0].target) state.waiters.shift().resolve();
-      });
-      sockets.push(socket);
-      group.push(new Promise((resolve, reject) => (socket.once('connect', resolve), socket.once('connect_error', reject))));
+  const add = async (n) => {
+    for (let i = 0; i < n; i += 50) {
+      const group = [];
+      for (let j = i; j < Math.min(n, i + 50); j++) {
+        const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false });
+        socket.on('tick', (msg) => {
+          state.latencies.push(performance.timeOrigin + performance.now() - msg.t);
+          state.received++;
+          if (state.waiters.length && state.received >= state.waiters[0].target) state.waiters.shift().resolve();
+        });
+        sockets.push(socket);
+        group.push(new Promise((resolve, reject) => (socket.once('connect', resolve), socket.once('connect_error', reject))));
+      }
+      await Promise.all(group);
     }
-    await Promise.all(group);
-  }
+  };
   const waitFor = (target, timeoutMs) =>
     new Promise((resolve, reject) => {
       if (state.received >= target) return resolve();
@@ -42,18 +50,51 @@ async function connectClients(port, n) {
       state.waiters.push({ target, resolve: () => (clearTimeout(timer), resolve()) });
     });
   const close = () => sockets.forEach((s) => s.disconnect());
-  return { state, waitFor, close };
+  return { state, add, waitFor, close };
 }
 
-async function measure(impl) {
+/**
+ * Memory per connection of one implementation, in a fresh server process with
+ * the young generation pinned (see PINNED_YOUNG_GENERATION): the marginal
+ * cost, i.e. settled memory at `clients` connections minus the one at
+ * `warmClients`, divided by the difference, so one-time costs (lazy module
+ * state, compiled code, pools) do not count.
+ */
+async function measureMemory(impl) {
+  const server = startServerProcess(SERVER, [impl], { nodeFlags: PINNED_YOUNG_GENERATION });
+  const port = await server.ready;
+  const clients = clientPool(port);
+  try {
+    const { warm, full } = await connectAndWeigh(impl, server, clients);
+    const added = config.clients - config.warmClients;
+    return { rssPerConnection: (full.rss - warm.rss) / added, heapPerConnection: (full.heap - warm.heap) / added };
+  } finally {
+    clients.close();
+    await server.stop();
+  }
+}
+
+/** Connects the warm-up group, weighs, connects the rest, weighs again. */
+async function connectAndWeigh(impl, server, clients) {
+  await clients.add(config.warmClients);
+  await sleep(config.settleMs);
+  const warm = await server.request('memory');
+  await clients.add(config.clients - config.warmClients);
+  await sleep(config.settleMs);
+  const full = await server.request('memory');
+  if (full.clients !== config.clients) throw new Error(`${impl}: ${full.clients} connections, expected ${config.clients}`);
+  return { warm, full };
+}
+
+/** Throughput, latency and idle CPU of one implementation with V8's default flags (memory noted as well). */
+async function measureThroughput(impl) {
   const server = startServerProcess(SERVER, [impl]);
   const port = await server.ready;
   try {
-    const before = await server.request('stats');
-    const clients = await connectClients(port, config.clients);
-    await sleep(500);
+    const clients = clientPool(port);
+    const { warm, full } = await connectAndWeigh(impl, server, clients);
+    const added = config.clients - config.warmClients;
     const connected = await server.request('stats');
-    if (connected.clients !== config.clients) throw new Error(`${impl}: ${connected.clients} connections, expected ${config.clients}`);
 
     const payload = 'x'.repeat(config.payloadBytes);
     const perRound = config.clients * config.burst;
@@ -71,13 +112,12 @@ async function measure(impl) {
 
     const deliveries = perRound * config.rounds;
     if (clients.state.received !== deliveries) throw new Error(`${impl}: ${clients.state.received} deliveries, expected ${deliveries}`);
-    const burstCpu = afterBurst.cpu - connected.cpu;
     return {
       impl,
       deliveries,
       perSecond: deliveries / seconds,
-      perCpuSecond: deliveries / burstCpu,
-      rssPerConnection: (connected.rss - before.rss) / config.clients,
+      perCpuSecond: deliveries / (afterBurst.cpu - connected.cpu),
+      defaultRssPerConnection: (full.rss - warm.rss) / added,
       p50: percentile(clients.state.latencies, 50),
       p99: percentile(clients.state.latencies, 99),
       idleCpu: afterIdle.cpu - afterBurst.cpu,
@@ -87,21 +127,62 @@ async function measure(impl) {
   }
 }
 
+async function measure(impl) {
+  return { ...(await measureMemory(impl)), ...(await measureThroughput(impl)) };
+}
+
+const METRICS = ['perSecond', 'perCpuSecond', 'rssPerConnection', 'heapPerConnection', 'defaultRssPerConnection', 'p50', 'p99', 'idleCpu'];
+
 export async function run() {
   console.log(
     `\n## Socket.IO broadcast: ${config.clients} socket.io-client connections (WebSocket), ` +
-      `${config.rounds} bursts of ${config.burst} io.emit() of ${config.payloadBytes} bytes, ${config.idleSeconds} s idle\n`,
+      `${config.rounds} bursts of ${config.burst} io.emit() of ${config.payloadBytes} bytes, ${config.idleSeconds} s idle; ` +
+      `${config.repeats} runs per server, alternating, medians reported.\n` +
+      `Memory per connection = (settled memory at ${config.clients} - at ${config.warmClients} connections) / ${config.clients - config.warmClients}, ` +
+      `measured with the young generation pinned (${PINNED_YOUNG_GENERATION.join(' ')}); "RSS, default V8" is the same ` +
+      `difference in the throughput run, where young-generation growth adds noise\n`,
   );
-  const results = [];
-  for (const impl of ['socket.io', 'sitehub']) results.push(await measure(impl));
+  const runs = { 'socket.io': [], sitehub: [] };
+  for (let i = 0; i < config.repeats; i++) {
+    // Alternate which server goes first, so that drift in the machine's load favours neither.
+    const order = i % 2 === 0 ? ['socket.io', 'sitehub'] : ['sitehub', 'socket.io'];
+    for (const impl of order) {
+      const r = await measure(impl);
+      runs[impl].push(r);
+      console.log(
+        `run ${i + 1} ${impl}: RSS ${fmt(r.rssPerConnection / 1024, 1)} KiB, heap+external ${fmt(r.heapPerConnection / 1024, 1)} KiB, ` +
+          `RSS default V8 ${fmt(r.defaultRssPerConnection / 1024, 1)} KiB per connection; ` +
+          `${fmt(r.perCpuSecond)} deliveries per CPU s, p99 ${fmt(r.p99)} ms`,
+      );
+    }
+  }
+  const results = Object.entries(runs).map(([impl, list]) => {
+    const summary = { impl, deliveries: list[0].deliveries };
+    for (const key of METRICS) summary[key] = median(list.map((r) => r[key]));
+    return summary;
+  });
+  console.log('');
   printTable(
-    ['server', 'deliveries', 'deliveries/s', 'per server CPU s', 'RSS per connection', 'latency p50', 'latency p99', 'idle CPU s'],
-    results.map((r) => [r.impl, r.deliveries, fmt(r.perSecond), fmt(r.perCpuSecond), `${fmt(r.rssPerConnection / 1024, 1)} KiB`, `${fmt(r.p50)} ms`, `${fmt(r.p99)} ms`, fmt(r.idleCpu, 3)]),
+    ['server', 'deliveries', 'deliveries/s', 'per server CPU s', 'RSS per connection', 'heap+external per connection', 'RSS, default V8', 'latency p50', 'latency p99', 'idle CPU s'],
+    results.map((r) => [
+      r.impl,
+      r.deliveries,
+      fmt(r.perSecond),
+      fmt(r.perCpuSecond),
+      `${fmt(r.rssPerConnection / 1024, 1)} KiB`,
+      `${fmt(r.heapPerConnection / 1024, 1)} KiB`,
+      `${fmt(r.defaultRssPerConnection / 1024, 1)} KiB`,
+      `${fmt(r.p50)} ms`,
+      `${fmt(r.p99)} ms`,
+      fmt(r.idleCpu, 3),
+    ]),
   );
   const [ref, ours] = results;
   console.log(
-    `\nratio sitehub/socket.io: deliveries per CPU s ${fmt(ours.perCpuSecond / ref.perCpuSecond)}x (target >= 1.0), ` +
+    `\nratio sitehub/socket.io (medians): deliveries per CPU s ${fmt(ours.perCpuSecond / ref.perCpuSecond)}x (target >= 1.0), ` +
       `RSS per connection ${fmt(ours.rssPerConnection / ref.rssPerConnection)}x (target <= 0.6), ` +
+      `heap+external per connection ${fmt(ours.heapPerConnection / ref.heapPerConnection)}x, ` +
+      `RSS per connection with default V8 flags ${fmt(ours.defaultRssPerConnection / ref.defaultRssPerConnection)}x, ` +
       `p99 ${fmt(ours.p99 / ref.p99)}x (target < 1)`,
   );
   return results;

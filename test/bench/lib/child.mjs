@@ -2,10 +2,20 @@
 // are measured apart from the load generator's. The child reports over IPC.
 import { fork } from 'node:child_process';
 
+/**
+ * V8 flags for runs that only measure memory. V8 grows the young generation
+ * (1 -> 16 MiB per semi-space) with the allocation rate; a doubling that falls
+ * between two readings adds megabytes that have nothing to do with what is
+ * retained (it made the same engine.io measure 18.5 and 24.4 KiB per session
+ * in one run). Pinned at 1 MiB, the young generation is fully touched before
+ * the first reading and cannot move the difference. Both servers get the same.
+ */
+export const PINNED_YOUNG_GENERATION = ['--min-semi-space-size=1', '--max-semi-space-size=1'];
+
 /** Starts `script` with args; resolves once it reports `{ type: 'ready', port }`. */
-export function startServerProcess(script, args = []) {
+export function startServerProcess(script, args = [], { nodeFlags = [] } = {}) {
   const child = fork(script, args, {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...nodeFlags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
@@ -70,11 +80,24 @@ export function cpuSeconds() {
   return (user + system) / 1e6;
 }
 
-/** RSS in bytes after a full GC, so that garbage does not count as footprint. */
-export function settledRss() {
-  if (globalThis.gc) {
-    globalThis.gc();
-    globalThis.gc();
+/**
+ * Memory after full GCs, so that garbage does not count as footprint. GC runs
+ * several times with pauses in between: finalizers and ArrayBuffer frees run
+ * after a collection, and some native memory is only released on the next one.
+ * `heap` is V8's heap plus the memory of C++ objects and ArrayBuffers bound to
+ * it (`external` already includes `arrayBuffers`): unlike RSS it does not
+ * move with malloc's fragmentation and free lists.
+ */
+export async function settledMemory(rounds = 4, pauseMs = 50) {
+  for (let i = 0; i < rounds; i++) {
+    if (globalThis.gc) globalThis.gc();
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
-  return process.memoryUsage().rss;
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return { rss, heapUsed, external, arrayBuffers, heap: heapUsed + external };
+}
+
+/** RSS in bytes after a full GC (see settledMemory). */
+export async function settledRss() {
+  return (await settledMemory()).rss;
 }

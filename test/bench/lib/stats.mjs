@@ -24,3 +24,11 @@ export function printTable(headers, rows) {
   console.log('| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |');
   for (const r of rows) console.log(line(r.map(String)));
 }
+
+/** The median of a numeric array (mean of the middle two for an even count). */
+export function median(values) {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
