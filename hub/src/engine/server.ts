@@ -78,6 +78,11 @@ export class EngineServer extends EventEmitter {
     this.emit('bad_input', kind, context);
   }
 
+  /** @internal A session closed: it leaves the table before its 'close' listeners run. */
+  _forget(session: EngineSocket): void {
+    if (this.clients.get(session.id) === session) this.clients.delete(session.id);
+  }
+
   /** Closes every session with reason 'server shutting down'. */
   close(): this {
     for (const session of [...this.clients.values()]) session._closeNow('server shutting down');
@@ -201,9 +206,6 @@ export class EngineServer extends EventEmitter {
   private startSession(id: string, req: IncomingMessage, transport: PollingTransport | WebSocketTransport, takeRequest?: () => void): void {
     const session = new EngineSocket(id, this, transport, req);
     this.clients.set(id, session);
-    session.once('close', () => {
-      if (this.clients.get(id) === session) this.clients.delete(id);
-    });
     session._open();
     takeRequest?.();
     this.handshakeIds.delete(req);

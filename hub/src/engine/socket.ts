@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, type HeartbeatOwner } from './heartbeat.js';
 import type { PreparedMessage } from './prepared.js';
 import type { EngineServer } from './server.js';
 import {
@@ -57,12 +57,7 @@ export class EngineSocket extends EventEmitter {
   private readonly heartbeat: Heartbeat;
   private upgrade: UpgradeNegotiation | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
-  private readonly sink: TransportSink = {
-    onPacket: (packet) => this.onPacket(packet),
-    onWritable: () => this.onWritable(),
-    onTransportError: (reason, description, badInput) => this.onTransportError(reason, description, badInput),
-    onTransportClose: () => this.closeNow('transport close', undefined, 'close'),
-  };
+  private readonly sink: SessionSink;
 
   constructor(id: string, server: EngineServer, transport: Transport, request: IncomingMessage) {
     super();
@@ -71,14 +66,10 @@ export class EngineSocket extends EventEmitter {
     this.request = request;
     this.remoteAddress = request.socket?.remoteAddress ?? '';
     this.transport = transport;
+    this.sink = new SessionSink(this);
     transport.sink = this.sink;
     const { pingInterval, pingTimeout } = server.opts;
-    this.heartbeat = new Heartbeat(
-      pingInterval,
-      pingTimeout,
-      () => this.sendPacket('ping'),
-      () => this.closeNow('ping timeout', undefined, 'close'),
-    );
+    this.heartbeat = new Heartbeat(pingInterval, pingTimeout, this.sink);
   }
 
   /** Queues a message; returns this. */
@@ -177,6 +168,11 @@ export class EngineSocket extends EventEmitter {
     this.closeNow(reason, description, 'close');
   }
 
+  /** @internal The heartbeat's ping (see SessionSink). */
+  _sendPing(): void {
+    this.sendPacket('ping');
+  }
+
   private completeUpgrade(ws: WebSocketTransport): void {
     const previous = this.transport;
     this.upgrade = undefined;
@@ -227,7 +223,8 @@ export class EngineSocket extends EventEmitter {
     this.emit('drain');
   }
 
-  private onWritable(): void {
+  /** @internal The transport can take packets (see SessionSink). */
+  _onWritable(): void {
     if (this.writeBuffer.length > 0) {
       this.flush();
     } else if (this.readyState === 'closing') {
@@ -241,7 +238,8 @@ export class EngineSocket extends EventEmitter {
     }
   }
 
-  private onPacket(packet: EnginePacket): boolean {
+  /** @internal A packet from the transport (see SessionSink). */
+  _onPacket(packet: EnginePacket): boolean {
     if (this.readyState !== 'open' && this.readyState !== 'closing') return true;
     this.emit('packet', packet);
     switch (packet.type) {
@@ -264,15 +262,16 @@ export class EngineSocket extends EventEmitter {
       case 'ping':
         // In v4 only the server pings; a ping from the client is a v3 client
         // or a confused one.
-        this.onTransportError('transport error', 'invalid heartbeat direction', 'client_ping');
+        this._onTransportError('transport error', 'invalid heartbeat direction', 'client_ping');
         return false;
       default:
-        this.onTransportError('transport error', `unexpected ${packet.type} packet`, 'unexpected_packet');
+        this._onTransportError('transport error', `unexpected ${packet.type} packet`, 'unexpected_packet');
         return false;
     }
   }
 
-  private onTransportError(reason: CloseReason, description: string, badInput?: string): void {
+  /** @internal The transport failed or saw bad input (see SessionSink). */
+  _onTransportError(reason: CloseReason, description: string, badInput?: string): void {
     if (this.readyState === 'closed') return;
     if (badInput) this.server.recordBadInput(badInput, { sid: this.id, description });
     const code = CLOSE_CODES[reason] ?? (badInput ? 1002 : 1000);
@@ -290,6 +289,40 @@ export class EngineSocket extends EventEmitter {
     this.writeBuffer = [];
     this.writeBufferBytes = 0;
     settleCallbacks(unsent, new Error(`session closed: ${reason}`));
+    this.server._forget(this);
     this.emit('close', reason, description);
+  }
+}
+
+/**
+ * The session as its transports and its heartbeat see it. One small object
+ * per session instead of a closure (and its context) per callback: a server
+ * holds one per connection.
+ */
+class SessionSink implements TransportSink, HeartbeatOwner {
+  constructor(private readonly session: EngineSocket) {}
+
+  onPacket(packet: EnginePacket): boolean {
+    return this.session._onPacket(packet);
+  }
+
+  onWritable(): void {
+    this.session._onWritable();
+  }
+
+  onTransportError(reason: CloseReason, description: string, badInput?: string): void {
+    this.session._onTransportError(reason, description, badInput);
+  }
+
+  onTransportClose(): void {
+    this.session._closeNow('transport close');
+  }
+
+  onPingDue(): void {
+    this.session._sendPing();
+  }
+
+  onPingTimeout(): void {
+    this.session._closeNow('ping timeout');
   }
 }

@@ -18,16 +18,21 @@ export type RequestRoute =
   | { kind: 'session'; session: EngineSocket; transport: TransportName }
   | { kind: 'handshake'; transport: TransportName };
 
-/**
- * Parses `req.url`'s query once and keeps it as `req._query`. The result has
- * no prototype, so keys like `__proto__` are plain data.
- */
+// A query object inherits nothing (its prototype is an empty object without
+// prototype, as Node's querystring does it), so keys like `__proto__` or
+// `constructor` are plain data. Unlike Object.create(null), which V8 keeps as a
+// hash table of some 160 bytes, these are ordinary fast objects; every session
+// keeps one.
+const QueryObject = function QueryObject() {} as unknown as new () => EngineQuery;
+QueryObject.prototype = Object.create(null);
+
+/** Parses `req.url`'s query once and keeps it as `req._query` (see QueryObject). */
 export function parseQuery(req: IncomingMessage): EngineRequest {
   const engineReq = req as EngineRequest;
   if (engineReq._query === undefined) {
     const url = req.url ?? '';
     const at = url.indexOf('?');
-    const query: EngineQuery = Object.create(null);
+    const query = new QueryObject();
     if (at !== -1) {
       for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
         if (!(key in query)) query[key] = value;

@@ -21,6 +21,33 @@ const WS_ERROR_KINDS: Readonly<Record<string, string>> = {
   WS_ERR_TOO_MANY_BUFFERED_PARTS: 'websocket_fragment_flood',
 };
 
+// The ws listeners are module-level functions shared by every transport
+// (ws calls them with the socket as `this`) rather than closures per
+// connection; the socket carries a reference to its transport.
+const TRANSPORT = Symbol('sitehub.transport');
+
+type TransportCarrier = WebSocket & { [TRANSPORT]: WebSocketTransport };
+
+function transportOf(ws: WebSocket): WebSocketTransport {
+  return (ws as TransportCarrier)[TRANSPORT];
+}
+
+function onWsMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  transportOf(this)._onMessage(data, isBinary);
+}
+
+function onWsError(this: WebSocket, err: Error & { code?: string }): void {
+  transportOf(this)._onError(err);
+}
+
+function onWsClose(this: WebSocket): void {
+  transportOf(this)._onClose();
+}
+
+function onWsPing(this: WebSocket, data: Buffer): void {
+  transportOf(this)._onPing(data);
+}
+
 /** The WebSocket transport of one session (or of an upgrade in progress). */
 export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
@@ -38,22 +65,11 @@ export class WebSocketTransport implements Transport {
   ) {
     this.sink = sink;
     this.frameSender = ws.extensions === '' ? rawSenderOf(ws) : undefined;
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('error', (err: Error & { code?: string }) => this.onError(err));
-    ws.on('close', () => {
-      if (this.closed) return;
-      this.closed = true;
-      this.sink.onTransportClose();
-    });
-    // autoPong is off on our WebSocketServer: a peer that floods pings and
-    // never reads would otherwise make us queue pongs without bound.
-    ws.on('ping', (data) => {
-      if (ws.bufferedAmount > limits.maxBufferedBytes) {
-        this.sink.onTransportError('transport buffer full', 'pongs not read by the client');
-        return;
-      }
-      ws.pong(data);
-    });
+    (ws as TransportCarrier)[TRANSPORT] = this;
+    ws.on('message', onWsMessage);
+    ws.on('error', onWsError);
+    ws.on('close', onWsClose);
+    ws.on('ping', onWsPing);
   }
 
   get writable(): boolean {
@@ -103,7 +119,27 @@ export class WebSocketTransport implements Transport {
     this.ws.send(message.webSocketPayload, { binary: message.binary, compress: message.compress }, cb);
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  /** @internal */
+  _onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink.onTransportClose();
+  }
+
+  /**
+   * @internal autoPong is off on our WebSocketServer: a peer that floods pings
+   * and never reads would otherwise make us queue pongs without bound.
+   */
+  _onPing(data: Buffer): void {
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.sink.onTransportError('transport buffer full', 'pongs not read by the client');
+      return;
+    }
+    this.ws.pong(data);
+  }
+
+  /** @internal */
+  _onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     const packet = decodePacket(isBinary ? buffer : buffer.toString('utf8'));
@@ -114,7 +150,8 @@ export class WebSocketTransport implements Transport {
     this.sink.onPacket(packet);
   }
 
-  private onError(err: Error & { code?: string }): void {
+  /** @internal */
+  _onError(err: Error & { code?: string }): void {
     if (this.closed) return;
     // ws has already started closing with the right status (1009, 1008, 1002...).
     const code = err.code;
