@@ -6,7 +6,7 @@ import { Decoder, PacketType, type Packet } from '@sitehub/protocol';
 import type { EngineSocket, PreparedMessage } from '../engine/index.js';
 import type { Server } from './server.js';
 import type { Socket } from './socket.js';
-import type { DisconnectReason, EncodedPacket, SocketId } from './types.js';
+import type { DisconnectReason, EncodedPacket } from './types.js';
 
 /** How a packet is written: compression and whether it may be dropped. */
 export interface WriteOptions {
@@ -19,11 +19,10 @@ export class Client {
   /** The Engine.IO session id. */
   readonly id: string;
   private readonly decoder: Decoder;
-  private readonly sockets = new Map<SocketId, Socket>();
-  /** namespace name -> its connected socket */
+  /** namespace name -> its connected socket (one per namespace, so this is also the socket list) */
   private readonly nsps = new Map<string, Socket>();
-  /** Namespaces whose CONNECT is being processed (middlewares, recovery). */
-  private readonly connecting = new Set<string>();
+  /** Namespaces whose CONNECT is being processed (middlewares, recovery); created on first use. */
+  private connecting: Set<string> | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -80,8 +79,7 @@ export class Client {
 
   /** @internal A namespace accepted the socket (called before 'connection' is emitted). */
   _connected(socket: Socket): void {
-    this.connecting.delete(socket.nsp.name);
-    this.sockets.set(socket.id, socket);
+    this.connecting?.delete(socket.nsp.name);
     this.nsps.set(socket.nsp.name, socket);
     if (this.connectTimer) {
       clearTimeout(this.connectTimer);
@@ -91,19 +89,18 @@ export class Client {
 
   /** @internal The CONNECT to `name` ended without a socket (refused, or the connection closed meanwhile). */
   _connectAborted(name: string): void {
-    this.connecting.delete(name);
+    this.connecting?.delete(name);
   }
 
   /** @internal A socket left its namespace. */
   _remove(socket: Socket): void {
-    if (this.sockets.get(socket.id) !== socket) return;
-    this.sockets.delete(socket.id);
+    if (this.nsps.get(socket.nsp.name) !== socket) return;
     this.nsps.delete(socket.nsp.name);
   }
 
   /** @internal socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes. */
   _disconnect(): void {
-    const sockets = [...this.sockets.values()];
+    const sockets = [...this.nsps.values()];
     let unwritten = sockets.length;
     // Over polling the engine would put its close packet in the same response as
     // the DISCONNECTs, and socket.io-client acts on the close before it reads
@@ -127,7 +124,7 @@ export class Client {
       packet = this.decoder.add(data);
     } catch (err) {
       this.server.metrics.parseErrors++;
-      for (const socket of this.sockets.values()) socket._onerror(err);
+      for (const socket of this.nsps.values()) socket._onerror(err);
       this.close('parse error');
       return;
     }
@@ -137,7 +134,7 @@ export class Client {
   private onPacket(packet: Packet): void {
     const socket = this.nsps.get(packet.nsp);
     if (packet.type === PacketType.CONNECT) {
-      if (socket || this.connecting.has(packet.nsp)) return this.violation();
+      if (socket || this.connecting?.has(packet.nsp)) return this.violation();
       return this.connect(packet.nsp, (packet.data as Record<string, any> | undefined) ?? {});
     }
     if (!socket || packet.type === PacketType.CONNECT_ERROR) return this.violation();
@@ -145,7 +142,7 @@ export class Client {
   }
 
   private connect(name: string, auth: Record<string, any>): void {
-    this.connecting.add(name);
+    (this.connecting ??= new Set()).add(name);
     this.server._resolveNamespace(name, auth, (nsp) => {
       if (!this.isOpen) return this._connectAborted(name);
       if (!nsp) {
@@ -169,7 +166,7 @@ export class Client {
   }
 
   private onTransportError = (err: Error): void => {
-    for (const socket of this.sockets.values()) socket._onerror(err);
+    for (const socket of this.nsps.values()) socket._onerror(err);
     this.conn.close();
   };
 
@@ -190,8 +187,7 @@ export class Client {
     this.conn.on('error', () => {});
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
-    for (const socket of [...this.sockets.values()]) socket._onclose(reason, description);
-    this.sockets.clear();
+    for (const socket of [...this.nsps.values()]) socket._onclose(reason, description);
     this.nsps.clear();
     this.decoder.destroy();
     this.server._forgetClient(this);

@@ -18,9 +18,16 @@ export function buildHandshake(request: IncomingMessage, address: string, auth: 
   };
 }
 
+type Query = Record<string, string | string[]>;
+
+// Inherits nothing, like Object.create(null), but stays a fast object instead
+// of a ~160-byte hash table: every socket keeps one (Node's querystring does the same).
+const QueryObject = function QueryObject() {} as unknown as new () => Query;
+QueryObject.prototype = Object.create(null);
+
 /** The query string as an object; a repeated key gives an array, as Node's querystring does. */
-function parseQuery(url: string): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = Object.create(null);
+function parseQuery(url: string): Query {
+  const query = new QueryObject();
   const start = url.indexOf('?');
   if (start === -1) return query;
   for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {

@@ -22,6 +22,8 @@ type AckCallback = (...args: any[]) => void;
 
 const emitLocally = EventEmitter.prototype.emit;
 
+const NO_MIDDLEWARES: readonly Middleware<Event>[] = [];
+
 /** A socket.io-compatible server-side socket. */
 export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any, SocketData = any> extends EventEmitter {
   /** The Socket.IO id: random, distinct from the Engine.IO session id, kept across a recovery. */
@@ -37,12 +39,15 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   private readonly pid: string | undefined;
   private readonly adapter: Adapter;
-  private readonly acks = new Map<number, AckCallback>();
-  private readonly fns: Middleware<Event>[] = [];
-  private flags: BroadcastFlags = {};
-  private readonly anyIncoming = new CatchAllListeners();
-  private readonly anyOutgoing = new CatchAllListeners();
-  private missedPackets: EncodedPacket[] = [];
+  // Created on first use: a server holds one Socket per connection and
+  // namespace, and most never register a middleware, a catch-all listener or
+  // an ack, nor set a flag.
+  private acks: Map<number, AckCallback> | undefined;
+  private fns: Middleware<Event>[] | undefined;
+  private flags: BroadcastFlags | undefined;
+  private anyIncoming: CatchAllListeners | undefined;
+  private anyOutgoing: CatchAllListeners | undefined;
+  private missedPackets: EncodedPacket[] | undefined;
   private removed = false;
 
   constructor(
@@ -94,12 +99,11 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     if (RESERVED_EVENTS.has(ev as string)) throw new Error(`"${String(ev)}" is a reserved event name`);
     const data: unknown[] = [ev, ...args];
     const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
+    const flags = this.takeFlags();
     if (typeof data[data.length - 1] === 'function') {
       packet.id = this.nsp._nextAckId();
-      this.registerAck(packet.id, data.pop() as AckCallback, this.flags.timeout);
+      this.registerAck(packet.id, data.pop() as AckCallback, flags.timeout);
     }
-    const flags = this.flags;
-    this.flags = {};
     if (this.nsp.server._recovery) {
       // Through the adapter, so that the packet gets an offset and is logged for replay.
       this.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
@@ -112,7 +116,7 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   /** emit() with an ack, as a promise of the client's answer (rejected on timeout when timeout() was set). */
   emitWithAck(ev: string, ...args: any[]): Promise<any> {
-    const withError = this.flags.timeout !== undefined;
+    const withError = this.flags?.timeout !== undefined;
     return new Promise((resolve, reject) => {
       this.emit(ev, ...args, (first: unknown, second: unknown) => {
         if (!withError) return resolve(first);
@@ -170,66 +174,66 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   /** The next emit may be dropped if the transport is not writable right now. */
   get volatile(): this {
-    this.flags.volatile = true;
+    (this.flags ??= {}).volatile = true;
     return this;
   }
 
   /** Whether the next emit is compressed. */
   compress(compress: boolean): this {
-    this.flags.compress = compress;
+    (this.flags ??= {}).compress = compress;
     return this;
   }
 
   /** The next emit's ack callback gets an Error first if the client has not answered within `ms`. */
   timeout(ms: number): this {
-    this.flags.timeout = ms;
+    (this.flags ??= {}).timeout = ms;
     return this;
   }
 
   /** Adds a per-packet middleware, run on each incoming event before the listeners. */
   use(fn: Middleware<Event>): this {
-    this.fns.push(fn);
+    (this.fns ??= []).push(fn);
     return this;
   }
 
   /** Listens to every incoming event: `(event, ...args)`. */
   onAny(listener: CatchAllListener): this {
-    this.anyIncoming.append(listener);
+    (this.anyIncoming ??= new CatchAllListeners()).append(listener);
     return this;
   }
 
   prependAny(listener: CatchAllListener): this {
-    this.anyIncoming.prepend(listener);
+    (this.anyIncoming ??= new CatchAllListeners()).prepend(listener);
     return this;
   }
 
   offAny(listener?: CatchAllListener): this {
-    this.anyIncoming.remove(listener);
+    this.anyIncoming?.remove(listener);
     return this;
   }
 
   listenersAny(): CatchAllListener[] {
-    return this.anyIncoming.snapshot();
+    return this.anyIncoming?.snapshot() ?? [];
   }
 
   /** Listens to every outgoing event: `(event, ...args)`. */
   onAnyOutgoing(listener: CatchAllListener): this {
-    this.anyOutgoing.append(listener);
+    (this.anyOutgoing ??= new CatchAllListeners()).append(listener);
     return this;
   }
 
   prependAnyOutgoing(listener: CatchAllListener): this {
-    this.anyOutgoing.prepend(listener);
+    (this.anyOutgoing ??= new CatchAllListeners()).prepend(listener);
     return this;
   }
 
   offAnyOutgoing(listener?: CatchAllListener): this {
-    this.anyOutgoing.remove(listener);
+    this.anyOutgoing?.remove(listener);
     return this;
   }
 
   listenersAnyOutgoing(): CatchAllListener[] {
-    return this.anyOutgoing.snapshot();
+    return this.anyOutgoing?.snapshot() ?? [];
   }
 
   /** Leaves the namespace ('server namespace disconnect'); `close` also closes the Engine.IO connection. */
@@ -255,8 +259,9 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   _onconnect(): void {
     this.connected = true;
     this.join(this.id);
-    for (const encoded of this.missedPackets) this.client._writeEncoded(encoded, {});
-    this.missedPackets = [];
+    const missed = this.missedPackets;
+    this.missedPackets = undefined;
+    if (missed) for (const encoded of missed) this.client._writeEncoded(encoded, {});
     const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
     this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
   }
@@ -310,17 +315,17 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   /** @internal Registers a callback for the ACK with `id` (broadcasts with ack share one id). */
   _registerAck(id: number, ack: AckCallback): void {
-    this.acks.set(id, ack);
+    (this.acks ??= new Map()).set(id, ack);
   }
 
   /** @internal Forgets a pending ack (its broadcast timed out). */
   _removeAck(id: number): void {
-    this.acks.delete(id);
+    this.acks?.delete(id);
   }
 
   /** @internal Tells the onAnyOutgoing listeners about an event sent to this socket. */
   _notifyOutgoing(data: unknown[]): void {
-    if (this.anyOutgoing.size > 0) this.anyOutgoing.call(this, data);
+    if (this.anyOutgoing !== undefined && this.anyOutgoing.size > 0) this.anyOutgoing.call(this, data);
   }
 
   private packet(packet: Packet, flags: BroadcastFlags = {}): void {
@@ -328,15 +333,16 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   }
 
   private registerAck(id: number, ack: AckCallback, timeout: number | undefined): void {
+    const acks = (this.acks ??= new Map());
     if (timeout === undefined) {
-      this.acks.set(id, ack);
+      acks.set(id, ack);
       return;
     }
     const timer = setTimeout(() => {
-      this.acks.delete(id);
+      acks.delete(id);
       ack.call(this, new Error('operation has timed out'));
     }, timeout);
-    this.acks.set(id, (...args: unknown[]) => {
+    acks.set(id, (...args: unknown[]) => {
       clearTimeout(timer);
       ack.call(this, null, ...args);
     });
@@ -345,8 +351,8 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   private onevent(packet: Packet): void {
     const event = packet.data as Event;
     if (packet.id !== undefined) event.push(this.ackFor(packet.id));
-    this.anyIncoming.call(this, event);
-    runMiddlewares(this.fns, event, (err) => {
+    this.anyIncoming?.call(this, event);
+    runMiddlewares(this.fns ?? NO_MIDDLEWARES, event, (err) => {
       // Listeners run outside the caller's stack (the engine's read loop).
       process.nextTick(() => {
         if (err) return this._onerror(err);
@@ -371,18 +377,24 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   }
 
   private onack(packet: Packet): void {
-    const ack = this.acks.get(packet.id!);
+    const ack = this.acks?.get(packet.id!);
     if (!ack) {
       this.nsp.server.metrics.unknownAcks++;
       return;
     }
-    this.acks.delete(packet.id!);
+    this.acks!.delete(packet.id!);
     ack.apply(this, packet.data as unknown[]);
   }
 
+  /** The flags set for the next emit, which then start over empty. */
+  private takeFlags(): BroadcastFlags {
+    const flags = this.flags ?? {};
+    this.flags = undefined;
+    return flags;
+  }
+
   private newBroadcastOperator(): BroadcastOperator<SocketData> {
-    const flags = this.flags;
-    this.flags = {};
+    const flags = this.takeFlags();
     return new BroadcastOperator<SocketData>(this.adapter, new Set(), new Set([this.id]), flags);
   }
 }
