@@ -14,13 +14,34 @@ export interface WriteOptions {
   volatile?: boolean;
 }
 
+// The connection's listeners are shared functions (the engine calls them with
+// the connection as `this`) rather than three closures per client.
+const clientOf = new WeakMap<EngineSocket, Client>();
+
+function onConnMessage(this: EngineSocket, data: string | Uint8Array): void {
+  clientOf.get(this)?._onMessage(data);
+}
+
+function onConnError(this: EngineSocket, err: Error): void {
+  clientOf.get(this)?._onTransportError(err);
+}
+
+function onConnClose(this: EngineSocket, reason: DisconnectReason, description?: unknown): void {
+  clientOf.get(this)?._onClose(reason, description);
+}
+
+function ignoreLateError(): void {}
+
 /** The Socket.IO side of one Engine.IO connection; sockets of several namespaces share it. */
 export class Client {
   /** The Engine.IO session id. */
   readonly id: string;
   private readonly decoder: Decoder;
-  /** namespace name -> its connected socket (one per namespace, so this is also the socket list) */
-  private readonly nsps = new Map<string, Socket>();
+  // The connected sockets, one per namespace. Nearly every client has one
+  // socket: it is kept in `onlySocket`, and a map by namespace name is made
+  // when a second one connects.
+  private onlySocket: Socket | undefined;
+  private socketsByNsp: Map<string, Socket> | undefined;
   /** Namespaces whose CONNECT is being processed (middlewares, recovery); created on first use. */
   private connecting: Set<string> | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -32,11 +53,12 @@ export class Client {
   ) {
     this.id = conn.id;
     this.decoder = new Decoder({ maxAttachments: server._maxAttachments });
-    conn.on('message', this.onMessage);
-    conn.on('error', this.onTransportError);
-    conn.on('close', this.onClose);
+    clientOf.set(conn, this);
+    conn.on('message', onConnMessage);
+    conn.on('error', onConnError);
+    conn.on('close', onConnClose);
     this.connectTimer = setTimeout(() => {
-      if (this.nsps.size > 0) return;
+      if (this.onlySocket !== undefined || (this.socketsByNsp?.size ?? 0) > 0) return;
       server.metrics.connectTimeouts++;
       this.close();
     }, server.connectTimeout());
@@ -79,8 +101,14 @@ export class Client {
 
   /** @internal A namespace accepted the socket (called before 'connection' is emitted). */
   _connected(socket: Socket): void {
-    this.connecting?.delete(socket.nsp.name);
-    this.nsps.set(socket.nsp.name, socket);
+    this.connectAttemptDone(socket.nsp.name);
+    if (this.onlySocket === undefined && this.socketsByNsp === undefined) {
+      this.onlySocket = socket;
+    } else {
+      this.socketsByNsp ??= new Map(this.onlySocket ? [[this.onlySocket.nsp.name, this.onlySocket]] : []);
+      this.onlySocket = undefined;
+      this.socketsByNsp.set(socket.nsp.name, socket);
+    }
     if (this.connectTimer) {
       clearTimeout(this.connectTimer);
       this.connectTimer = undefined;
@@ -89,18 +117,18 @@ export class Client {
 
   /** @internal The CONNECT to `name` ended without a socket (refused, or the connection closed meanwhile). */
   _connectAborted(name: string): void {
-    this.connecting?.delete(name);
+    this.connectAttemptDone(name);
   }
 
   /** @internal A socket left its namespace. */
   _remove(socket: Socket): void {
-    if (this.nsps.get(socket.nsp.name) !== socket) return;
-    this.nsps.delete(socket.nsp.name);
+    if (this.onlySocket === socket) this.onlySocket = undefined;
+    else if (this.socketsByNsp?.get(socket.nsp.name) === socket) this.socketsByNsp.delete(socket.nsp.name);
   }
 
   /** @internal socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes. */
   _disconnect(): void {
-    const sockets = [...this.nsps.values()];
+    const sockets = this.sockets();
     let unwritten = sockets.length;
     // Over polling the engine would put its close packet in the same response as
     // the DISCONNECTs, and socket.io-client acts on the close before it reads
@@ -109,7 +137,7 @@ export class Client {
       if (--unwritten === 0) this.conn.close();
     };
     for (const socket of sockets) socket._disconnectBeforeClose(closeWhenWritten);
-    this.onClose('forced server close');
+    this._onClose('forced server close');
     if (sockets.length === 0) this.conn.close();
   }
 
@@ -118,21 +146,42 @@ export class Client {
     this.close(reason);
   }
 
-  private onMessage = (data: string | Uint8Array): void => {
+  /** The connected socket of namespace `name`. */
+  private socketOf(name: string): Socket | undefined {
+    const only = this.onlySocket;
+    if (only !== undefined) return only.nsp.name === name ? only : undefined;
+    return this.socketsByNsp?.get(name);
+  }
+
+  /** A snapshot of the connected sockets, in the order they connected. */
+  private sockets(): Socket[] {
+    if (this.onlySocket !== undefined) return [this.onlySocket];
+    return this.socketsByNsp ? [...this.socketsByNsp.values()] : [];
+  }
+
+  private connectAttemptDone(name: string): void {
+    const connecting = this.connecting;
+    if (connecting === undefined) return;
+    connecting.delete(name);
+    if (connecting.size === 0) this.connecting = undefined;
+  }
+
+  /** @internal A message from the Engine.IO connection. */
+  _onMessage(data: string | Uint8Array): void {
     let packet: Packet | null;
     try {
       packet = this.decoder.add(data);
     } catch (err) {
       this.server.metrics.parseErrors++;
-      for (const socket of this.nsps.values()) socket._onerror(err);
+      for (const socket of this.sockets()) socket._onerror(err);
       this.close('parse error');
       return;
     }
     if (packet) this.onPacket(packet);
-  };
+  }
 
   private onPacket(packet: Packet): void {
-    const socket = this.nsps.get(packet.nsp);
+    const socket = this.socketOf(packet.nsp);
     if (packet.type === PacketType.CONNECT) {
       if (socket || this.connecting?.has(packet.nsp)) return this.violation();
       return this.connect(packet.nsp, (packet.data as Record<string, any> | undefined) ?? {});
@@ -165,31 +214,34 @@ export class Client {
     this.close();
   }
 
-  private onTransportError = (err: Error): void => {
-    for (const socket of this.nsps.values()) socket._onerror(err);
+  /** @internal The Engine.IO connection reported an error. */
+  _onTransportError(err: Error): void {
+    for (const socket of this.sockets()) socket._onerror(err);
     this.conn.close();
-  };
+  }
 
   /** Closes the Engine.IO connection; the sockets learn `reason` at once. */
   private close(reason: DisconnectReason = 'forced server close'): void {
     // Sockets learn our reason first: the engine may report its own 'close' synchronously.
-    this.onClose(reason);
+    this._onClose(reason);
     if (this.conn.readyState === 'open' || this.conn.readyState === 'opening') this.conn.close();
   }
 
-  private onClose = (reason: DisconnectReason, description?: unknown): void => {
+  /** @internal The connection closed (or is being closed) with `reason`. */
+  _onClose(reason: DisconnectReason, description?: unknown): void {
     if (this.closed) return;
     this.closed = true;
-    this.conn.off('message', this.onMessage);
-    this.conn.off('close', this.onClose);
+    this.conn.off('message', onConnMessage);
+    this.conn.off('close', onConnClose);
     // The engine may still report a late error; keep a listener so it cannot throw.
-    this.conn.off('error', this.onTransportError);
-    this.conn.on('error', () => {});
+    this.conn.off('error', onConnError);
+    this.conn.on('error', ignoreLateError);
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
-    for (const socket of [...this.nsps.values()]) socket._onclose(reason, description);
-    this.nsps.clear();
+    for (const socket of this.sockets()) socket._onclose(reason, description);
+    this.onlySocket = undefined;
+    this.socketsByNsp = undefined;
     this.decoder.destroy();
     this.server._forgetClient(this);
-  };
+  }
 }
