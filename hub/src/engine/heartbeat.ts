@@ -1,6 +1,12 @@
 // The Engine.IO v4 heartbeat, driven by the server: a ping every
 // `interval` (counted from the handshake, then from each pong), and the
 // session is given up if no pong follows within `timeout`.
+//
+// A server runs one heartbeat per session, all with the same two delays, so
+// instead of a timer object per session the heartbeats wait in one queue per
+// delay: with equal delays, appending keeps a queue in due order, and a single
+// timer for its head serves every session (Node's own timer lists work the
+// same way, but cost a Timeout object per entry).
 
 /** What the heartbeat asks of its session. */
 export interface HeartbeatOwner {
@@ -10,27 +16,100 @@ export interface HeartbeatOwner {
   onPingTimeout(): void;
 }
 
-// The timers call module-level functions with the heartbeat as argument
-// rather than a closure per timer: a server holds one heartbeat per session,
-// and a closure with its context costs more than the argument slot.
-function pingDue(heartbeat: Heartbeat): void {
-  heartbeat._pingDue();
+/** Heartbeats waiting for the same delay, oldest first. */
+class DelayQueue {
+  private head: Heartbeat | undefined;
+  private tail: Heartbeat | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly fire = () => this.expire();
+
+  constructor(
+    private readonly delay: number,
+    private readonly onExpired: (heartbeat: Heartbeat) => void,
+  ) {}
+
+  /** Queues `heartbeat` to expire `delay` ms from now. */
+  add(heartbeat: Heartbeat): void {
+    heartbeat._due = performance.now() + this.delay;
+    heartbeat._queue = this;
+    heartbeat._prev = this.tail;
+    heartbeat._next = undefined;
+    if (this.tail) this.tail._next = heartbeat;
+    else this.head = heartbeat;
+    this.tail = heartbeat;
+    if (this.timer === undefined) this.arm(this.delay);
+  }
+
+  remove(heartbeat: Heartbeat): void {
+    const { _prev: prev, _next: next } = heartbeat;
+    if (prev) prev._next = next;
+    else this.head = next;
+    if (next) next._prev = prev;
+    else this.tail = prev;
+    heartbeat._prev = heartbeat._next = heartbeat._queue = undefined;
+    if (this.head === undefined && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(ms)));
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    try {
+      let heartbeat = this.head;
+      while (heartbeat !== undefined && heartbeat._due <= now) {
+        this.remove(heartbeat);
+        // May queue this heartbeat (or others) again: they go to the tail, due later.
+        this.onExpired(heartbeat);
+        heartbeat = this.head;
+      }
+    } finally {
+      // Even if one session's callback threw, the others keep their heartbeat.
+      if (this.head !== undefined && this.timer === undefined) this.arm(this.head._due - performance.now());
+    }
+  }
 }
 
-function pongOverdue(heartbeat: Heartbeat): void {
-  heartbeat._pongOverdue();
+// One pair of queues per (interval, timeout) in use; a server has one.
+const queuesByDelays = new Map<string, { ping: DelayQueue; pong: DelayQueue }>();
+
+function queuesFor(interval: number, timeout: number): { ping: DelayQueue; pong: DelayQueue } {
+  const key = `${interval}/${timeout}`;
+  let queues = queuesByDelays.get(key);
+  if (!queues) {
+    queues = {
+      ping: new DelayQueue(interval, (heartbeat) => heartbeat._pingDue()),
+      pong: new DelayQueue(timeout, (heartbeat) => heartbeat._pongOverdue()),
+    };
+    queuesByDelays.set(key, queues);
+  }
+  return queues;
 }
 
 /** Ping scheduler and pong watchdog for one session. */
 export class Heartbeat {
-  private pingTimer: NodeJS.Timeout | undefined;
-  private pongTimer: NodeJS.Timeout | undefined;
+  /** @internal Queue links and due time (performance.now() ms), owned by DelayQueue. */
+  _queue: DelayQueue | undefined;
+  /** @internal */
+  _prev: Heartbeat | undefined;
+  /** @internal */
+  _next: Heartbeat | undefined;
+  /** @internal */
+  _due = 0;
+  private readonly queues: { ping: DelayQueue; pong: DelayQueue };
 
   constructor(
-    private readonly interval: number,
-    private readonly timeout: number,
+    interval: number,
+    timeout: number,
     private readonly owner: HeartbeatOwner,
-  ) {}
+  ) {
+    this.queues = queuesFor(interval, timeout);
+  }
 
   /** Starts the cycle: the first ping goes out `interval` from now. */
   start(): void {
@@ -41,34 +120,28 @@ export class Heartbeat {
   onPong(): void {
     // A pong nobody asked for must not push the next ping back, or a client
     // could keep a session alive while never answering real pings.
-    if (this.pongTimer === undefined) return;
-    clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
+    if (this._queue !== this.queues.pong) return;
     this.schedulePing();
   }
 
   /** Stops every timer. */
   stop(): void {
-    clearTimeout(this.pingTimer);
-    clearTimeout(this.pongTimer);
-    this.pingTimer = this.pongTimer = undefined;
+    this._queue?.remove(this);
   }
 
-  /** @internal The ping timer fired. */
+  /** @internal The interval elapsed: wait for the pong, and ping. */
   _pingDue(): void {
-    this.pingTimer = undefined;
-    this.pongTimer = setTimeout(pongOverdue, this.timeout, this);
+    this.queues.pong.add(this);
     this.owner.onPingDue();
   }
 
-  /** @internal The pong timer fired. */
+  /** @internal No pong in time. */
   _pongOverdue(): void {
-    this.pongTimer = undefined;
     this.owner.onPingTimeout();
   }
 
   private schedulePing(): void {
-    clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(pingDue, this.interval, this);
+    this._queue?.remove(this);
+    this.queues.ping.add(this);
   }
 }
