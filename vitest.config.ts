@@ -10,6 +10,7 @@ export default defineConfig({
       '@sitehub/protocol': src('./protocol/src/index.ts'),
       '@sitehub/hub': src('./hub/src/index.ts'),
       '@sitehub/device-client': src('./device-client/src/index.ts'),
+      '@sitehub/bridge': src('./bridge/src/index.ts'),
     },
   },
   test: {

@@ -1,0 +1,120 @@
+// The bridge: wires the hub link, the broker link, the durable outbox, the
+// mapping, the command router and the status server together.
+import type { Server } from 'node:http';
+import { pino, type Logger } from 'pino';
+import type { BridgeConfig } from './config.js';
+import { defaultConfig } from './config.js';
+import { TopicMap, bridgeStatusTopic } from './topics.js';
+import { Outbox } from './queue.js';
+import { MqttLink } from './mqtt-link.js';
+import { HubLink, HUB_STREAMS } from './hub-link.js';
+import { mapHubUpdate } from './mapping.js';
+import { CommandRouter } from './commands.js';
+import { RecentKeys } from './dedup.js';
+import { startHealthServer } from './health.js';
+
+/** What /healthz answers. */
+export interface BridgeStatus {
+  ok: boolean;
+  bridgeId: string;
+  hub: { connected: boolean };
+  mqtt: { connected: boolean; queued: number; dropped: number; published: number };
+  commands: { ok: number; failed: number; rejected: number; duplicate: number };
+}
+
+/** A running bridge. */
+export interface Bridge {
+  readonly config: BridgeConfig;
+  readonly mqtt: MqttLink;
+  readonly hub: HubLink;
+  /** Port of the status server, when it runs. */
+  readonly healthPort: number | undefined;
+  status(): BridgeStatus;
+  /** Starts the status server (if configured); the links connect on their own. */
+  start(): Promise<void>;
+  /** Publishes `offline`, closes both links, the status server and the queue. */
+  close(): Promise<void>;
+}
+
+/** Creates a bridge from a (partial) configuration; `hubToken` is required. */
+export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string }, options: { logger?: Logger } = {}): Bridge {
+  const config: BridgeConfig = { ...defaultConfig(), ...partial };
+  const log = options.logger ?? pino({ name: 'sitehub-bridge', level: config.logLevel });
+  const topics = new TopicMap(config.topicTemplate);
+  const outbox = new Outbox({ file: config.queueFile, maxMessages: config.queueMaxMessages });
+  const recent = new RecentKeys(config.dedupWindow);
+  // MQTT 3.1.1 has neither user properties nor No Local: mark payloads instead.
+  const payloadOrigin = config.mqttProtocolVersion === 5 ? undefined : config.bridgeId;
+  const mqtt = new MqttLink(
+    {
+      url: config.mqttUrl,
+      clientId: config.mqttClientId ?? `sitehub-bridge-${config.bridgeId}`,
+      ...(config.mqttUsername !== undefined && { username: config.mqttUsername }),
+      ...(config.mqttPassword !== undefined && { password: config.mqttPassword }),
+      ...(config.mqttCaFile && { caFile: config.mqttCaFile }),
+      ...(config.mqttCertFile && { certFile: config.mqttCertFile }),
+      ...(config.mqttKeyFile && { keyFile: config.mqttKeyFile }),
+      rejectUnauthorized: config.mqttRejectUnauthorized,
+      protocolVersion: config.mqttProtocolVersion,
+      keepaliveSec: config.mqttKeepaliveSec,
+      sessionExpirySec: config.mqttSessionExpirySec,
+      willDelaySec: config.mqttWillDelaySec,
+      reconnectMs: config.mqttReconnectMs,
+      statusTopic: bridgeStatusTopic(config.topicPrefix, config.bridgeId),
+      ...(config.commands && { commandFilter: topics.commandFilter }),
+      origin: config.bridgeId,
+      inflightWindow: config.inflightWindow,
+    },
+    outbox,
+    log.child({ link: 'mqtt' }),
+  );
+  const hub = new HubLink(
+    { url: config.hubUrl, token: config.hubToken, filter: config.hubFilter, reconnectDelayMaxMs: config.hubReconnectDelayMaxMs },
+    log.child({ link: 'hub' }),
+  );
+  const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus };
+  for (const kind of HUB_STREAMS) {
+    hub.on(kind, (update: unknown) => {
+      try {
+        const messages = mapHubUpdate(kind, update, { topics, qos, origin: payloadOrigin, recent });
+        log.debug({ kind, messages: messages.length }, 'hub update');
+        if (messages.length) mqtt.send(messages);
+      } catch (err) {
+        log.error({ err: (err as Error).message, kind }, 'could not forward a hub update');
+      }
+    });
+  }
+  const router = new CommandRouter({ topics, qos: config.qosResult, timeoutMs: config.commandTimeoutMs, origin: payloadOrigin, recent }, hub, mqtt, log.child({ part: 'commands' }));
+  mqtt.on('command', (topic: string, payload: Buffer, packet) => {
+    router.handle(topic, payload, packet).catch((err: Error) => log.error({ err: err.message, topic }, 'command handling failed'));
+  });
+
+  let health: { server: Server; port: number } | undefined;
+  const status = (): BridgeStatus => ({
+    ok: hub.connected && mqtt.connected,
+    bridgeId: config.bridgeId,
+    hub: { connected: hub.connected },
+    mqtt: { connected: mqtt.connected, queued: outbox.length, dropped: outbox.dropped, published: mqtt.published },
+    commands: { ...router.counts },
+  });
+  return {
+    config,
+    mqtt,
+    hub,
+    get healthPort() {
+      return health?.port;
+    },
+    status,
+    async start() {
+      if (config.healthPort !== undefined) health = await startHealthServer(config.healthPort, config.healthHost, status);
+      log.info({ bridgeId: config.bridgeId, hub: config.hubUrl, mqtt: config.mqttUrl, healthPort: health?.port }, 'bridge started');
+    },
+    async close() {
+      hub.close();
+      await mqtt.close();
+      outbox.close();
+      if (health) await new Promise<void>((resolve) => health!.server.close(() => resolve()));
+      log.info('bridge stopped');
+    },
+  };
+}

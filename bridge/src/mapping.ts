@@ -1,0 +1,60 @@
+// Hub updates -> MQTT messages: one message per reading, state update, event
+// or presence change, on the templated topic, with the configured QoS/retain.
+import type { DeviceKind, TopicMap, TopicSubject } from './topics.js';
+import type { OutgoingMessage } from './mqtt-link.js';
+import type { RecentKeys } from './dedup.js';
+
+export interface MappingOptions {
+  topics: TopicMap;
+  qos: Record<DeviceKind, 0 | 1 | 2>;
+  /** Added to each payload as `origin` for MQTT 3.1.1 consumers (no user properties there). */
+  origin: string | undefined;
+  recent: RecentKeys;
+}
+
+interface Reading {
+  seq: number;
+  ts: number;
+  values: Record<string, unknown>;
+}
+
+const RETAINED: Record<DeviceKind, boolean> = { telemetry: false, state: true, event: false, status: true };
+
+/** Turns one hub stream event into the messages to publish (duplicates already seen are left out). */
+export function mapHubUpdate(kind: 'telemetry' | 'state' | 'event' | 'presence', update: any, opts: MappingOptions): OutgoingMessage[] {
+  if (!update || typeof update.deviceId !== 'string') return [];
+  const subject: TopicSubject = { deviceId: update.deviceId, siteId: String(update.siteId ?? '_'), classId: String(update.classId ?? '_') };
+  const message = (k: DeviceKind, body: Record<string, unknown>): OutgoingMessage => ({
+    topic: opts.topics.topic(subject, k),
+    payload: JSON.stringify(opts.origin ? { ...body, origin: opts.origin } : body),
+    qos: opts.qos[k],
+    retain: RETAINED[k],
+  });
+  switch (kind) {
+    case 'telemetry': {
+      const readings: Reading[] = Array.isArray(update.readings) ? update.readings : [];
+      return readings
+        .filter((r) => !opts.recent.seen(`t:${subject.deviceId}:${r.seq}`))
+        .map((r) => message('telemetry', { deviceId: subject.deviceId, seq: r.seq, ts: r.ts, values: r.values }));
+    }
+    case 'state':
+      if (opts.recent.seen(`s:${subject.deviceId}:${update.updatedAt}:${JSON.stringify(update.changed)}`)) return [];
+      return [message('state', { deviceId: subject.deviceId, attrs: update.attrs, changed: update.changed, ts: update.ts, updatedAt: update.updatedAt })];
+    case 'event':
+      if (opts.recent.seen(`e:${update.id}`)) return [];
+      return [
+        message('event', {
+          deviceId: subject.deviceId,
+          id: update.id,
+          ts: update.ts,
+          kind: update.kind,
+          severity: update.severity,
+          message: update.message,
+          data: update.data,
+          receivedAt: update.receivedAt,
+        }),
+      ];
+    case 'presence':
+      return [message('status', { deviceId: subject.deviceId, online: update.online === true, ts: update.ts, reason: update.reason, transport: update.transport })];
+  }
+}
