@@ -1,0 +1,135 @@
+// Nothing lost: a broker restart in the middle of a QoS 1 stream of 10,000
+// readings (SQLite outbox + persistent sessions), and a hub restart (the
+// bridge resubscribes; MQTT commands meanwhile get an error result).
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { createHub } from '@sitehub/hub';
+import { ADMIN_TOKEN, apiFor, closeAll, closeClients, connectClient, connected, readings, registerDevice, startHub } from '../iot/helpers.js';
+import { startMosquitto, type TestBroker } from '../helpers/mosquitto.js';
+import { closeBridges, mosquittoPub, mosquittoSub, parseLine, startBridge, waitUntil } from './helpers.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  await closeBridges();
+  await closeAll();
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function broker(): Promise<TestBroker> {
+  const b = await startMosquitto();
+  cleanups.push(() => b.stop());
+  return b;
+}
+
+describe('broker outage', () => {
+  it('a broker restart in the middle of 10,000 QoS 1 readings loses none of them', async () => {
+    const mosq = await broker();
+    const { api, base, connect } = await startHub();
+    const dev = await registerDevice(api, { deviceId: 'th-9', siteId: 'plant-1', classId: 'thermo' });
+    const bridge = await startBridge(api, base, mosq.url, { bridgeId: 'b-restart' });
+    await waitUntil(() => bridge.status().ok, 5000, 'both links up');
+
+    // A persistent-session subscriber: the broker keeps its QoS 1 messages across the restart.
+    const seqs = new Set<number>();
+    let received = 0;
+    const sub = mqtt.connect(mosq.url, { protocolVersion: 5, clientId: 'counter', clean: false, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 200 });
+    cleanups.push(() => new Promise<void>((r) => sub.end(true, {}, () => r())));
+    sub.on('message', (_t, payload) => {
+      received++;
+      seqs.add(JSON.parse(payload.toString()).seq);
+    });
+    await new Promise<void>((resolve, reject) => sub.once('connect', () => sub.subscribe('sitehub/plant-1/thermo/th-9/telemetry', { qos: 1 }, (err) => (err ? reject(err) : resolve()))));
+
+    const device = connect('/devices/thermo', { deviceId: dev.deviceId, token: dev.token });
+    await connected(device);
+    const total = 10_000;
+    const batch = 500;
+    for (let first = 1; first <= total; first += batch) {
+      expect(await device.timeout(10_000).emitWithAck('telemetry', readings(first, batch))).toMatchObject({ ok: true, stored: batch });
+      if (first === 4 * batch + 1) {
+        // Mid-stream: the broker goes away while the bridge is publishing.
+        await mosq.kill();
+        await waitUntil(() => !bridge.status().mqtt.connected, 5000, 'mqtt link down');
+      }
+    }
+    await waitUntil(() => bridge.status().mqtt.queued > 0, 5000, 'readings queued during the outage');
+    const queuedDuringOutage = bridge.status().mqtt.queued;
+    await mosq.start();
+    await waitUntil(() => seqs.size === total, 60_000, `all ${total} seqs (have ${seqs.size})`);
+    await waitUntil(() => bridge.status().mqtt.queued === 0, 10_000, 'outbox drained');
+    expect(queuedDuringOutage).toBeGreaterThan(1000);
+    expect(Math.min(...seqs)).toBe(1);
+    expect(Math.max(...seqs)).toBe(total);
+    expect(received).toBeGreaterThanOrEqual(total); // QoS 1: at least once
+  }, 90_000);
+
+  it('keeps the queue in SQLite across a bridge restart', async () => {
+    const mosq = await broker();
+    const { api, base, connect } = await startHub();
+    const dev = await registerDevice(api, { deviceId: 'th-8', siteId: 'plant-1', classId: 'thermo' });
+    const dir = mkdtempSync(join(tmpdir(), 'sitehub-bridge-q-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const queueFile = join(dir, 'queue.db');
+    await mosq.kill();
+    const first = await startBridge(api, base, mosq.url, { bridgeId: 'b-q', queueFile });
+    await waitUntil(() => first.hub.connected, 5000, 'hub link');
+    const device = connect('/devices/thermo', { deviceId: dev.deviceId, token: dev.token });
+    await connected(device);
+    await device.timeout(5000).emitWithAck('telemetry', readings(1, 50));
+    await waitUntil(() => first.status().mqtt.queued >= 50, 5000, 'queued');
+    await closeBridges();
+    await mosq.start();
+    const sub = mosquittoSub(mosq.port, 'sitehub/plant-1/thermo/th-8/telemetry', 50, 15);
+    await sub.subscribed;
+    const second = await startBridge(api, base, mosq.url, { bridgeId: 'b-q', queueFile });
+    expect(await sub.exited).toBe(0);
+    expect(sub.lines.map((l) => parseLine(l).payload.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    await waitUntil(() => second.status().mqtt.queued === 0, 5000, 'drained');
+  });
+});
+
+describe('hub outage', () => {
+  it('the bridge resumes after a hub restart; commands meanwhile get an error result', async () => {
+    const mosq = await broker();
+    const dataDir = mkdtempSync(join(tmpdir(), 'sitehub-hub-restart-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const config = { dataDir, host: '127.0.0.1', adminToken: ADMIN_TOKEN, logLevel: 'silent' };
+    let hub = createHub({ ...config, port: 0 });
+    const { port } = await hub.listen();
+    cleanups.push(() => hub.close());
+    const base = `http://127.0.0.1:${port}`;
+    const api = apiFor(base);
+    const dev = await registerDevice(api, { deviceId: 'th-7', siteId: 'plant-1', classId: 'thermo' });
+    const bridge = await startBridge(api, base, mosq.url, { bridgeId: 'b-hub' });
+    await waitUntil(() => bridge.status().ok, 5000, 'both links up');
+
+    closeClients();
+    await hub.close();
+    await waitUntil(() => !bridge.status().hub.connected, 5000, 'hub link down');
+    const errorResult = mosquittoSub(mosq.port, 'sitehub/plant-1/thermo/th-7/cmd/reboot/result', 1, 10);
+    await errorResult.subscribed;
+    await mosquittoPub(mosq.port, 'sitehub/plant-1/thermo/th-7/cmd/reboot', '{}');
+    expect(await errorResult.exited).toBe(0);
+    expect(parseLine(errorResult.lines[0]!).payload).toMatchObject({ ok: false, code: 'hub_unavailable', deviceId: 'th-7' });
+
+    hub = createHub({ ...config, port });
+    await hub.listen();
+    await waitUntil(() => bridge.status().ok, 10_000, 'bridge resubscribed');
+    const telemetry = mosquittoSub(mosq.port, 'sitehub/plant-1/thermo/th-7/telemetry', 2, 10);
+    await telemetry.subscribed;
+    const device = connectClient(base, '/devices/thermo', { deviceId: dev.deviceId, token: dev.token });
+    device.on('command', (_c: unknown, ack: (a: unknown) => void) => ack({ ok: true, result: 'rebooting' }));
+    await connected(device);
+    await device.timeout(2000).emitWithAck('telemetry', readings(100, 2));
+    expect(await telemetry.exited).toBe(0);
+    expect(telemetry.lines.map((l) => parseLine(l).payload.seq)).toEqual([100, 101]);
+    const ok = mosquittoSub(mosq.port, 'sitehub/plant-1/thermo/th-7/cmd/reboot/result', 1, 10);
+    await ok.subscribed;
+    await mosquittoPub(mosq.port, 'sitehub/plant-1/thermo/th-7/cmd/reboot', '{"force":true}');
+    expect(await ok.exited).toBe(0);
+    expect(parseLine(ok.lines[0]!).payload).toMatchObject({ ok: true, status: 'acked', result: 'rebooting' });
+  });
+});
