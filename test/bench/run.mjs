@@ -5,6 +5,7 @@ const benches = {
   socketio: () => import('./socketio-broadcast.mjs'),
   footprint: () => import('./client-footprint.mjs'),
   ingest: () => import('./ingest.mjs'),
+  bridge: () => import('./bridge.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
