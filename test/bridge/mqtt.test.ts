@@ -141,3 +141,25 @@ describe('MQTT -> hub commands', () => {
     }
   });
 });
+
+describe('loops (MQTT 3.1.1: origin marker)', () => {
+  it('ignores a command request that carries its own origin, answers others', async () => {
+    const { api, base, connect } = await startHub();
+    const dev = await registerDevice(api, { deviceId: 'th-4', siteId: 'plant-1', classId: 'thermo' });
+    const device = connect('/devices/thermo', { deviceId: dev.deviceId, token: dev.token });
+    let runs = 0;
+    device.on('command', (_c: unknown, ack: (a: unknown) => void) => (runs++, ack({ ok: true })));
+    await connected(device);
+    const bridge = await startBridge(api, base, broker.url, { bridgeId: 'b-v4', mqttProtocolVersion: 4 });
+    await waitUntil(() => bridge.status().ok, 5000, 'both links up');
+    const results = mosquittoSub(broker.port, 'sitehub/plant-1/thermo/th-4/cmd/+/result', 1, 10);
+    await results.subscribed;
+    await mosquittoPub(broker.port, 'sitehub/plant-1/thermo/th-4/cmd/echo', '{"origin":"b-v4"}');
+    await mosquittoPub(broker.port, 'sitehub/plant-1/thermo/th-4/cmd/ping', '{}');
+    expect(await results.exited).toBe(0);
+    const result = parseLine(results.lines[0]!);
+    expect(result.topic).toBe('sitehub/plant-1/thermo/th-4/cmd/ping/result');
+    expect(result.payload).toMatchObject({ ok: true, origin: 'b-v4' });
+    expect(runs).toBe(1);
+  });
+});
