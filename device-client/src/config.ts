@@ -204,7 +204,7 @@ export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir
     c.unknownKeys(s, ['sensors', 'intervalMs', 'total'], 'simulate.');
     simulate = { sensors: c.int(s, 'sensors', 'simulate.', 3, 1, 1000), intervalMs: c.int(s, 'intervalMs', 'simulate.', 1000, 0), total: c.int(s, 'total', 'simulate.', 0, 0) };
   }
-  if (sources.length === 0 && !opts.simulate) c.problems.push('sources: at least one serial source is needed (or run with --simulate)');
+  if (sources.length === 0 && !simulate) c.problems.push('sources: at least one serial source is needed (or a simulate section, or --simulate)');
 
   const b = c.obj(raw, 'batch', '');
   c.unknownKeys(b, ['size', 'intervalMs', 'maxInFlight', 'ackTimeoutMs'], 'batch.');
