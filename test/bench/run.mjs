@@ -5,6 +5,7 @@ const benches = {
   socketio: () => import('./socketio-broadcast.mjs'),
   footprint: () => import('./client-footprint.mjs'),
   ingest: () => import('./ingest.mjs'),
+  agent: () => import('./agent-footprint.mjs'),
   bridge: () => import('./bridge.mjs'),
 };
 
