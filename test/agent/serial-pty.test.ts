@@ -168,4 +168,38 @@ describe('serial sources over ptys', () => {
     await pty.write('{"alive": true}\n');
     await waitFor(async () => (await storedReadings(hub.api, deviceId)).length === 1, 5000, 'reading after reopen');
   });
+
+  it('finds a port by vendorId/productId and several ports run at once', async () => {
+    const hub = await startHub();
+    dir = mkdtempSync(join(tmpdir(), 'sitehub-agent-pty-'));
+    const one = await startPty(dir, 'one');
+    const two = await startPty(dir, 'two');
+    const { deviceId, token } = await registerDevice(hub.api);
+    const listed = [
+      { path: two.device, vendorId: '1A86', productId: '7523' },
+      { path: one.device, vendorId: '2341', productId: '0043', serialNumber: 'A1' },
+    ];
+    const agent = new Agent(
+      agentConfig({
+        hub: { url: hub.base, deviceId, token, class: 'thermo' },
+        outbox: { path: join(dir, 'outbox.db') },
+        sources: [
+          { name: 'uno', match: { vendorId: '2341', serialNumber: 'A1' }, parser: { type: 'json-lines' } },
+          { name: 'other', match: { vendorId: '1a86', productId: '7523' }, parser: { type: 'key-value' } },
+        ],
+      }),
+      { listPorts: async () => listed },
+    );
+    agents.push(agent);
+    agent.start();
+    await waitFor(() => agent.sourceInfos().every((s) => s.status === 'open'), 5000, 'both ports open');
+    expect(agent.sourceInfos().map((s) => s.path)).toEqual([one.device, two.device]);
+    await one.write('{"a": 1}\n');
+    await two.write('b=2\n');
+    const stored = await waitFor(async () => {
+      const r = await storedReadings(hub.api, deviceId);
+      return r.length === 2 ? r : null;
+    }, 5000, 'a reading from each port');
+    expect(stored.map((r) => r.values)).toEqual(expect.arrayContaining([{ a: 1 }, { b: 2 }]));
+  });
 });
