@@ -1,6 +1,6 @@
 // Chaos: the agent (a child process, synthetic sensors flat out) streams
-// 20,000 readings while the hub process is restarted twice (SIGKILL, then
-// SIGTERM) and the agent is SIGKILLed twice. Afterwards the hub holds exactly
+// 20,000 readings while the hub process is restarted twice (frozen with
+// batches in flight then SIGKILLed, then SIGTERM) and the agent is SIGKILLed twice. Afterwards the hub holds exactly
 // seqs 1..20,000: nothing lost, nothing twice.
 import { execSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,6 +94,9 @@ describe('agent chaos', () => {
     agent = startAgent(configFile);
 
     await waitFor(reached(6000), 15_000, 'seq 6000 stored');
+    // Frozen first, so that batches are in flight and unacked when the hub dies.
+    hub.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 300));
     await kill(hub.child, 'SIGKILL');
     hub = await startHub(port);
 
