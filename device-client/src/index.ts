@@ -13,6 +13,3 @@ export { EngineSocket } from './client/engine/socket.js';
 export type { EngineOptions, TransportName, BinaryType } from './client/engine/options.js';
 export { TransportError } from './client/engine/transport.js';
 export type { DefaultEventsMap, EventsMap } from './client/typed-events.js';
-export { Agent, AGENT_VERSION, AGENT_COMMANDS, type AgentOptions } from './agent.js';
-export { loadConfig, validateConfig, ConfigError, type AgentConfig, type SourceConfig } from './config.js';
-export { Outbox, type Reading, type OutboxOptions } from './outbox.js';

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { validateConfig, type AgentConfig } from '@sitehub/device-client';
+import { validateConfig, type AgentConfig } from '../../device-client/src/config.js';
 import type { Api } from '../iot/helpers.js';
 
 /** A pty pair: the agent opens `device`, the test writes to `sensor` as the sensor would. */

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent, ConfigError, Outbox, validateConfig } from '@sitehub/device-client';
+// The agent is not part of the package's main entry (that one is also the browser bundle).
+import { Agent } from '../../device-client/src/agent.js';
+import { ConfigError, validateConfig } from '../../device-client/src/config.js';
+import { Outbox } from '../../device-client/src/outbox.js';
 import { closeAll, registerDevice, startHub } from '../iot/helpers.js';
 import { agentConfig, killPtys, startPty, storedReadings, waitFor } from './helpers.js';
 

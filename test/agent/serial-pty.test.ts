@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '@sitehub/device-client';
+import { Agent } from '../../device-client/src/agent.js';
 import { encodeSds011, nmeaChecksum } from '../../device-client/src/serial/parsers/index.js';
 import { closeAll, registerDevice, startHub, type TestHub } from '../iot/helpers.js';
 import { agentConfig, killPtys, sleep, startPty, storedReadings, waitFor } from './helpers.js';

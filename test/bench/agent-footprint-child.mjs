@@ -8,7 +8,8 @@ const [impl, configJson] = process.argv.slice(2);
 const config = JSON.parse(configJson);
 
 async function startSitehub() {
-  const { Agent, validateConfig } = await import('@sitehub/device-client');
+  const { Agent } = await import('../../device-client/dist/agent.js');
+  const { validateConfig } = await import('../../device-client/dist/config.js');
   const agent = new Agent(validateConfig(config));
   agent.start();
   const deadline = Date.now() + 10_000;

@@ -83,7 +83,7 @@ async function measure(impl, base, dir) {
 }
 
 async function replaySitehub(base, dir) {
-  const { Outbox } = await import('@sitehub/device-client');
+  const { Outbox } = await import('../../device-client/dist/outbox.js');
   const deviceId = 'replay-sitehub';
   const token = await register(base, deviceId);
   const path = join(dir, 'replay-outbox.db');
