@@ -1,7 +1,9 @@
-// Benchmark: 1,000 socket.io-client connections to socket.io's Server and to
-// sitehub's Server, same application, same client, same run. Phases: connect
-// (memory per connection), broadcast bursts (deliveries per server CPU-second,
-// delivery latency), idle (server CPU while only heartbeats run).
+// Benchmark: socket.io-client connections to socket.io's Server and to
+// sitehub's Server, same application, same client, same run. Memory runs
+// (2,000 connections, young generation pinned): memory per connection.
+// Throughput runs (1,000 connections, V8 defaults): broadcast bursts
+// (deliveries per server CPU-second, delivery latency), idle (server CPU while
+// only heartbeats run). Each kind of run alternates between the servers.
 import { io as connect } from 'socket.io-client';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +18,15 @@ const config = {
   // module state, compiled code, pools) do not count as per-connection cost.
   warmClients: Number(process.env.BENCH_WARM_CLIENTS ?? 100),
   repeats: Number(process.env.BENCH_REPEATS ?? 3),
+  // Memory runs weigh more connections than the throughput runs: V8 grows the
+  // old generation in steps and fills free space left by earlier garbage
+  // first, which at 1,000 connections still moves the figure by ~1-2 KiB
+  // per connection; at 2,000 the marginal cost is steadier.
+  memoryClients: Number(process.env.BENCH_MEMORY_CLIENTS ?? 2000),
+  memoryWarmClients: Number(process.env.BENCH_MEMORY_WARM_CLIENTS ?? 200),
+  // Memory runs only connect, so they are cheap; RSS still moves with malloc's
+  // fragmentation by a few KiB per connection between runs, so take more.
+  memoryRepeats: Number(process.env.BENCH_MEMORY_REPEATS ?? 5),
   rounds: Number(process.env.BENCH_ROUNDS ?? 10),
   burst: Number(process.env.BENCH_BURST ?? 20),
   payloadBytes: Number(process.env.BENCH_PAYLOAD ?? 100),
@@ -56,17 +67,17 @@ function clientPool(port) {
 /**
  * Memory per connection of one implementation, in a fresh server process with
  * the young generation pinned (see PINNED_YOUNG_GENERATION): the marginal
- * cost, i.e. settled memory at `clients` connections minus the one at
- * `warmClients`, divided by the difference, so one-time costs (lazy module
- * state, compiled code, pools) do not count.
+ * cost, i.e. settled memory at `memoryClients` connections minus the one at
+ * `memoryWarmClients`, divided by the difference, so one-time costs (lazy
+ * module state, compiled code, pools) do not count.
  */
 async function measureMemory(impl) {
   const server = startServerProcess(SERVER, [impl], { nodeFlags: PINNED_YOUNG_GENERATION });
   const port = await server.ready;
   const clients = clientPool(port);
   try {
-    const { warm, full } = await connectAndWeigh(impl, server, clients);
-    const added = config.clients - config.warmClients;
+    const { warm, full } = await connectAndWeigh(impl, server, clients, config.memoryClients, config.memoryWarmClients);
+    const added = config.memoryClients - config.memoryWarmClients;
     return { rssPerConnection: (full.rss - warm.rss) / added, heapPerConnection: (full.heap - warm.heap) / added };
   } finally {
     clients.close();
@@ -75,14 +86,14 @@ async function measureMemory(impl) {
 }
 
 /** Connects the warm-up group, weighs, connects the rest, weighs again. */
-async function connectAndWeigh(impl, server, clients) {
-  await clients.add(config.warmClients);
+async function connectAndWeigh(impl, server, clients, total, warmCount) {
+  await clients.add(warmCount);
   await sleep(config.settleMs);
   const warm = await server.request('memory');
-  await clients.add(config.clients - config.warmClients);
+  await clients.add(total - warmCount);
   await sleep(config.settleMs);
   const full = await server.request('memory');
-  if (full.clients !== config.clients) throw new Error(`${impl}: ${full.clients} connections, expected ${config.clients}`);
+  if (full.clients !== total) throw new Error(`${impl}: ${full.clients} connections, expected ${total}`);
   return { warm, full };
 }
 
@@ -92,7 +103,7 @@ async function measureThroughput(impl) {
   const port = await server.ready;
   try {
     const clients = clientPool(port);
-    const { warm, full } = await connectAndWeigh(impl, server, clients);
+    const { warm, full } = await connectAndWeigh(impl, server, clients, config.clients, config.warmClients);
     const added = config.clients - config.warmClients;
     const connected = await server.request('stats');
 
@@ -127,38 +138,44 @@ async function measureThroughput(impl) {
   }
 }
 
-async function measure(impl) {
-  return { ...(await measureMemory(impl)), ...(await measureThroughput(impl)) };
-}
-
-const METRICS = ['perSecond', 'perCpuSecond', 'rssPerConnection', 'heapPerConnection', 'defaultRssPerConnection', 'p50', 'p99', 'idleCpu'];
+const MEMORY_METRICS = ['rssPerConnection', 'heapPerConnection'];
+const THROUGHPUT_METRICS = ['perSecond', 'perCpuSecond', 'defaultRssPerConnection', 'p50', 'p99', 'idleCpu'];
 
 export async function run() {
   console.log(
     `\n## Socket.IO broadcast: ${config.clients} socket.io-client connections (WebSocket), ` +
       `${config.rounds} bursts of ${config.burst} io.emit() of ${config.payloadBytes} bytes, ${config.idleSeconds} s idle; ` +
-      `${config.repeats} runs per server, alternating, medians reported.\n` +
-      `Memory per connection = (settled memory at ${config.clients} - at ${config.warmClients} connections) / ${config.clients - config.warmClients}, ` +
-      `measured with the young generation pinned (${PINNED_YOUNG_GENERATION.join(' ')}); "RSS, default V8" is the same ` +
-      `difference in the throughput run, where young-generation growth adds noise\n`,
+      `medians of ${config.memoryRepeats} memory runs and ${config.repeats} throughput runs per server, alternating.\n` +
+      `Memory per connection = (settled memory at ${config.memoryClients} - at ${config.memoryWarmClients} connections) / ` +
+      `${config.memoryClients - config.memoryWarmClients}, measured with the young generation pinned (${PINNED_YOUNG_GENERATION.join(' ')}); ` +
+      `"RSS, default V8" is (at ${config.clients} - at ${config.warmClients}) / ${config.clients - config.warmClients} in the throughput run, ` +
+      `with V8's defaults, where young-generation growth adds noise\n`,
   );
   const runs = { 'socket.io': [], sitehub: [] };
+  // Alternate which server goes first, so that drift in the machine's load favours neither.
+  const orderOf = (i) => (i % 2 === 0 ? ['socket.io', 'sitehub'] : ['sitehub', 'socket.io']);
+  const memory = { 'socket.io': [], sitehub: [] };
+  for (let i = 0; i < config.memoryRepeats; i++) {
+    for (const impl of orderOf(i)) {
+      const r = await measureMemory(impl);
+      memory[impl].push(r);
+      console.log(`memory run ${i + 1} ${impl}: RSS ${fmt(r.rssPerConnection / 1024, 1)} KiB, heap+external ${fmt(r.heapPerConnection / 1024, 1)} KiB per connection`);
+    }
+  }
   for (let i = 0; i < config.repeats; i++) {
-    // Alternate which server goes first, so that drift in the machine's load favours neither.
-    const order = i % 2 === 0 ? ['socket.io', 'sitehub'] : ['sitehub', 'socket.io'];
-    for (const impl of order) {
-      const r = await measure(impl);
+    for (const impl of orderOf(i)) {
+      const r = await measureThroughput(impl);
       runs[impl].push(r);
       console.log(
-        `run ${i + 1} ${impl}: RSS ${fmt(r.rssPerConnection / 1024, 1)} KiB, heap+external ${fmt(r.heapPerConnection / 1024, 1)} KiB, ` +
-          `RSS default V8 ${fmt(r.defaultRssPerConnection / 1024, 1)} KiB per connection; ` +
+        `throughput run ${i + 1} ${impl}: RSS default V8 ${fmt(r.defaultRssPerConnection / 1024, 1)} KiB per connection, ` +
           `${fmt(r.perCpuSecond)} deliveries per CPU s, p99 ${fmt(r.p99)} ms`,
       );
     }
   }
   const results = Object.entries(runs).map(([impl, list]) => {
     const summary = { impl, deliveries: list[0].deliveries };
-    for (const key of METRICS) summary[key] = median(list.map((r) => r[key]));
+    for (const key of THROUGHPUT_METRICS) summary[key] = median(list.map((r) => r[key]));
+    for (const key of MEMORY_METRICS) summary[key] = median(memory[impl].map((r) => r[key]));
     return summary;
   });
   console.log('');
