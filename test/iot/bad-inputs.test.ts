@@ -33,7 +33,7 @@ describe('IoT bad inputs', () => {
     await connected(connect('/devices/valve', { deviceId: b.deviceId, token: b.token }));
   });
 
-  it('refuses a non-numeric seq, a ts far in the future and 10 MB of values with { ok: false, error }, writing nothing', async () => {
+  it('refuses a non-numeric seq, a ts far in the future and 10 MB of values with { ok: false, error, code, retryable: false }, writing nothing', async () => {
     const { api, connect, base } = await startHub();
     const { deviceId, token } = await registerDevice(api);
     const device = connect('/devices/thermo', { deviceId, token });
@@ -50,7 +50,9 @@ describe('IoT bad inputs', () => {
     for (const answer of [nonNumericSeq, nanSeq, future, huge, manyKeys]) {
       expect(answer.ok).toBe(false);
       expect(typeof answer.error).toBe('string');
-      expect(Object.keys(answer).sort()).toEqual(['error', 'ok']);
+      expect(Object.keys(answer).sort()).toEqual(['code', 'error', 'ok', 'retryable']);
+      // Refused on content: a device must not resend it unchanged.
+      expect(answer.retryable).toBe(false);
     }
     expect(nonNumericSeq.error).toMatch(/seq/);
     expect(future.error).toMatch(/future/);

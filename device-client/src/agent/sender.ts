@@ -16,7 +16,7 @@ export interface SenderOptions {
 }
 
 /** How the sender emits; the agent wires it to its socket. */
-export type EmitTelemetry = (batch: Reading[], timeoutMs: number, done: (err: Error | null, ack?: { ok?: boolean; error?: string; stored?: number; duplicates?: number }) => void) => void;
+export type EmitTelemetry = (batch: Reading[], timeoutMs: number, done: (err: Error | null, ack?: { ok?: boolean; error?: string; code?: string; retryable?: boolean; stored?: number; duplicates?: number }) => void) => void;
 
 /** Logger subset the sender uses. */
 interface SenderLogger {
@@ -130,7 +130,8 @@ export class BatchSender {
         if (current) this.pump();
         return;
       }
-      if (!err && ack && ack.ok === false && !/retry/i.test(ack.error ?? '')) {
+      // The hub marks a failure worth retrying (its commit failed) with retryable: true.
+      if (!err && ack && ack.ok === false && ack.retryable !== true) {
         // Refused on content: resending the same readings would be refused forever.
         this.outbox.ack(batch.map((r) => r.seq));
         this.stats.rejected += batch.length;

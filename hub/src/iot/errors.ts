@@ -17,3 +17,16 @@ export class HubError extends Error {
 export function notFound(what: string, id: string): HubError {
   return new HubError('not_found', `${what} "${id}" does not exist`, 404);
 }
+
+/** A device ack for input refused on its content: resending it unchanged is refused again. */
+export function refusedAck(code: string, error: string): { ok: false; error: string; code: string; retryable: false } {
+  return { ok: false, error, code, retryable: false };
+}
+
+/** The device ack when the commit failed: nothing was stored, resend the same seqs. */
+export const STORE_UNAVAILABLE_ACK = Object.freeze({
+  ok: false,
+  error: 'store unavailable, retry later',
+  code: 'store_unavailable',
+  retryable: true,
+} as const);

@@ -1,6 +1,7 @@
 // The `state` and `event` events: validated, stored, acked after the commit,
 // then streamed to operators.
 import { ackOf, type IotContext } from './context.js';
+import { refusedAck, STORE_UNAVAILABLE_ACK } from './errors.js';
 import type { DeviceScope } from './streams.js';
 import { validateEvent, validateState } from './validate.js';
 
@@ -13,7 +14,7 @@ export async function handleState(ctx: IotContext, device: DeviceScope, args: un
   if (!checked.ok) {
     ctx.metrics.badInputs.inc(checked.kind);
     ctx.metrics.acksSent.inc('state|error');
-    return ack({ ok: false, error: checked.error });
+    return ack(refusedAck(checked.kind, checked.error));
   }
   try {
     const state = await ctx.store.stateEvents.applyState({ deviceId: device.id, attrs: checked.attrs, ts: checked.ts }, now);
@@ -23,7 +24,7 @@ export async function handleState(ctx: IotContext, device: DeviceScope, args: un
   } catch (err) {
     ctx.log.error({ err, deviceId: device.id }, 'state not stored');
     ctx.metrics.acksSent.inc('state|error');
-    ack({ ok: false, error: 'store unavailable, retry later' });
+    ack(STORE_UNAVAILABLE_ACK);
   }
 }
 
@@ -36,7 +37,7 @@ export async function handleDeviceEvent(ctx: IotContext, device: DeviceScope, ar
   if (!checked.ok) {
     ctx.metrics.badInputs.inc(checked.kind);
     ctx.metrics.acksSent.inc('event|error');
-    return ack({ ok: false, error: checked.error });
+    return ack(refusedAck(checked.kind, checked.error));
   }
   try {
     const stored = await ctx.store.stateEvents.insertEvent({ deviceId: device.id, ...checked.event, receivedAt: now });
@@ -46,6 +47,6 @@ export async function handleDeviceEvent(ctx: IotContext, device: DeviceScope, ar
   } catch (err) {
     ctx.log.error({ err, deviceId: device.id }, 'event not stored');
     ctx.metrics.acksSent.inc('event|error');
-    ack({ ok: false, error: 'store unavailable, retry later' });
+    ack(STORE_UNAVAILABLE_ACK);
   }
 }

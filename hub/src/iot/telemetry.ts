@@ -1,6 +1,7 @@
 // The `telemetry` event: validate the whole batch, store it in the next group
 // commit, ack after the commit, then stream what was new.
 import { ackOf, type IotContext } from './context.js';
+import { refusedAck, STORE_UNAVAILABLE_ACK } from './errors.js';
 import type { DeviceScope } from './streams.js';
 import { validateReadings } from './validate.js';
 
@@ -14,7 +15,7 @@ export async function handleTelemetry(ctx: IotContext, device: DeviceScope, args
   if (!checked.ok) {
     ctx.metrics.badInputs.inc(checked.kind);
     ctx.metrics.acksSent.inc('telemetry|error');
-    ack({ ok: false, error: checked.error });
+    ack(refusedAck(checked.kind, checked.error));
     return;
   }
   let result;
@@ -23,7 +24,7 @@ export async function handleTelemetry(ctx: IotContext, device: DeviceScope, args
   } catch (err) {
     ctx.log.error({ err, deviceId: device.id }, 'telemetry not stored');
     ctx.metrics.acksSent.inc('telemetry|error');
-    ack({ ok: false, error: 'store unavailable, retry later' });
+    ack(STORE_UNAVAILABLE_ACK);
     return;
   }
   ctx.metrics.readingsStored += result.stored.length;
