@@ -5,8 +5,10 @@
 //   socket.io.esm.min.js  ES module, minified, with a source map
 // The file names are socket.io's, so that pages written for socket.io load
 // ours unchanged from the hub's `/socket.io/` path. `ws` and Node built-ins
-// never enter a bundle: the client reaches `ws` only through a dynamic import
-// taken in Node, and a bundle that pulls either in fails the build.
+// never enter a bundle: the Node-only code (node:http polling, `ws`, the
+// cookie jar) sits behind the platform switch in package.json's "browser"
+// field, which esbuild follows for platform 'browser'; a bundle that pulls
+// either in fails the build.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,26 +25,11 @@ const common = {
   target: ['es2023'],
   // Sources, not the compiled dist, so the maps point at the TypeScript.
   alias: { '@sitehub/protocol': join(repoRoot, 'protocol/src/index.ts') },
-  // The minifier folds the client's non-literal `import(specifier)` of ws
-  // into a literal one; in a browser that import resolves to an empty module,
-  // and the client falls back to the global WebSocket, as it would anyway.
-  plugins: [emptyModule('ws')],
   legalComments: 'none',
   metafile: true,
   write: false,
   logLevel: 'warning',
 };
-
-/** Resolves `name` to an empty module. */
-function emptyModule(name) {
-  return {
-    name: `empty-${name}`,
-    setup(b) {
-      b.onResolve({ filter: new RegExp(`^${name}$`) }, () => ({ path: name, namespace: 'empty-module' }));
-      b.onLoad({ filter: /.*/, namespace: 'empty-module' }, () => ({ contents: 'export {};', loader: 'js' }));
-    },
-  };
-}
 
 const variants = [
   { file: 'socket.io.js', entry: 'browser-entry.ts', format: 'iife', minify: false, sourcemap: false },

@@ -1,4 +1,5 @@
 // Engine.IO client options, with engine.io-client's names and defaults.
+import { DEFAULT_BINARY_TYPE } from './platform.js';
 
 /** How received binary data is handed to the application. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer';
@@ -50,10 +51,6 @@ export interface EngineOptions {
   [wsOption: string]: unknown;
 }
 
-/** Whether this code runs in Node (as opposed to a browser or a worker). */
-export const isNode: boolean =
-  typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
-
 export const DEFAULT_TRANSPORTS: readonly TransportName[] = ['polling', 'websocket'];
 
 /** Applies defaults; returns a new object. */
@@ -74,7 +71,7 @@ export function withEngineDefaults(opts: Partial<EngineOptions>): EngineOptions 
     protocols: undefined,
     transportOptions: {},
     autoUnref: false,
-    binaryType: isNode ? 'nodebuffer' : 'arraybuffer',
+    binaryType: DEFAULT_BINARY_TYPE,
     secure: false,
     hostname: 'localhost',
     port: '',

@@ -1,11 +1,12 @@
-// Long-polling over fetch: one GET waiting for data at a time, one POST at a
-// time. fetch exists in Node 20 and in browsers, so one implementation serves
-// both; binary travels as base64 inside the text payloads.
+// Long-polling: one GET waiting for data at a time, one POST at a time;
+// binary travels as base64 inside the text payloads. The HTTP client is the
+// platform's (platform.ts): node:http in Node, fetch in browsers.
 import { decodePayload, encodePayload } from '@sitehub/protocol';
 import { timestamp } from './options.js';
+import { httpRequestText, type HttpOutcome } from './platform.js';
 import { Transport, type OutgoingPacket } from './transport.js';
 
-type Outcome = { ok: true; text: string } | { ok: false; status: number; response: Response };
+const isSuccess = (outcome: HttpOutcome): boolean => outcome.status >= 200 && outcome.status < 300;
 
 /** The Engine.IO polling transport. */
 export class PollingTransport extends Transport {
@@ -46,7 +47,7 @@ export class PollingTransport extends Transport {
     this.#request(undefined).then(
       (outcome) => {
         if (this.state === 'closed') return;
-        if (outcome.ok) this.#onPayload(outcome.text);
+        if (isSuccess(outcome)) this.#onPayload(outcome.text);
         else this.onError('fetch read error', outcome.status, outcome.response);
       },
       (err: unknown) => {
@@ -80,7 +81,7 @@ export class PollingTransport extends Transport {
     this.#request(encodePayload(packets)).then(
       (outcome) => {
         if (this.state === 'closed') return;
-        if (!outcome.ok) return this.onError('fetch write error', outcome.status, outcome.response);
+        if (!isSuccess(outcome)) return this.onError('fetch write error', outcome.status, outcome.response);
         this.writable = true;
         this.emitReserved('drain');
       },
@@ -105,27 +106,11 @@ export class PollingTransport extends Transport {
   }
 
   /** One HTTP request: GET when `body` is undefined, POST otherwise. */
-  async #request(body: string | undefined): Promise<Outcome> {
+  async #request(body: string | undefined): Promise<HttpOutcome> {
     const controller = new AbortController();
     this.#inflight.add(controller);
     try {
-      const headers = new Headers(this.opts.extraHeaders);
-      if (body !== undefined) headers.set('content-type', 'text/plain;charset=UTF-8');
-      const cookie = this.opts.cookieJar?.header();
-      if (cookie) headers.set('cookie', cookie);
-      const response = await fetch(this.#uri(), {
-        method: body === undefined ? 'GET' : 'POST',
-        body,
-        headers,
-        // 'same-origin' rather than 'omit': like XHR without withCredentials,
-        // a same-origin page keeps its cookies (sticky sessions).
-        credentials: this.opts.withCredentials ? 'include' : 'same-origin',
-        cache: 'no-store',
-        signal: controller.signal,
-      });
-      this.opts.cookieJar?.parse(response.headers.getSetCookie?.() ?? []);
-      const text = await response.text();
-      return response.ok ? { ok: true, text } : { ok: false, status: response.status, response };
+      return await httpRequestText(this.#uri(), body, this.opts, controller.signal);
     } finally {
       this.#inflight.delete(controller);
     }

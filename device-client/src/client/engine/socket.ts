@@ -4,10 +4,10 @@ import type { EnginePacket, EnginePacketTypeName, RawData } from '@sitehub/proto
 import { Emitter } from '../emitter.js';
 import { decodeQuery, parseUrl } from '../url.js';
 import { toBinaryType, utf8Length } from './binary.js';
-import { CookieJar } from './cookie-jar.js';
-import { isNode, withEngineDefaults, type EngineOptions, type TransportName } from './options.js';
+import { withEngineDefaults, type EngineOptions, type TransportName } from './options.js';
+import { createCookieStore } from './platform.js';
 import { PollingTransport } from './polling.js';
-import { Transport, type CloseDetails, type OutgoingPacket } from './transport.js';
+import { Transport, type CloseDetails, type CookieStore, type OutgoingPacket } from './transport.js';
 import { probeUpgrade } from './upgrade.js';
 import { WebSocketTransport } from './websocket.js';
 
@@ -63,7 +63,7 @@ export class EngineSocket extends Emitter {
   /** When the next ping must have arrived; 0 once it is known to be late. */
   #pingDeadline = Infinity;
   #upgrades: TransportName[] = [];
-  readonly #cookieJar: CookieJar | undefined;
+  readonly #cookieJar: CookieStore | undefined;
 
   constructor(uri?: string, opts: Partial<EngineOptions> = {}) {
     super();
@@ -79,7 +79,7 @@ export class EngineSocket extends Emitter {
     options.query = query;
     this.opts = withEngineDefaults(options);
     this.transports = this.opts.transports.filter((name) => name in TRANSPORTS);
-    this.#cookieJar = this.opts.withCredentials && isNode ? new CookieJar() : undefined;
+    this.#cookieJar = createCookieStore(this.opts.withCredentials);
   }
 
   /** Starts the connection with the preferred transport. */

@@ -3,7 +3,6 @@
 import { decodePacket, type EnginePacket } from '@sitehub/protocol';
 import { Emitter } from '../emitter.js';
 import { encodeQuery } from '../url.js';
-import type { CookieJar } from './cookie-jar.js';
 import type { EngineOptions, TransportName } from './options.js';
 
 /** A packet on its way out, with its per-message flags. */
@@ -29,10 +28,18 @@ export class TransportError extends Error {
   }
 }
 
+/** Where a connection keeps its cookies when the platform does not (Node). */
+export interface CookieStore {
+  /** Stores the cookies of `Set-Cookie` header values. */
+  parse(setCookies: readonly string[]): void;
+  /** The `Cookie` header value, or undefined when there is none. */
+  header(): string | undefined;
+}
+
 /** Options a transport is built with. */
 export interface TransportOptions extends EngineOptions {
   query: Record<string, string>;
-  cookieJar: CookieJar | undefined;
+  cookieJar: CookieStore | undefined;
 }
 
 export type TransportState = 'opening' | 'open' | 'pausing' | 'paused' | 'closed';

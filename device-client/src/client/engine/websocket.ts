@@ -3,26 +3,7 @@
 import { encodePacket, type EnginePacket } from '@sitehub/protocol';
 import { timestamp } from './options.js';
 import { Transport, type OutgoingPacket } from './transport.js';
-import { webSocketFactory, type WebSocketLike } from './websocket-factory.js';
-
-/** Options of `ws` that the transport passes through in Node. */
-const WS_OPTION_NAMES = [
-  'agent',
-  'perMessageDeflate',
-  'pfx',
-  'key',
-  'passphrase',
-  'cert',
-  'ca',
-  'ciphers',
-  'rejectUnauthorized',
-  'localAddress',
-  'protocolVersion',
-  'origin',
-  'maxPayload',
-  'family',
-  'checkServerIdentity',
-] as const;
+import { webSocketFactory, type WebSocketLike } from './platform.js';
 
 /** The Engine.IO WebSocket transport. */
 export class WebSocketTransport extends Transport {
@@ -35,14 +16,14 @@ export class WebSocketTransport extends Transport {
         // Closed while the implementation was loading.
         if (this.state !== 'opening') return;
         try {
-          this.#ws = factory.create(this.#uri(), this.opts.protocols, factory.acceptsOptions ? this.#wsOptions() : {});
+          this.#ws = factory.create(this.#uri(), this.opts);
         } catch (err) {
           this.onError('websocket error', err);
           return;
         }
         // 'nodebuffer' is only understood by `ws`; a standard WebSocket gets
         // 'arraybuffer' and the engine converts to the configured type.
-        this.#ws.binaryType = factory.acceptsOptions ? this.opts.binaryType : 'arraybuffer';
+        this.#ws.binaryType = factory.nativeOptions ? this.opts.binaryType : 'arraybuffer';
         this.#listen(this.#ws);
       },
       (err: unknown) => {
@@ -113,16 +94,6 @@ export class WebSocketTransport extends Transport {
     } catch {
       // Already closed.
     }
-  }
-
-  #wsOptions(): Record<string, unknown> {
-    const options: Record<string, unknown> = {};
-    for (const name of WS_OPTION_NAMES) if (this.opts[name] !== undefined) options[name] = this.opts[name];
-    const headers: Record<string, string> = { ...this.opts.extraHeaders };
-    const cookie = this.opts.cookieJar?.header();
-    if (cookie) headers.cookie = cookie;
-    if (Object.keys(headers).length) options.headers = headers;
-    return options;
   }
 
   #uri(): string {
