@@ -6,6 +6,8 @@ import { HubError } from '../iot/errors.js';
 import { tokenMatches } from '../iot/tokens.js';
 import type { HttpDeps } from './deps.js';
 import { collectRoutes, openApiDocument } from './openapi.js';
+import { consoleSessionOf, consoleSessionRoutes } from './console-session.js';
+import { consoleStaticRoutes } from './console-static.js';
 import { commandRoutes } from './routes-commands.js';
 import { dataRoutes } from './routes-data.js';
 import { deviceRoutes } from './routes-devices.js';
@@ -25,7 +27,7 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
     if (!req.url.startsWith('/api/') && req.url !== '/api') return;
     const header = req.headers.authorization;
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!tokenMatches(token, deps().adminTokenHash)) {
+    if (!tokenMatches(token, deps().adminTokenHash) && !consoleSessionOf(req, deps())) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or invalid admin token', code: 'unauthorized' });
     }
   });
@@ -46,6 +48,8 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
     dataRoutes(scoped, d);
     commandRoutes(scoped, d);
     opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)));
+    consoleSessionRoutes(scoped, d);
+    consoleStaticRoutes(scoped);
   });
   return app;
 }

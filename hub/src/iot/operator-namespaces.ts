@@ -2,6 +2,7 @@
 // tokens). Both get the same streams and command handlers.
 import type { Server, Socket } from '../realtime/index.js';
 import type { Commands } from './commands.js';
+import type { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
 import { attachOperatorHandlers } from './operator-handlers.js';
 import { tokenMatches } from './tokens.js';
@@ -18,6 +19,7 @@ export class OperatorSessions {
     private readonly ctx: IotContext,
     private readonly commands: Commands,
     private readonly adminTokenHash: Buffer,
+    private readonly consoleSessions?: ConsoleSessions,
   ) {}
 
   /** Wires /console and /bridge into `io`. */
@@ -25,10 +27,19 @@ export class OperatorSessions {
     const consoleNsp = io.of('/console');
     consoleNsp.use((socket, next) => {
       if (tokenMatches(socket.handshake.auth?.token, this.adminTokenHash)) return next();
+      // The web console signs in to an httpOnly cookie that the browser sends on the handshake.
+      const session = this.consoleSessions?.fromCookieHeader(socket.handshake.headers.cookie);
+      if (session) {
+        socket.data.consoleSession = session;
+        return next();
+      }
       this.ctx.metrics.refusedConnections.inc('console|invalid_credentials');
       next(refusal());
     });
     consoleNsp.on('connection', (socket: Socket) => attachOperatorHandlers(this.ctx, this.commands, socket, 'console', 'console'));
+    this.consoleSessions?.onSessionEnd((id) => {
+      for (const socket of [...consoleNsp.sockets.values()]) if (socket.data.consoleSession === id) socket.disconnect(true);
+    });
 
     const bridgeNsp = io.of('/bridge');
     bridgeNsp.use((socket, next) => {

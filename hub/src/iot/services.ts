@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { HubConfig } from '../config/index.js';
 import type { Server } from '../realtime/index.js';
 import { Commands } from './commands.js';
+import { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
 import { DeviceSessions } from './device-namespace.js';
 import { inputLimits } from './limits.js';
@@ -22,6 +23,8 @@ export interface IotServices {
   commands: Commands;
   devices: DeviceSessions;
   operators: OperatorSessions;
+  /** Web console sign-in sessions (cookie), accepted by /console and /api like the admin token. */
+  consoleSessions: ConsoleSessions;
   retention: Retention;
   metrics: IotMetrics;
   /** Starts timers (command expiry, retention) after marking every device offline. */
@@ -40,7 +43,8 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   let commands: Commands | undefined;
   const devices = new DeviceSessions(ctx, presence, () => commands!);
   commands = new Commands(ctx, devices);
-  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken));
+  const consoleSessions = new ConsoleSessions();
+  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), consoleSessions);
   registry.onCredentialsRevoked = (id) => {
     if (id.startsWith('bridge:')) operators.kickBridge(id.slice('bridge:'.length));
     else devices.kick(id);
@@ -54,6 +58,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     commands,
     devices,
     operators,
+    consoleSessions,
     retention,
     metrics,
     async start() {

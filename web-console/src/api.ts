@@ -1,0 +1,118 @@
+// REST calls with the session cookie. A 401 means the session ended: the
+// app goes back to the sign-in page.
+
+/** A device as the hub lists it. */
+export interface Device {
+  id: string;
+  classId: string;
+  siteId: string;
+  name: string;
+  meta: Record<string, unknown>;
+  disabled: boolean;
+  online: boolean;
+  lastSeen: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Site {
+  id: string;
+  name: string;
+}
+
+export interface DeviceClass {
+  id: string;
+  name: string;
+}
+
+/** A command record. */
+export interface Command {
+  id: string;
+  deviceId: string;
+  name: string;
+  params: unknown;
+  status: 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  result: unknown;
+  error: string | null;
+  source: string;
+}
+
+export interface HubEvent {
+  id: number;
+  deviceId: string;
+  siteId?: string;
+  classId?: string;
+  ts: number;
+  kind: string;
+  severity: string;
+  message: string;
+  data: unknown;
+}
+
+export interface Reading {
+  seq: number;
+  ts: number;
+  values: Record<string, number | boolean | string>;
+}
+
+export interface Bucket {
+  ts: number;
+  min: number;
+  max: number;
+  avg: number;
+  count: number;
+}
+
+/** An error answer of the API. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let onUnauthorized: () => void = () => {};
+
+/** Called when any request answers 401 (the session is gone). */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+/** A JSON request to the hub; throws ApiError on an error status. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(path, {
+    method: init.method ?? 'GET',
+    credentials: 'same-origin',
+    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!res.ok) {
+    if (res.status === 401 && !path.startsWith('/auth/')) onUnauthorized();
+    throw new ApiError(res.status, data?.code ?? 'error', data?.error ?? res.statusText);
+  }
+  return data as T;
+}
+
+/** Every device, a page of 1000 at a time (the API's largest page). */
+export async function allDevices(): Promise<Device[]> {
+  const out: Device[] = [];
+  for (let offset = 0; offset < 100_000; offset += 1000) {
+    const { items } = await api<{ items: Device[] }>(`/api/devices?limit=1000&offset=${offset}`);
+    out.push(...items);
+    if (items.length < 1000) break;
+  }
+  return out;
+}
+
+export const signIn = (token: string) => api<{ ok: true }>('/auth/session', { method: 'POST', body: { token } });
+export const signOut = () => api<{ ok: true }>('/auth/session', { method: 'DELETE' });
+export const sessionAlive = () => api<{ ok: true }>('/auth/session');

@@ -1,0 +1,80 @@
+// The shell: sign-in gate, navigation, the live connection and the pages.
+import { useEffect, useState } from 'preact/hooks';
+import { sessionAlive, setUnauthorizedHandler, signOut } from './api';
+import { RegisterDialog } from './components/register-dialog';
+import { useLiveStatus } from './hooks';
+import { live } from './live';
+import { DevicePage } from './pages/device';
+import { DevicesPage } from './pages/devices';
+import { HubPage } from './pages/hub';
+import { LiveStreamPage } from './pages/live-stream';
+import { OverviewPage } from './pages/overview';
+import { SignInPage } from './pages/sign-in';
+import { linkClick, navigate, usePath } from './router';
+
+const NAV = [
+  { href: '/', label: 'Overview' },
+  { href: '/devices', label: 'Devices' },
+  { href: '/live', label: 'Live stream' },
+  { href: '/hub', label: 'Hub' },
+];
+
+export function App() {
+  const [auth, setAuth] = useState<'checking' | 'in' | 'out'>('checking');
+  useEffect(() => {
+    setUnauthorizedHandler(() => setAuth('out'));
+    sessionAlive().then(
+      () => setAuth('in'),
+      () => setAuth('out'),
+    );
+  }, []);
+  useEffect(() => {
+    if (auth !== 'in') return;
+    live.start(() => setAuth('out'));
+    return () => live.stop();
+  }, [auth]);
+
+  if (auth === 'checking') return <p class="center muted">Loading…</p>;
+  if (auth === 'out') return <SignInPage onSignedIn={() => setAuth('in')} />;
+  return <Shell onSignOut={() => signOut().finally(() => setAuth('out'))} />;
+}
+
+function Shell({ onSignOut }: { onSignOut: () => void }) {
+  const path = usePath();
+  const connected = useLiveStatus();
+  const [registering, setRegistering] = useState(false);
+  const section = '/' + (path.split('/')[1] ?? '');
+  let page;
+  if (path === '/') page = <OverviewPage />;
+  else if (path === '/devices') page = <DevicesPage />;
+  else if (path.startsWith('/devices/')) page = <DevicePage deviceId={decodeURIComponent(path.slice('/devices/'.length))} />;
+  else if (path === '/live') page = <LiveStreamPage />;
+  else if (path === '/hub') page = <HubPage />;
+  else page = <p>No such page. <a href="/" onClick={linkClick}>Overview</a></p>;
+  useEffect(() => {
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [path]);
+
+  return (
+    <div class="shell">
+      <a class="skip" href="#main">Skip to content</a>
+      <header class="top">
+        <a class="brand" href="/" onClick={linkClick}>sitehub</a>
+        <nav aria-label="Main">
+          {NAV.map((n) => (
+            <a href={n.href} onClick={linkClick} aria-current={section === n.href || (n.href === '/devices' && section === '/devices') ? 'page' : undefined}>
+              {n.label}
+            </a>
+          ))}
+        </nav>
+        <div class="actions">
+          <span class={`dot ${connected ? 'on' : 'off'}`} role="status" aria-label={connected ? 'live connection up' : 'live connection down'} title={connected ? 'live' : 'reconnecting'} />
+          <button type="button" onClick={() => setRegistering(true)}>Register device</button>
+          <button type="button" class="secondary" onClick={onSignOut}>Sign out</button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>{page}</main>
+      {registering && <RegisterDialog onClose={(id) => { setRegistering(false); if (id) navigate(`/devices/${encodeURIComponent(id)}`); }} />}
+    </div>
+  );
+}

@@ -1,0 +1,92 @@
+// Registers a device (creating its site and class if they are new) and shows
+// its token once, inside a ready-to-copy agent configuration.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type Device, type DeviceClass, type Site } from '../api';
+import { deviceStore } from '../device-store';
+
+const ID = '^[A-Za-z0-9_.:-]{1,64}$';
+const CLASS = '^[a-z0-9-]{1,32}$';
+
+export function RegisterDialog({ onClose }: { onClose: (deviceId?: string) => void }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [sites, setSites] = useState<Site[]>([]);
+  const [classes, setClasses] = useState<DeviceClass[]>([]);
+  const [form, setForm] = useState({ siteId: '', classId: '', id: '', name: '' });
+  const [error, setError] = useState('');
+  const [done, setDone] = useState<{ device: Device; token: string } | undefined>();
+  const [copied, setCopied] = useState(false);
+
+  useEffect(() => {
+    dialog.current?.showModal();
+    api<{ items: Site[] }>('/api/sites').then((r) => setSites(r.items), () => {});
+    api<{ items: DeviceClass[] }>('/api/classes').then((r) => setClasses(r.items), () => {});
+  }, []);
+
+  const field = (key: keyof typeof form) => ({
+    value: form[key],
+    onInput: (e: Event) => setForm({ ...form, [key]: (e.target as HTMLInputElement).value }),
+  });
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    try {
+      if (!sites.some((s) => s.id === form.siteId)) await api('/api/sites', { method: 'POST', body: { id: form.siteId } });
+      if (!classes.some((c) => c.id === form.classId)) await api('/api/classes', { method: 'POST', body: { id: form.classId } });
+      const body: Record<string, string> = { siteId: form.siteId, classId: form.classId };
+      if (form.id.trim()) body.id = form.id.trim();
+      if (form.name.trim()) body.name = form.name.trim();
+      setDone(await api<{ device: Device; token: string }>('/api/devices', { method: 'POST', body }));
+      void deviceStore.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const config = done && JSON.stringify({ hub: { url: location.origin, deviceId: done.device.id, token: done.token, class: done.device.classId }, sources: [] }, null, 2);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(config!);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+
+  return (
+    <dialog ref={dialog} class="dialog" aria-labelledby="register-title" onClose={() => onClose()} onCancel={() => onClose()}>
+      <h2 id="register-title">Register a device</h2>
+      {!done ? (
+        <form onSubmit={submit}>
+          <label>Site <input name="siteId" required pattern={ID} list="known-sites" autofocus {...field('siteId')} /></label>
+          <datalist id="known-sites">{sites.map((s) => <option value={s.id} />)}</datalist>
+          <label>Class <input name="classId" required pattern={CLASS} list="known-classes" {...field('classId')} /></label>
+          <datalist id="known-classes">{classes.map((c) => <option value={c.id} />)}</datalist>
+          <label>Device id <span class="muted">(optional, generated if empty)</span> <input name="deviceId" pattern={ID} {...field('id')} /></label>
+          <label>Name <span class="muted">(optional)</span> <input name="name" maxLength={200} {...field('name')} /></label>
+          <p class="hint">A new site or class is created with it.</p>
+          {error && <p class="error" role="alert">{error}</p>}
+          <div class="buttons">
+            <button type="submit">Register</button>
+            <button type="button" class="secondary" onClick={() => onClose()}>Cancel</button>
+          </div>
+        </form>
+      ) : (
+        <div>
+          <p>
+            Registered <strong data-testid="registered-id">{done.device.id}</strong>. Its token is shown <strong>only now</strong>: copy it into the
+            agent's configuration (add <code>sources</code>, or run <code>sitehub-agent --config agent.json --simulate</code>).
+          </p>
+          <label for="new-token">Token</label>
+          <input id="new-token" readOnly value={done.token} data-testid="device-token" onFocus={(e) => (e.target as HTMLInputElement).select()} />
+          <label for="agent-config">agent.json</label>
+          <textarea id="agent-config" readOnly rows={9} value={config} data-testid="agent-config" />
+          <div class="buttons">
+            <button type="button" onClick={copy}>{copied ? 'Copied' : 'Copy configuration'}</button>
+            <button type="button" class="secondary" onClick={() => onClose(done.device.id)}>Done</button>
+          </div>
+        </div>
+      )}
+    </dialog>
+  );
+}
