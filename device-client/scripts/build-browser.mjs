@@ -26,10 +26,18 @@ const common = {
   // Sources, not the compiled dist, so the maps point at the TypeScript.
   alias: { '@sitehub/protocol': join(repoRoot, 'protocol/src/index.ts') },
   legalComments: 'none',
+  drop: ['debugger'],
   metafile: true,
   write: false,
   logLevel: 'warning',
 };
+
+/**
+ * Minified variants only: internal members are named `_x` (public API and
+ * wire fields never are), so the minifier may shorten them. Reserved: the
+ * codec's `_placeholder`, a wire field, and `ws`'s `_socket`.
+ */
+const shortenInternals = { mangleProps: /^_/, reserveProps: /^(_placeholder|_socket)$/, mangleQuoted: false };
 
 const variants = [
   { file: 'socket.io.js', entry: 'browser-entry.ts', format: 'iife', minify: false, sourcemap: false },
@@ -55,6 +63,7 @@ export async function buildBrowserBundles({ outDir = BROWSER_DIST, metafileOut }
       entryPoints: [join(packageDir, 'scripts', variant.entry)],
       format: variant.format,
       minify: variant.minify,
+      ...(variant.minify ? shortenInternals : {}),
       sourcemap: variant.sourcemap,
       outfile,
     });

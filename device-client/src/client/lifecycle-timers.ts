@@ -37,165 +37,117 @@ export interface LifecycleTimer {
 /** What every timer callback receives: aborted when the timer ends. */
 export type TimerCallback = (signal: AbortSignal) => unknown;
 
-abstract class ManagedTimer implements LifecycleTimer {
-  readonly #controller = new AbortController();
-  #done = false;
-  protected paused: boolean;
-  protected handle: ReturnType<typeof setTimeout> | undefined;
+/** What LifecycleTimers needs of each timer besides the public part. */
+interface ManagedTimer extends LifecycleTimer {
+  pause(): void;
+  resume(): void;
+}
 
-  constructor(
-    protected readonly owner: LifecycleTimers,
-    protected readonly fn: TimerCallback,
-    paused: boolean,
-  ) {
-    this.paused = paused;
-  }
+/**
+ * Starts one timer. Without `loop` it is a countdown (setTimeout, or
+ * setInterval when `repeat`) that keeps its remaining time over a pause; with
+ * `loop` the next run starts when the previous one has settled (setLoop).
+ * Closures rather than a class hierarchy: the browser bundle pays per name.
+ */
+function startTimer(
+  timers: Set<ManagedTimer>,
+  fn: TimerCallback,
+  paused: boolean,
+  ms: number,
+  repeat: boolean,
+  loop?: LoopOptions,
+): ManagedTimer {
+  const controller = new AbortController();
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  let done = false;
+  // Countdown: time left, and when the current wait began.
+  let remaining = ms;
+  let startedAt = 0;
+  // Loop: whether a run has not settled yet, and when the last one began.
+  let running = false;
+  let lastStart = 0;
 
-  get active(): boolean {
-    return !this.#done;
-  }
-
-  protected get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  clear(): void {
-    if (this.#done) return;
-    this.#controller.abort();
-    this.finish();
-  }
-
+  const stop = (): void => {
+    clearTimeout(handle);
+    handle = undefined;
+  };
   /** Ends the timer without aborting its signal (a timeout that fired). */
-  protected finish(): void {
-    this.#done = true;
-    clearTimeout(this.handle);
-    this.handle = undefined;
-    this.owner.forget(this);
-  }
-
-  pause(): void {
-    if (this.paused || !this.active) return;
-    this.paused = true;
-    this.onPause();
-  }
-
-  resume(): void {
-    if (!this.paused || !this.active) return;
-    this.paused = false;
-    this.onResume();
-  }
-
-  protected abstract onPause(): void;
-  protected abstract onResume(): void;
-}
-
-/** setTimeout and setInterval: a countdown that can stop and go on. */
-class CountdownTimer extends ManagedTimer {
-  #remaining: number;
-  #startedAt = 0;
-
-  constructor(
-    owner: LifecycleTimers,
-    fn: TimerCallback,
-    paused: boolean,
-    private readonly ms: number,
-    private readonly repeat: boolean,
-  ) {
-    super(owner, fn, paused);
-    this.#remaining = ms;
-    if (!paused) this.#schedule();
-  }
-
-  #schedule(): void {
-    this.#startedAt = Date.now();
-    this.handle = setTimeout(() => this.#fire(), this.#remaining);
-  }
-
-  #fire(): void {
-    this.handle = undefined;
-    if (this.repeat) {
-      this.#remaining = this.ms;
-      this.#schedule();
+  const finish = (): void => {
+    done = true;
+    stop();
+    timers.delete(timer);
+  };
+  const schedule = (): void => {
+    if (loop) {
+      const wait = Math.max(0, lastStart + Math.max(0, loop.minInterval ?? 0) - Date.now());
+      // Always through the timer queue, so a synchronous fn cannot starve I/O.
+      handle = setTimeout(run, wait);
     } else {
-      this.finish();
+      startedAt = Date.now();
+      handle = setTimeout(fire, remaining);
     }
-    this.fn(this.signal);
-  }
-
-  protected onPause(): void {
-    clearTimeout(this.handle);
-    this.handle = undefined;
-    this.#remaining = Math.max(0, this.#remaining - (Date.now() - this.#startedAt));
-  }
-
-  protected onResume(): void {
-    this.#schedule();
-  }
-}
-
-/** setLoop: the next run starts when the previous one has settled. */
-class LoopTimer extends ManagedTimer {
-  #running = false;
-  #lastStart = 0;
-
-  constructor(
-    owner: LifecycleTimers,
-    fn: TimerCallback,
-    paused: boolean,
-    private readonly opts: LoopOptions,
-  ) {
-    super(owner, fn, paused);
-    if (!paused) this.#scheduleNext();
-  }
-
-  #scheduleNext(): void {
-    const spacing = Math.max(0, this.opts.minInterval ?? 0);
-    const wait = Math.max(0, this.#lastStart + spacing - Date.now());
-    // Always through the timer queue, so a synchronous fn cannot starve I/O.
-    this.handle = setTimeout(() => this.#run(), wait);
-  }
-
-  #run(): void {
-    this.handle = undefined;
-    if (!this.active || this.paused) return;
-    this.#running = true;
-    this.#lastStart = Date.now();
-    let result: unknown;
-    try {
-      result = this.fn(this.signal);
-    } catch (err) {
-      this.#report(err);
+  };
+  const fire = (): void => {
+    handle = undefined;
+    if (repeat) {
+      remaining = ms;
+      schedule();
+    } else {
+      finish();
     }
-    Promise.resolve(result).then(
-      () => this.#settled(),
-      (err: unknown) => {
-        this.#report(err);
-        this.#settled();
-      },
-    );
-  }
-
-  #settled(): void {
-    this.#running = false;
-    if (this.active && !this.paused) this.#scheduleNext();
-  }
-
-  #report(err: unknown): void {
-    if (this.opts.onError) this.opts.onError(err);
+    fn(controller.signal);
+  };
+  const report = (err: unknown): void => {
+    if (loop!.onError) loop!.onError(err);
     else
       setTimeout(() => {
         throw err;
       }, 0);
-  }
+  };
+  const settled = (): void => {
+    running = false;
+    if (!done && !paused) schedule();
+  };
+  const run = (): void => {
+    handle = undefined;
+    if (done || paused) return;
+    running = true;
+    lastStart = Date.now();
+    let result: unknown;
+    try {
+      result = fn(controller.signal);
+    } catch (err) {
+      report(err);
+    }
+    Promise.resolve(result).then(settled, (err: unknown) => {
+      report(err);
+      settled();
+    });
+  };
 
-  protected onPause(): void {
-    clearTimeout(this.handle);
-    this.handle = undefined;
-  }
-
-  protected onResume(): void {
-    if (!this.#running) this.#scheduleNext();
-  }
+  const timer: ManagedTimer = {
+    get active() {
+      return !done;
+    },
+    clear() {
+      if (done) return;
+      controller.abort();
+      finish();
+    },
+    pause() {
+      if (paused || done) return;
+      paused = true;
+      stop();
+      if (!loop) remaining = Math.max(0, remaining - (Date.now() - startedAt));
+    },
+    resume() {
+      if (!paused || done) return;
+      paused = false;
+      if (!running) schedule();
+    },
+  };
+  if (!paused) schedule();
+  return timer;
 }
 
 const INERT: LifecycleTimer = Object.freeze({ clear() {}, active: false });
@@ -212,15 +164,15 @@ export class LifecycleTimers {
   ) {}
 
   setTimeout(fn: TimerCallback, ms: number): LifecycleTimer {
-    return this.#add((paused) => new CountdownTimer(this, fn, paused, toDelay(ms), false));
+    return this.#add(fn, toDelay(ms), false);
   }
 
   setInterval(fn: TimerCallback, ms: number): LifecycleTimer {
-    return this.#add((paused) => new CountdownTimer(this, fn, paused, Math.max(1, toDelay(ms)), true));
+    return this.#add(fn, Math.max(1, toDelay(ms)), true);
   }
 
   setLoop(fn: TimerCallback, opts: LoopOptions = {}): LifecycleTimer {
-    return this.#add((paused) => new LoopTimer(this, fn, paused, opts));
+    return this.#add(fn, 0, false, opts);
   }
 
   /** The socket connected: paused timers go on. */
@@ -241,14 +193,10 @@ export class LifecycleTimers {
     for (const timer of [...this.#timers]) timer.clear();
   }
 
-  /** @internal */
-  forget(timer: ManagedTimer): void {
-    this.#timers.delete(timer);
-  }
-
-  #add(create: (paused: boolean) => ManagedTimer): LifecycleTimer {
+  #add(fn: TimerCallback, ms: number, repeat: boolean, loop?: LoopOptions): LifecycleTimer {
     if (!this.alive()) return INERT;
-    const timer = create(!!this.opts.pauseWhileDisconnected && !this.#connected);
+    const paused = !!this.opts.pauseWhileDisconnected && !this.#connected;
+    const timer = startTimer(this.#timers, fn, paused, ms, repeat, loop);
     this.#timers.add(timer);
     return timer;
   }
