@@ -15,6 +15,12 @@ function isAlarm(e: HubEvent): boolean {
   return e.kind === 'alarm' || ALARM_SEVERITIES.has(e.severity);
 }
 
+// Alarms are collected from sign-in on, whichever page is open.
+let recentAlarms: HubEvent[] = [];
+live.on('event', (e) => {
+  if (isAlarm(e)) recentAlarms = [e, ...recentAlarms].slice(0, MAX_ALARMS);
+});
+
 /** Messages per second over the last few seconds, from the live counters. */
 function useMessageRate(): number {
   const [perSec, setPerSec] = useState(0);
@@ -37,11 +43,8 @@ function useMessageRate(): number {
 export function OverviewPage() {
   const store = useDevices();
   const perSec = useMessageRate();
-  const [alarms, setAlarms] = useState<HubEvent[]>([]);
-  useLiveBatches(['event'], (batch) => {
-    const fresh = batch.map((b) => b.msg as HubEvent).filter(isAlarm).reverse();
-    if (fresh.length) setAlarms((old) => [...fresh, ...old].slice(0, MAX_ALARMS));
-  });
+  const [alarms, setAlarms] = useState<HubEvent[]>(recentAlarms);
+  useLiveBatches(['event'], () => setAlarms(recentAlarms));
 
   const grid = new Map<string, Map<string, { online: number; total: number }>>();
   const classes = new Set<string>();
@@ -96,7 +99,7 @@ export function OverviewPage() {
       </div>
       <h2>Latest alarms</h2>
       {alarms.length === 0 ? (
-        <p class="muted">No alarms since this page opened.</p>
+        <p class="muted">No alarms since you signed in.</p>
       ) : (
         <ul class="alarms" aria-live="polite">
           {alarms.map((a) => (
