@@ -281,7 +281,7 @@ export class Socket<
         if (data && typeof data.sid === 'string') {
           this.#onConnect(data.sid, typeof data.pid === 'string' ? data.pid : undefined);
         } else {
-          this.emitReserved('connect_error', new Error('invalid CONNECT answer: no sid (is the server Socket.IO v3+?)'));
+          this.emitReserved('connect_error', new Error('CONNECT answer without sid'));
         }
         break;
       }

@@ -84,7 +84,7 @@ export function parsePacketText(text: string, maxAttachments: number): ParsedTex
       throw new DecodeError('invalid JSON payload');
     }
   }
-  const problem = PAYLOAD_RULES[type]({ present, data });
+  const problem = PAYLOAD_RULES[type]!({ present, data });
   if (problem !== null) throw new DecodeError(problem);
 
   const packet: Packet = { type, nsp };

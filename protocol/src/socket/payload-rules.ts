@@ -1,6 +1,6 @@
 // What each packet type may carry, one rule per type. A rule returns why the
 // payload is unacceptable, or null when it is fine.
-import { PacketType, RESERVED_EVENTS } from './packet.js';
+import { RESERVED_EVENTS } from './packet.js';
 
 /** A decoded payload; `present` is false when the packet had no JSON part. */
 export interface ReceivedPayload {
@@ -34,24 +34,19 @@ const ack: PayloadRule = ({ present, data }) =>
 const connectError: PayloadRule = ({ present, data }) =>
   present && (typeof data === 'string' || isPlainObject(data)) ? null : 'CONNECT_ERROR payload must be a string or an object';
 
-/** The payload rule of each packet type, indexed by type. */
-export const PAYLOAD_RULES: Readonly<Record<PacketType, PayloadRule>> = {
-  [PacketType.CONNECT]: connect,
-  [PacketType.DISCONNECT]: disconnect,
-  [PacketType.EVENT]: event,
-  [PacketType.ACK]: ack,
-  [PacketType.CONNECT_ERROR]: connectError,
-  [PacketType.BINARY_EVENT]: event,
-  [PacketType.BINARY_ACK]: ack,
-};
+/** The payload rule of each packet type, indexed by type (CONNECT .. BINARY_ACK). */
+export const PAYLOAD_RULES: readonly PayloadRule[] = [connect, disconnect, event, ack, connectError, event, ack];
 
-/** Whether a packet of this type may, or must, carry an ack id. */
-export const ACK_ID_USE: Readonly<Record<PacketType, 'forbidden' | 'optional' | 'required'>> = {
-  [PacketType.CONNECT]: 'forbidden',
-  [PacketType.DISCONNECT]: 'forbidden',
-  [PacketType.EVENT]: 'optional',
-  [PacketType.ACK]: 'required',
-  [PacketType.CONNECT_ERROR]: 'forbidden',
-  [PacketType.BINARY_EVENT]: 'optional',
-  [PacketType.BINARY_ACK]: 'required',
-};
+/** Whether a packet of this type may carry an ack id ('optional'), must ('required'), or may not ('forbidden'). */
+export type AckIdUse = 'forbidden' | 'optional' | 'required';
+
+/** The ack id rule of each packet type, indexed by type (CONNECT .. BINARY_ACK). */
+export const ACK_ID_USE: readonly AckIdUse[] = [
+  'forbidden',
+  'forbidden',
+  'optional',
+  'required',
+  'forbidden',
+  'optional',
+  'required',
+];

@@ -40,7 +40,7 @@ export async function httpRequestText(
 export async function webSocketFactory(): Promise<WebSocketFactory> {
   const Native = (globalThis as { WebSocket?: new (url: string, protocols?: string | string[]) => WebSocketLike })
     .WebSocket;
-  if (!Native) throw new Error('no WebSocket implementation available');
+  if (!Native) throw new Error('no WebSocket');
   return {
     create: (uri, opts) => (opts.protocols === undefined ? new Native(uri) : new Native(uri, opts.protocols)),
     nativeOptions: false,

@@ -60,12 +60,12 @@ export class PollingTransport extends Transport {
   #onPayload(text: string): void {
     for (const packet of decodePayload(text)) {
       if (packet.type === 'error') {
-        this.onError('parse error', new Error('unparsable polling payload'));
+        this.onError('parse error', new Error('bad payload'));
         return;
       }
       if (this.state === 'opening' && packet.type === 'open') this.onOpen();
       if (packet.type === 'close') {
-        this.onClose({ description: 'transport closed by the server' });
+        this.onClose({ description: 'server close' });
         return;
       }
       this.onPacket(packet);

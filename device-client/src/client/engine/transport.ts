@@ -79,7 +79,7 @@ export abstract class Transport extends Emitter {
   close(): this {
     if (this.state === 'opening' || this.state === 'open' || this.state === 'pausing' || this.state === 'paused') {
       this.doClose();
-      this.onClose({ description: 'transport closed by the client' });
+      this.onClose({ description: 'client close' });
     }
     return this;
   }
@@ -103,7 +103,7 @@ export abstract class Transport extends Emitter {
 
   protected onData(data: string | Uint8Array | ArrayBuffer): void {
     const packet = decodePacket(data);
-    if (packet.type === 'error') this.onError('parse error', new Error('unparsable packet'));
+    if (packet.type === 'error') this.onError('parse error', new Error('bad packet'));
     else this.onPacket(packet);
   }
 

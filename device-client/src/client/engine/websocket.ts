@@ -46,14 +46,14 @@ export class WebSocketTransport extends Transport {
     if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
       this.onData(data as string | Uint8Array | ArrayBuffer);
     } else {
-      this.onError('parse error', new Error('unsupported WebSocket message data'));
+      this.onError('parse error', new Error('bad packet'));
     }
   }
 
   protected override onPacket(packet: EnginePacket): void {
     if (packet.type !== 'close') return super.onPacket(packet);
     this.doClose();
-    this.onClose({ description: 'transport closed by the server' });
+    this.onClose({ description: 'server close' });
   }
 
   protected write(packets: OutgoingPacket[]): void {
