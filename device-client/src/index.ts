@@ -1,15 +1,5 @@
-/** @sitehub/device-client: the sitehub client. */
-export { io, connect, type IoOptions } from './client/io.js';
-export { Manager, type ManagerOptions } from './client/manager.js';
-export {
-  Socket,
-  type SocketOptions,
-  type DisconnectReason,
-  type ConnectError,
-  type SocketReservedEvents,
-} from './client/socket.js';
-export type { LifecycleTimer, LoopOptions, TimerOptions, TimerCallback } from './client/lifecycle-timers.js';
-export { EngineSocket } from './client/engine/socket.js';
-export type { EngineOptions, TransportName, BinaryType } from './client/engine/options.js';
-export { TransportError } from './client/engine/transport.js';
-export type { DefaultEventsMap, EventsMap } from './client/typed-events.js';
+/** @sitehub/device-client: the Socket.IO client, and the edge agent for Node. */
+export * from './client/index.js';
+export { Agent, AGENT_VERSION, AGENT_COMMANDS, type AgentOptions } from './agent.js';
+export { Outbox, type OutboxOptions, type Reading, type ReadingValue, type DropCounts, type DropReason } from './outbox.js';
+export { loadConfig, validateConfig, ConfigError, type AgentConfig, type SourceConfig } from './config.js';

@@ -20,7 +20,7 @@ let inputs: string[];
 
 function bundle(define: Record<string, string> = {}) {
   return build({
-    entryPoints: [join(root, 'device-client/src/index.ts')],
+    entryPoints: [join(root, 'device-client/src/client/index.ts')],
     bundle: true,
     platform: 'browser',
     format: 'esm',
