@@ -41,6 +41,8 @@ describe('broker outage', () => {
       received++;
       seqs.add(JSON.parse(payload.toString()).seq);
     });
+    const sessionsPresent: boolean[] = [];
+    sub.on('connect', (connack) => sessionsPresent.push(connack.sessionPresent));
     await new Promise<void>((resolve, reject) => sub.once('connect', () => sub.subscribe('sitehub/plant-1/thermo/th-9/telemetry', { qos: 1 }, (err) => (err ? reject(err) : resolve()))));
 
     const device = connect('/devices/thermo', { deviceId: dev.deviceId, token: dev.token });
@@ -58,7 +60,10 @@ describe('broker outage', () => {
     await waitUntil(() => bridge.status().mqtt.queued > 0, 5000, 'readings queued during the outage');
     const queuedDuringOutage = bridge.status().mqtt.queued;
     await mosq.start();
-    await waitUntil(() => seqs.size === total, 60_000, `all ${total} seqs (have ${seqs.size})`);
+    await waitUntil(() => sessionsPresent.length >= 2, 10_000, 'the subscriber reconnected');
+    // Without its session the subscriber would miss whatever the bridge sent before it subscribed again.
+    expect(sessionsPresent).toEqual([false, true]);
+    await waitUntil(() => seqs.size === total, 60_000, () => `all ${total} seqs (have ${seqs.size}, bridge ${JSON.stringify(bridge.status().mqtt)})`);
     await waitUntil(() => bridge.status().mqtt.queued === 0, 10_000, 'outbox drained');
     expect(queuedDuringOutage).toBeGreaterThan(1000);
     expect(Math.min(...seqs)).toBe(1);

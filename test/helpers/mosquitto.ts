@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
@@ -14,7 +14,7 @@ export interface TestBroker {
   port: number;
   url: string;
   dir: string;
-  /** Kills the broker (SIGTERM: it saves its persistence file) and waits for it to exit. */
+  /** Kills the broker (SIGTERM: it saves its persistence file) and waits for it to exit; rejects if the save failed. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port with the same persistence. */
   start(): Promise<void>;
@@ -54,6 +54,10 @@ export async function startMosquitto(extraConfig: string[] = []): Promise<TestBr
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
+      // Run as whoever runs the tests: started as root, Mosquitto 2 otherwise
+      // switches to the `mosquitto` user, which cannot write into our 0700 temp
+      // folder, so it silently loses every session on restart.
+      `user ${userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
       // Unlimited queue for offline persistent sessions: the tests count every message.
@@ -92,9 +96,13 @@ export async function startMosquitto(extraConfig: string[] = []): Promise<TestBr
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      proc.once('exit', () => (clearTimeout(force), resolve()));
+      // 'close', not 'exit': the broker's last log lines are read by then.
+      proc.once('close', () => (clearTimeout(force), resolve()));
       proc.kill(signal);
     });
+    // A restart test is meaningless if the sessions were not saved: say so here
+    // rather than as a missing message a minute later.
+    if (/Error saving in-memory database/.test(output)) throw new Error(`mosquitto could not save its persistence: ${output}`);
   };
   await start();
   return {
@@ -104,8 +112,11 @@ export async function startMosquitto(extraConfig: string[] = []): Promise<TestBr
     kill,
     start,
     async stop() {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await kill();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     log: () => output,
   };
