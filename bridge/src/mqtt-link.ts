@@ -46,6 +46,10 @@ export class MqttLink extends EventEmitter {
   private lastSentId = 0;
   private inflight = 0;
   private pumping = false;
+  /** Set by close(): what is still queued stays for the next start. */
+  private closing = false;
+  /** Set when mqtt.js refused a publish; sending resumes after the next CONNACK. */
+  private sendRefused = false;
   private pendingRemovals: number[] = [];
   private removalScheduled = false;
   /** Messages acknowledged by the broker since start. */
@@ -112,6 +116,7 @@ export class MqttLink extends EventEmitter {
 
   /** Publishes the retained `offline` status and closes the connection cleanly (no will). */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.connected) {
       await new Promise<void>((resolve) => this.client.publish(this.opts.statusTopic, 'offline', { qos: 1, retain: true }, () => resolve()));
     }
@@ -131,6 +136,7 @@ export class MqttLink extends EventEmitter {
       });
     }
     // mqtt.js resends what was in flight; continue after it.
+    this.sendRefused = false;
     this.emit('connect');
     this.pump();
   }
@@ -159,7 +165,10 @@ export class MqttLink extends EventEmitter {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.connected && this.inflight < this.opts.inflightWindow) {
+      // mqtt.js still reports `connected` while it is ending, and then refuses a
+      // publish synchronously; without these checks the loop would pick the same
+      // message again forever.
+      while (this.connected && !this.client.disconnecting && !this.closing && !this.sendRefused && this.inflight < this.opts.inflightWindow) {
         const batch = this.outbox.after(this.lastSentId, this.opts.inflightWindow - this.inflight);
         if (!batch.length) break;
         for (const m of batch) this.publishQueued(m);
@@ -175,8 +184,11 @@ export class MqttLink extends EventEmitter {
     this.client.publish(m.topic, m.payload, this.publishOptions(m), (err) => {
       this.inflight--;
       if (err) {
-        // Not sent at all (the client is ending): send it again next time.
+        // Not sent at all (the client is ending or the connection closed): it
+        // stays queued and goes again after the next CONNACK.
         this.lastSentId = Math.min(this.lastSentId, m.id - 1);
+        if (!this.sendRefused && !this.closing) this.log.warn({ err: err.message }, 'publish refused; resending after the next connect');
+        this.sendRefused = true;
         return;
       }
       this.published++;
