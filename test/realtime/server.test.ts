@@ -71,16 +71,27 @@ describe('Server', () => {
     expect((await ok.text()).startsWith('0{')).toBe(true);
   });
 
-  it('leaves an http server it did not create open on close(), and the app routes alone', async () => {
+  it('leaves the app routes alone, and close() closes the attached http server as socket.io does', async () => {
     const httpServer = createServer((_req, res) => res.end('app'));
     const io = new Server(httpServer);
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     const { port } = httpServer.address() as AddressInfo;
     expect(await (await fetch(`http://127.0.0.1:${port}/hello`)).text()).toBe('app');
-    await io.close();
-    expect(httpServer.listening).toBe(true);
-    httpServer.closeAllConnections();
+    let closeError: Error | undefined | null = null;
+    await io.close((err) => (closeError = err));
+    expect(closeError).toBeUndefined();
+    expect(httpServer.listening).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/hello`)).rejects.toThrow();
+  });
+
+  it('close() on an http server that already stopped listening reports no error', async () => {
+    const httpServer = createServer();
+    const io = new Server(httpServer);
+    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    let closeError: Error | undefined | null = null;
+    await io.close((err) => (closeError = err));
+    expect(closeError).toBeUndefined();
   });
 
   it('refuses an express-style request handler in attach()', () => {

@@ -232,8 +232,14 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     for (const client of [...this.clients]) client._shutdown('server shutting down');
     await Promise.allSettled([...this._nsps.values(), ...this.parentNsps.values()].map(async (nsp) => nsp.adapter.close()));
     this.engine.close();
+    // Like socket.io, close() also closes the http server it is attached to
+    // (and any it created), so code written for socket.io shuts down the same.
+    const servers = new Set<AnyHttpServer>(this.ownedHttpServers);
+    if (this.httpServer) servers.add(this.httpServer);
+    this.ownedHttpServers.clear();
     let error: Error | undefined;
-    for (const httpServer of this.ownedHttpServers) {
+    for (const httpServer of servers) {
+      if (!httpServer.listening) continue;
       await new Promise<void>((resolve) =>
         httpServer.close((err) => {
           error ??= err;
@@ -241,7 +247,6 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
         }),
       );
     }
-    this.ownedHttpServers.clear();
     fn?.(error);
   }
 
