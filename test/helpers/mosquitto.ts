@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
@@ -54,10 +54,10 @@ export async function startMosquitto(extraConfig: string[] = []): Promise<TestBr
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      // Run as whoever runs the tests: started as root, Mosquitto 2 otherwise
-      // switches to the `mosquitto` user, which cannot write into our 0700 temp
-      // folder, so it silently loses every session on restart.
-      `user ${userInfo().username}`,
+      // Started as root, Mosquitto 2 switches to the `mosquitto` user, which
+      // cannot write into our 0700 temp folder, so it would lose every session
+      // on restart: stay root then (a non-root user cannot switch anyway).
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       'persistence true',
       `persistence_location ${dir}/`,
       // Unlimited queue for offline persistent sessions: the tests count every message.
