@@ -1,4 +1,4 @@
-// The socket.io-compatible Server: options, the Engine.IO server and its
+// The socket.io-compatible Server: the Engine.IO server and its
 // attachment to http servers, the namespace registry (static and dynamic),
 // the main namespace's shortcuts, and shutdown.
 import { EventEmitter } from 'node:events';
@@ -8,7 +8,7 @@ import { Encoder } from '@sitehub/protocol';
 import { Adapter, type AdapterConstructor } from './adapter.js';
 import type { BroadcastOperator } from './broadcast-operator.js';
 import { Client } from './client.js';
-import { EngineServer, type EngineServerOptions, type EngineSocket } from '../engine/index.js';
+import { EngineServer, type EngineSocket } from '../engine/index.js';
 import { RealtimeMetrics } from './metrics.js';
 import type { Middleware } from './middleware.js';
 import { Namespace } from './namespace.js';
@@ -17,48 +17,10 @@ import { recoveryConfig, SessionAwareAdapter, type RecoveryConfig } from './reco
 import type { RemoteSocket } from './remote-socket.js';
 import { attachClientBundle } from './serve-client.js';
 import type { Socket } from './socket.js';
-import type { ConnectionStateRecoveryOptions, ExtendedError, Room, SocketId } from './types.js';
+import { OWN_OPTIONS, type ParentNspNameMatchFn, type ServerOptions } from './server-options.js';
+import type { ExtendedError, Room, SocketId } from './types.js';
 
-/** Decides whether a dynamic namespace `name` may be created: `next(null, true)` to accept. */
-export type ParentNspNameMatchFn = (
-  name: string,
-  auth: Record<string, any>,
-  next: (err: Error | null, success: boolean) => void,
-) => void;
-
-/** Server options: socket.io's names and defaults, plus every EngineServer option. */
-export interface ServerOptions extends Omit<EngineServerOptions, 'path'> {
-  /** Where the server listens (default '/socket.io'). */
-  path: string;
-  /** Serve the browser client bundle at `<path>/socket.io.js` once one is registered (default true). */
-  serveClient: boolean;
-  /** The adapter class (or factory) for each namespace (default: in-memory). */
-  adapter: AdapterConstructor;
-  /** Milliseconds a new connection has to join a namespace before it is closed (default 45000). */
-  connectTimeout: number;
-  /** Enables connection state recovery; `{}` means the defaults. */
-  connectionStateRecovery: ConnectionStateRecoveryOptions;
-  /** Drop a dynamic child namespace once its last socket leaves (default false). */
-  cleanupEmptyChildNamespaces: boolean;
-  /** Most binary attachments one packet may carry (default 10). */
-  maxAttachments: number;
-  addTrailingSlash: boolean;
-  destroyUpgrade: boolean;
-}
-
-/** The options this layer consumes; everything else goes to the EngineServer. */
-const OWN_OPTIONS = new Set([
-  'path',
-  'serveClient',
-  'adapter',
-  'connectTimeout',
-  'connectionStateRecovery',
-  'cleanupEmptyChildNamespaces',
-  'maxAttachments',
-  'addTrailingSlash',
-  'destroyUpgrade',
-  'parser',
-]);
+export type { ParentNspNameMatchFn, ServerOptions } from './server-options.js';
 
 type AnyHttpServer = HttpServer | HttpsServer;
 

@@ -1,0 +1,46 @@
+// The Server's options: socket.io's names and defaults, and which of them
+// this layer keeps for itself rather than passing to the EngineServer.
+import type { EngineServerOptions } from '../engine/index.js';
+import type { AdapterConstructor } from './adapter.js';
+import type { ConnectionStateRecoveryOptions } from './types.js';
+
+/** Decides whether a dynamic namespace `name` may be created: `next(null, true)` to accept. */
+export type ParentNspNameMatchFn = (
+  name: string,
+  auth: Record<string, any>,
+  next: (err: Error | null, success: boolean) => void,
+) => void;
+
+/** Server options: socket.io's names and defaults, plus every EngineServer option. */
+export interface ServerOptions extends Omit<EngineServerOptions, 'path'> {
+  /** Where the server listens (default '/socket.io'). */
+  path: string;
+  /** Serve the browser client bundle at `<path>/socket.io.js` once one is registered (default true). */
+  serveClient: boolean;
+  /** The adapter class (or factory) for each namespace (default: in-memory). */
+  adapter: AdapterConstructor;
+  /** Milliseconds a new connection has to join a namespace before it is closed (default 45000). */
+  connectTimeout: number;
+  /** Enables connection state recovery; `{}` means the defaults. */
+  connectionStateRecovery: ConnectionStateRecoveryOptions;
+  /** Drop a dynamic child namespace once its last socket leaves (default false). */
+  cleanupEmptyChildNamespaces: boolean;
+  /** Most binary attachments one packet may carry (default 10). */
+  maxAttachments: number;
+  addTrailingSlash: boolean;
+  destroyUpgrade: boolean;
+}
+
+/** The options this layer consumes; everything else goes to the EngineServer. */
+export const OWN_OPTIONS = new Set([
+  'path',
+  'serveClient',
+  'adapter',
+  'connectTimeout',
+  'connectionStateRecovery',
+  'cleanupEmptyChildNamespaces',
+  'maxAttachments',
+  'addTrailingSlash',
+  'destroyUpgrade',
+  'parser',
+]);
