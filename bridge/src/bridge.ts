@@ -60,6 +60,7 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
       sessionExpirySec: config.mqttSessionExpirySec,
       willDelaySec: config.mqttWillDelaySec,
       reconnectMs: config.mqttReconnectMs,
+      closeTimeoutMs: config.mqttCloseTimeoutMs,
       statusTopic: bridgeStatusTopic(config.topicPrefix, config.bridgeId),
       ...(config.commands && { commandFilter: topics.commandFilter }),
       origin: config.bridgeId,

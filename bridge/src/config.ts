@@ -32,6 +32,8 @@ export interface BridgeConfig {
   /** MQTT 5 will delay interval: a reconnect within it cancels the `offline` will. */
   mqttWillDelaySec: number;
   mqttReconnectMs: number;
+  /** On stop, how long to wait for the broker to acknowledge the retained `offline` (then the will says it). */
+  mqttCloseTimeoutMs: number;
   /** Topic template; placeholders {site} {class} {device} {kind}. */
   topicTemplate: string;
   /** First level of the bridge's own status topic. */
@@ -80,6 +82,7 @@ const SCHEMA: Record<keyof BridgeConfig, Kind> = {
   mqttSessionExpirySec: 'int',
   mqttWillDelaySec: 'int',
   mqttReconnectMs: 'int',
+  mqttCloseTimeoutMs: 'int',
   topicTemplate: 'string',
   topicPrefix: 'string',
   qosTelemetry: 'qos',
@@ -119,6 +122,7 @@ export function defaultConfig(): BridgeConfig {
     mqttSessionExpirySec: 86_400,
     mqttWillDelaySec: 5,
     mqttReconnectMs: 1000,
+    mqttCloseTimeoutMs: 3000,
     topicTemplate: 'sitehub/{site}/{class}/{device}/{kind}',
     topicPrefix: 'sitehub',
     qosTelemetry: 1,

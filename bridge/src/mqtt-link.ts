@@ -21,6 +21,8 @@ export interface MqttLinkOptions {
   sessionExpirySec: number;
   willDelaySec: number;
   reconnectMs: number;
+  /** How long close() waits for the broker to acknowledge `offline` before dropping the connection. */
+  closeTimeoutMs: number;
   /** Retained birth/will topic. */
   statusTopic: string;
   /** Filter subscribed for MQTT -> hub commands; none when undefined. */
@@ -117,10 +119,17 @@ export class MqttLink extends EventEmitter {
   /** Publishes the retained `offline` status and closes the connection cleanly (no will). */
   async close(): Promise<void> {
     this.closing = true;
+    // A broker that stopped answering must not hold the stop forever: past the
+    // bound the connection is dropped, and the delayed will reports `offline`.
+    let acknowledged = !this.connected;
     if (this.connected) {
-      await new Promise<void>((resolve) => this.client.publish(this.opts.statusTopic, 'offline', { qos: 1, retain: true }, () => resolve()));
+      acknowledged = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), this.opts.closeTimeoutMs);
+        this.client.publish(this.opts.statusTopic, 'offline', { qos: 1, retain: true }, () => (clearTimeout(timer), resolve(true)));
+      });
+      if (!acknowledged) this.log.warn({ timeoutMs: this.opts.closeTimeoutMs }, 'broker did not acknowledge offline status; dropping the connection');
     }
-    await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
+    await new Promise<void>((resolve) => this.client.end(!acknowledged, {}, () => resolve()));
     this.flushRemovals();
   }
 

@@ -95,6 +95,23 @@ describe('broker outage', () => {
     await waitUntil(() => second.status().mqtt.queued === 0, 5000, 'drained');
   });
 
+  it('a stop while the broker has frozen returns after mqttCloseTimeoutMs instead of hanging', async () => {
+    const mosq = await broker();
+    const { api, base } = await startHub();
+    const bridge = await startBridge(api, base, mosq.url, { bridgeId: 'b-frozen', mqttCloseTimeoutMs: 500 });
+    await waitUntil(() => bridge.status().mqtt.connected, 5000, 'mqtt link');
+    const pid = mosq.pid();
+    expect(pid).toBeTypeOf('number');
+    // Frozen, not dead: the TCP connection stays up, so no PUBACK ever comes and nothing says it is gone.
+    process.kill(pid!, 'SIGSTOP');
+    cleanups.push(() => void process.kill(pid!, 'SIGCONT'));
+    const stoppedAt = Date.now();
+    await bridge.close();
+    const took = Date.now() - stoppedAt;
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(2500);
+  });
+
   it('a stop in the middle of draining the queue returns at once and the next start sends the rest', async () => {
     const mosq = await broker();
     const { api, base, connect } = await startHub();

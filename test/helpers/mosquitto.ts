@@ -22,6 +22,8 @@ export interface TestBroker {
   stop(): Promise<void>;
   /** What the broker logged (for failure messages). */
   log(): string;
+  /** The running broker's process id (to freeze it with SIGSTOP), if it runs. */
+  pid(): number | undefined;
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before it is returned). */
@@ -110,6 +112,7 @@ export async function startMosquitto(extraConfig: string[] = []): Promise<TestBr
     url: `mqtt://127.0.0.1:${port}`,
     dir,
     kill,
+    pid: () => child?.pid,
     start,
     async stop() {
       try {
