@@ -1,8 +1,8 @@
 // Shared helpers of the browser tests: building the client bundle, and a hub
 // Server on an ephemeral loopback port next to a small page-serving app.
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Server, type ServerOptions } from '@sitehub/hub';
+import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server, ServerOptions } from '@sitehub/hub';
+import { startSitehubServer } from '../helpers/hub-server.js';
 import { buildBrowserBundles, BROWSER_DIST } from '../../device-client/scripts/build-browser.mjs';
 
 /** Builds the browser bundles into `outDir` (default: the package's dist/browser, as `npm run build`). */
@@ -26,19 +26,14 @@ export async function startHub(
   opts: Partial<ServerOptions> = {},
   app: (req: IncomingMessage, res: ServerResponse) => void = notFound,
 ): Promise<RunningHub> {
-  const httpServer = createServer(app);
-  const io = new Server(httpServer, opts);
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const { port } = httpServer.address() as AddressInfo;
+  const started = await startSitehubServer(opts, app);
   const handle: RunningHub = {
-    io,
-    port,
-    url: `http://127.0.0.1:${port}`,
+    io: started.io,
+    port: started.port,
+    url: started.url,
     async close() {
       running.delete(handle);
-      await io.close();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await started.close();
     },
   };
   running.add(handle);

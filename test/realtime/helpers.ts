@@ -1,8 +1,8 @@
 // Test helpers speaking the raw wire (Engine.IO v4 / Socket.IO v5) to our Server.
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import WebSocket from 'ws';
-import { Server, type ServerOptions } from '@sitehub/hub';
+import type { Server, ServerOptions } from '@sitehub/hub';
+import { startSitehubServer } from '../helpers/hub-server.js';
 
 export interface Running {
   io: Server;
@@ -20,20 +20,13 @@ export async function startServer(
   opts: Partial<ServerOptions> = {},
   app?: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<Running> {
-  const httpServer = app ? createServer(app) : createServer();
-  const io = new Server(httpServer, opts);
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const { port } = httpServer.address() as AddressInfo;
+  const started = await startSitehubServer(opts, app);
   const handle: Running = {
-    io,
-    httpServer,
-    port,
-    base: `127.0.0.1:${port}`,
+    ...started,
+    base: `127.0.0.1:${started.port}`,
     async close() {
       running.delete(handle);
-      await io.close();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await started.close();
     },
   };
   running.add(handle);
