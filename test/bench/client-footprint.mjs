@@ -77,9 +77,8 @@ export async function run() {
       results.push(await idleRss(impl, url, transports));
     }
   } finally {
-    await io.close();
     httpServer.closeAllConnections();
-    await new Promise((resolve) => httpServer.close(resolve));
+    await io.close(); // closes the http server too, as socket.io's does
   }
   const baseline = results[0].rss;
   console.log('');

@@ -1,7 +1,6 @@
 // The `state` and `event` events: validated, stored, acked after the commit,
 // then streamed to operators.
-import { ackOf, type IotContext } from './context.js';
-import { refusedAck, STORE_UNAVAILABLE_ACK } from './errors.js';
+import { ackOf, refuseDeviceInput, reportStoreFailure, type IotContext } from './context.js';
 import type { DeviceScope } from './streams.js';
 import { validateEvent, validateState } from './validate.js';
 
@@ -12,9 +11,7 @@ export async function handleState(ctx: IotContext, device: DeviceScope, args: un
   const now = Date.now();
   const checked = validateState(args[0], ctx.limits, now);
   if (!checked.ok) {
-    ctx.metrics.badInputs.inc(checked.kind);
-    ctx.metrics.acksSent.inc('state|error');
-    return ack(refusedAck(checked.kind, checked.error));
+    return refuseDeviceInput(ctx, 'state', checked, ack);
   }
   try {
     const state = await ctx.store.stateEvents.applyState({ deviceId: device.id, attrs: checked.attrs, ts: checked.ts }, now);
@@ -22,9 +19,7 @@ export async function handleState(ctx: IotContext, device: DeviceScope, args: un
     ack({ ok: true });
     ctx.streams.publish('state', device, { ...state, siteId: device.siteId, classId: device.classId, changed: checked.attrs });
   } catch (err) {
-    ctx.log.error({ err, deviceId: device.id }, 'state not stored');
-    ctx.metrics.acksSent.inc('state|error');
-    ack(STORE_UNAVAILABLE_ACK);
+    reportStoreFailure(ctx, 'state', device.id, err, ack);
   }
 }
 
@@ -35,9 +30,7 @@ export async function handleDeviceEvent(ctx: IotContext, device: DeviceScope, ar
   const now = Date.now();
   const checked = validateEvent(args[0], ctx.limits, now);
   if (!checked.ok) {
-    ctx.metrics.badInputs.inc(checked.kind);
-    ctx.metrics.acksSent.inc('event|error');
-    return ack(refusedAck(checked.kind, checked.error));
+    return refuseDeviceInput(ctx, 'event', checked, ack);
   }
   try {
     const stored = await ctx.store.stateEvents.insertEvent({ deviceId: device.id, ...checked.event, receivedAt: now });
@@ -45,8 +38,6 @@ export async function handleDeviceEvent(ctx: IotContext, device: DeviceScope, ar
     ack({ ok: true, id: stored.id });
     ctx.streams.publish('event', device, { ...stored, siteId: device.siteId, classId: device.classId });
   } catch (err) {
-    ctx.log.error({ err, deviceId: device.id }, 'event not stored');
-    ctx.metrics.acksSent.inc('event|error');
-    ack(STORE_UNAVAILABLE_ACK);
+    reportStoreFailure(ctx, 'event', device.id, err, ack);
   }
 }

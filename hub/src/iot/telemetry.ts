@@ -1,7 +1,6 @@
 // The `telemetry` event: validate the whole batch, store it in the next group
 // commit, ack after the commit, then stream what was new.
-import { ackOf, type IotContext } from './context.js';
-import { refusedAck, STORE_UNAVAILABLE_ACK } from './errors.js';
+import { ackOf, refuseDeviceInput, reportStoreFailure, type IotContext } from './context.js';
 import type { DeviceScope } from './streams.js';
 import { validateReadings } from './validate.js';
 
@@ -13,18 +12,14 @@ export async function handleTelemetry(ctx: IotContext, device: DeviceScope, args
   const now = Date.now();
   const checked = validateReadings(args[0], ctx.limits, now);
   if (!checked.ok) {
-    ctx.metrics.badInputs.inc(checked.kind);
-    ctx.metrics.acksSent.inc('telemetry|error');
-    ack(refusedAck(checked.kind, checked.error));
+    refuseDeviceInput(ctx, 'telemetry', checked, ack);
     return;
   }
   let result;
   try {
     result = await ctx.store.telemetry.insert(device.id, checked.readings, now);
   } catch (err) {
-    ctx.log.error({ err, deviceId: device.id }, 'telemetry not stored');
-    ctx.metrics.acksSent.inc('telemetry|error');
-    ack(STORE_UNAVAILABLE_ACK);
+    reportStoreFailure(ctx, 'telemetry', device.id, err, ack);
     return;
   }
   ctx.metrics.readingsStored += result.stored.length;
