@@ -53,7 +53,7 @@ export function encodePacket(packet: EnginePacket, supportsBinary: boolean): Raw
     if (supportsBinary) return bytes;
     return 'b' + encodeBase64(bytes);
   }
-  const digit = EnginePacketType[type];
+  const digit = TYPE_NAMES.indexOf(type);
   return data === undefined ? String(digit) : digit + (data as string);
 }
 
