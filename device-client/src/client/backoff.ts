@@ -18,49 +18,33 @@ export interface BackoffOptions {
 export class Backoff {
   /** Attempts made since the last reset. */
   attempts = 0;
-  #min: number;
-  #max: number;
+  /** First delay, ms; the Manager changes it through reconnectionDelay(). */
+  declare min: number;
+  /** Largest delay, ms; the Manager changes it through reconnectionDelayMax(). */
+  declare max: number;
+  /** Randomisation factor, clamped to [0, 1] when used; the Manager changes it through randomizationFactor(). */
+  declare jitter: number;
   readonly #factor: number;
-  #jitter: number;
   readonly #random: () => number;
 
   constructor(opts: BackoffOptions) {
-    this.#min = opts.min;
-    this.#max = opts.max;
+    this.min = opts.min;
+    this.max = opts.max;
+    this.jitter = opts.jitter ?? 0;
     this.#factor = opts.factor ?? 2;
-    this.#jitter = clampJitter(opts.jitter ?? 0);
     this.#random = opts.random ?? Math.random;
   }
 
-  /** The next delay in ms; counts one attempt. */
+  /** The next delay, ms; counts an attempt. */
   duration(): number {
-    let ms = this.#min * Math.pow(this.#factor, this.attempts++);
-    if (this.#jitter > 0) {
-      // Spread reconnecting clients uniformly over ms * (1 ± jitter), so that a
-      // restarted server is not hit by every device in the same instant.
-      ms = ms * (1 + this.#jitter * (2 * this.#random() - 1));
-    }
-    return Math.floor(Math.max(0, Math.min(ms, this.#max)));
+    let ms = this.min * Math.pow(this.#factor, this.attempts++);
+    const jitter = Number.isFinite(this.jitter) ? Math.min(Math.max(this.jitter, 0), 1) : 0;
+    if (jitter > 0) ms *= 1 + jitter * (2 * this.#random() - 1);
+    return Math.floor(Math.max(0, Math.min(ms, this.max)));
   }
 
-  /** Starts again from the first delay. */
+  /** Back to the first delay (after a successful connection). */
   reset(): void {
     this.attempts = 0;
   }
-
-  setMin(min: number): void {
-    this.#min = min;
-  }
-
-  setMax(max: number): void {
-    this.#max = max;
-  }
-
-  setJitter(jitter: number): void {
-    this.#jitter = clampJitter(jitter);
-  }
-}
-
-function clampJitter(jitter: number): number {
-  return Number.isFinite(jitter) ? Math.min(Math.max(jitter, 0), 1) : 0;
 }

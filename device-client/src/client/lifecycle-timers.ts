@@ -157,11 +157,14 @@ export class LifecycleTimers {
   readonly #timers = new Set<ManagedTimer>();
   #connected = false;
 
-  constructor(
-    private readonly opts: TimerOptions,
-    /** False once the socket is closed for good: new timers are born ended. */
-    private readonly alive: () => boolean,
-  ) {}
+  readonly #opts: TimerOptions;
+  /** False once the socket is closed for good: new timers are born ended. */
+  readonly #alive: () => boolean;
+
+  constructor(opts: TimerOptions, alive: () => boolean) {
+    this.#opts = opts;
+    this.#alive = alive;
+  }
 
   setTimeout(fn: TimerCallback, ms: number): LifecycleTimer {
     return this.#add(fn, toDelay(ms), false);
@@ -184,7 +187,7 @@ export class LifecycleTimers {
   /** The socket lost its connection: timers pause when so configured. */
   disconnected(): void {
     this.#connected = false;
-    if (!this.opts.pauseWhileDisconnected) return;
+    if (!this.#opts.pauseWhileDisconnected) return;
     for (const timer of [...this.#timers]) timer.pause();
   }
 
@@ -194,8 +197,8 @@ export class LifecycleTimers {
   }
 
   #add(fn: TimerCallback, ms: number, repeat: boolean, loop?: LoopOptions): LifecycleTimer {
-    if (!this.alive()) return INERT;
-    const paused = !!this.opts.pauseWhileDisconnected && !this.#connected;
+    if (!this.#alive()) return INERT;
+    const paused = !!this.#opts.pauseWhileDisconnected && !this.#connected;
     const timer = startTimer(this.#timers, fn, paused, ms, repeat, loop);
     this.#timers.add(timer);
     return timer;

@@ -1,9 +1,10 @@
 // The Manager owns one Engine.IO connection, multiplexes namespaces over it,
 // encodes and decodes Socket.IO packets, and reconnects with backoff.
-import { Decoder, Encoder, type Packet } from '@sitehub/protocol';
+import { LiteDecoder as Decoder, LiteEncoder as Encoder, type Packet } from '@sitehub/protocol';
 import { Backoff } from './backoff.js';
 import { Emitter, subscribe } from './emitter.js';
 import { EngineSocket } from './engine/socket.js';
+import { unrefIf } from './engine/platform.js';
 import type { EngineOptions } from './engine/options.js';
 import type { WriteOptions } from './engine/socket.js';
 import { Socket, type SocketOptions } from './socket.js';
@@ -46,8 +47,8 @@ export class Manager<
 > extends Emitter {
   /** The current Engine.IO connection. */
   engine: EngineSocket | undefined;
-  readonly opts: Partial<ManagerOptions & SocketOptions>;
-  readonly uri: string | undefined;
+  declare readonly opts: Partial<ManagerOptions & SocketOptions>;
+  declare readonly uri: string | undefined;
   /** @internal */
   _readyState: ManagerState = 'closed';
   /** @internal True while a reconnection attempt is scheduled or running. */
@@ -56,15 +57,13 @@ export class Manager<
   readonly _autoConnect: boolean;
   readonly #nsps = new Map<string, Socket<ListenEvents, EmitEvents>>();
   readonly #subs: (() => void)[] = [];
-  readonly #backoff: Backoff;
   readonly #encoder = new Encoder();
   #decoder: Decoder;
   #skipReconnect = false;
   #reconnection = true;
   #reconnectionAttempts = Infinity;
-  #reconnectionDelay = 1000;
-  #reconnectionDelayMax = 5000;
-  #randomizationFactor = 0.5;
+  /** Holds reconnectionDelay (min), reconnectionDelayMax (max) and randomizationFactor (jitter). */
+  readonly #backoff = new Backoff({ min: 1000, max: 5000, jitter: 0.5 });
   #timeout: number | false = 20000;
 
   constructor(uri?: string | Partial<ManagerOptions & SocketOptions>, opts?: Partial<ManagerOptions & SocketOptions>) {
@@ -82,11 +81,6 @@ export class Manager<
     this.reconnectionDelay(options.reconnectionDelay || 1000);
     this.reconnectionDelayMax(options.reconnectionDelayMax || 5000);
     this.randomizationFactor(options.randomizationFactor ?? 0.5);
-    this.#backoff = new Backoff({
-      min: this.#reconnectionDelay,
-      max: this.#reconnectionDelayMax,
-      jitter: this.#randomizationFactor,
-    });
     this.timeout(options.timeout ?? 20000);
     this.#decoder = this.#newDecoder();
     this._autoConnect = options.autoConnect !== false;
@@ -116,9 +110,8 @@ export class Manager<
   reconnectionDelay(): number;
   reconnectionDelay(v: number): this;
   reconnectionDelay(v?: number): this | number {
-    if (v === undefined) return this.#reconnectionDelay;
-    this.#reconnectionDelay = v;
-    this.#backoff?.setMin(v);
+    if (v === undefined) return this.#backoff.min;
+    this.#backoff.min = v;
     return this;
   }
 
@@ -126,9 +119,8 @@ export class Manager<
   reconnectionDelayMax(): number;
   reconnectionDelayMax(v: number): this;
   reconnectionDelayMax(v?: number): this | number {
-    if (v === undefined) return this.#reconnectionDelayMax;
-    this.#reconnectionDelayMax = v;
-    this.#backoff?.setMax(v);
+    if (v === undefined) return this.#backoff.max;
+    this.#backoff.max = v;
     return this;
   }
 
@@ -136,9 +128,8 @@ export class Manager<
   randomizationFactor(): number;
   randomizationFactor(v: number): this;
   randomizationFactor(v?: number): this | number {
-    if (v === undefined) return this.#randomizationFactor;
-    this.#randomizationFactor = v;
-    this.#backoff?.setJitter(v);
+    if (v === undefined) return this.#backoff.jitter;
+    this.#backoff.jitter = v;
     return this;
   }
 
@@ -185,7 +176,7 @@ export class Manager<
         onError(new Error('timeout'));
         engine.close();
       }, this.#timeout);
-      if (this.opts.autoUnref) (timer as { unref?(): void }).unref?.();
+      unrefIf(this.opts, timer);
       this.#subs.push(() => clearTimeout(timer));
     }
     engine.open();
@@ -325,7 +316,7 @@ export class Manager<
         }
       });
     }, delay);
-    if (this.opts.autoUnref) (timer as { unref?(): void }).unref?.();
+    unrefIf(this.opts, timer);
     this.#subs.push(() => clearTimeout(timer));
   }
 }

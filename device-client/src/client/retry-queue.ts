@@ -33,18 +33,19 @@ export interface RetryQueueHost {
 export class RetryQueue {
   readonly #queue: QueuedEmit[] = [];
 
-  constructor(
-    private readonly host: RetryQueueHost,
-    private readonly retries: number,
-    /** Most messages waiting (not counting the one in flight); the oldest waiting is dropped beyond. */
-    private readonly limit: number,
-    private readonly onDrop: (ack: AckCallback | undefined) => void,
-  ) {}
+  readonly #host: RetryQueueHost;
+  readonly #retries: number;
+  /** Most messages waiting (not counting the one in flight); the oldest waiting is dropped beyond. */
+  readonly #limit: number;
+  readonly #onDrop: (ack: AckCallback | undefined) => void;
 
-  /** Messages queued, the one in flight included. */
-  get length(): number {
-    return this.#queue.length;
+  constructor(host: RetryQueueHost, retries: number, limit: number, onDrop: (ack: AckCallback | undefined) => void) {
+    this.#host = host;
+    this.#retries = retries;
+    this.#limit = limit;
+    this.#onDrop = onDrop;
   }
+
 
   /** Queues one emit; `args` may end with an ack callback. */
   add(args: unknown[], flags: QueuedFlags): void {
@@ -58,13 +59,13 @@ export class RetryQueue {
   /** Sends the head if nothing is in flight; `force` sends it again even so (after a reconnection). */
   drain(force = false): void {
     const head = this.#queue[0];
-    if (!head || !this.host.canSend()) return;
+    if (!head || !this.#host.canSend()) return;
     if (head.pending && !force) return;
     head.pending = true;
     head.tryCount++;
     const onAck: AckCallback = (err, ...response) => this.#onAnswer(head, err, response);
     onAck.withError = true;
-    this.host.sendTry([...head.args], head.flags, onAck);
+    this.#host.sendTry([...head.args], head.flags, onAck);
   }
 
   #onAnswer(entry: QueuedEmit, err: unknown, response: unknown[]): void {
@@ -74,7 +75,7 @@ export class RetryQueue {
     if (err === null || err === undefined) {
       this.#queue.shift();
       entry.ack?.(null, ...response);
-    } else if (entry.tryCount > this.retries) {
+    } else if (entry.tryCount > this.#retries) {
       this.#queue.shift();
       entry.ack?.(err);
     }
@@ -83,9 +84,9 @@ export class RetryQueue {
 
   #enforceLimit(): void {
     const firstWaiting = this.#queue[0]?.pending ? 1 : 0;
-    while (this.#queue.length - firstWaiting > this.limit) {
+    while (this.#queue.length - firstWaiting > this.#limit) {
       const [dropped] = this.#queue.splice(firstWaiting, 1);
-      this.onDrop(dropped!.ack);
+      this.#onDrop(dropped!.ack);
     }
   }
 }

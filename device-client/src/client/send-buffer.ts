@@ -12,11 +12,14 @@ export type OutgoingPacket = Packet & { options?: WriteOptions };
 export class SendBuffer {
   #packets: OutgoingPacket[] = [];
 
-  constructor(
-    private readonly limit: number,
-    /** Told about each packet dropped to stay within the limit. */
-    private readonly onDrop: (packet: OutgoingPacket) => void,
-  ) {}
+  readonly #limit: number;
+  /** Told about each packet dropped to stay within the limit. */
+  readonly #onDrop: (packet: OutgoingPacket) => void;
+
+  constructor(limit: number, onDrop: (packet: OutgoingPacket) => void) {
+    this.#limit = limit;
+    this.#onDrop = onDrop;
+  }
 
   get length(): number {
     return this.#packets.length;
@@ -24,7 +27,7 @@ export class SendBuffer {
 
   push(packet: OutgoingPacket): void {
     this.#packets.push(packet);
-    while (this.#packets.length > this.limit) this.onDrop(this.#packets.shift()!);
+    while (this.#packets.length > this.#limit) this.#onDrop(this.#packets.shift()!);
   }
 
   /** Whether a packet with this ack id is waiting. */

@@ -8,7 +8,7 @@ import { LifecycleTimers, type LifecycleTimer, type LoopOptions, type TimerCallb
 import type { Manager } from './manager.js';
 import { RetryQueue, type AckCallback } from './retry-queue.js';
 import { SendBuffer, type OutgoingPacket } from './send-buffer.js';
-import { SocketListeners } from './socket-listeners.js';
+import { callAll, SocketListeners } from './socket-listeners.js';
 import {
   DEFAULT_MAX_BUFFERED_PACKETS,
   type ConnectError,
@@ -40,7 +40,7 @@ export class Socket<
   EmitEvents extends EventsMap = ListenEvents,
 > extends SocketListeners<ListenEvents> {
   /** The Manager carrying this socket. */
-  readonly io: Manager;
+  declare readonly io: Manager;
   /** Socket.IO session id, set while connected. */
   id: string | undefined;
   connected = false;
@@ -50,10 +50,10 @@ export class Socket<
   /** Events received before the CONNECT answer, delivered on connect. */
   receiveBuffer: unknown[][] = [];
   /** Packets emitted while disconnected, sent on connect. */
-  readonly sendBuffer: SendBuffer;
+  declare readonly sendBuffer: SendBuffer;
   /** Packets dropped because the send buffer was full. */
   droppedPackets = 0;
-  readonly nsp: string;
+  declare readonly nsp: string;
   readonly #opts: Partial<SocketOptions>;
   readonly #acks = new AckRegistry();
   #flags: EmitFlags = {};
@@ -321,7 +321,7 @@ export class Socket<
   }
 
   #emitEvent(args: unknown[]): void {
-    this.any.call(this, args);
+    callAll(this._any, this, args);
     this.emitReserved(String(args[0]), ...args.slice(1));
     const last = args[args.length - 1];
     // With connection state recovery the server appends each event's offset.
@@ -351,7 +351,7 @@ export class Socket<
   }
 
   #sendNow(packet: OutgoingPacket): void {
-    this.anyOutgoing.call(this, packet.data as unknown[]);
+    callAll(this._anyOutgoing, this, packet.data as unknown[]);
     this.io._packet(packet);
   }
 

@@ -56,10 +56,6 @@ export function parseUrl(uri: string | undefined, enginePath = ''): ParsedUrl {
   const protocol = url.protocol.slice(0, -1).toLowerCase();
   const secure = protocol === 'https' || protocol === 'wss';
   const port = url.port || (secure ? '443' : '80');
-  const queryKey: Record<string, string> = {};
-  url.searchParams.forEach((value, key) => {
-    queryKey[key] = value;
-  });
   return {
     source: url.href,
     protocol,
@@ -68,7 +64,7 @@ export function parseUrl(uri: string | undefined, enginePath = ''): ParsedUrl {
     secure,
     path: url.pathname || '/',
     query: url.search.slice(1),
-    queryKey,
+    queryKey: decodeQuery(url.search),
     id: `${protocol}://${url.hostname}:${port}${enginePath}`,
   };
 }
@@ -84,11 +80,7 @@ export function encodeQuery(query: Record<string, unknown>): string {
   return parts.join('&');
 }
 
-/** Decodes `a=1&b=2` into an object. */
+/** Decodes `a=1&b=2` (or `?a=1&b=2`) into an object; of a repeated key the last value counts. */
 export function decodeQuery(query: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  new URLSearchParams(query).forEach((value, key) => {
-    out[key] = value;
-  });
-  return out;
+  return Object.fromEntries(new URLSearchParams(query));
 }

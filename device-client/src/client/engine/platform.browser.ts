@@ -9,6 +9,14 @@ export type { HttpOutcome, WebSocketFactory, WebSocketLike } from './platform.js
 /** Received binary as ArrayBuffer, as socket.io-client does in browsers. */
 export const DEFAULT_BINARY_TYPE: BinaryType = 'arraybuffer';
 
+/** Node only: a page has no process to keep alive. */
+export function unrefIf(): void {}
+
+/** Node only: a browser's WebSocket.send takes no options. */
+export function frameOptions(): undefined {
+  return undefined;
+}
+
 /** The browser keeps cookies itself. */
 export function createCookieStore(): CookieStore | undefined {
   return undefined;

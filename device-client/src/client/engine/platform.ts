@@ -58,6 +58,29 @@ const TLS_OPTION_NAMES = [
   'checkServerIdentity',
 ] as const;
 
+/** With `autoUnref`, lets the process exit while only `handle` (a timer or a socket) is left. */
+export function unrefIf(opts: { autoUnref?: boolean }, handle: unknown): void {
+  if (opts.autoUnref) (handle as { unref?(): void } | undefined)?.unref?.();
+}
+
+/**
+ * `ws`'s send options for one frame: no compression when the message asked
+ * for none or is under perMessageDeflate's threshold.
+ */
+export function frameOptions(
+  frame: string | Uint8Array,
+  message: { compress?: boolean } | undefined,
+  opts: TransportOptions,
+): { compress?: boolean } {
+  const options: { compress?: boolean } = {};
+  if (message?.compress === false) options.compress = false;
+  const deflate = opts.perMessageDeflate;
+  if (deflate && (typeof frame === 'string' ? frame.length : frame.byteLength) < deflate.threshold) {
+    options.compress = false;
+  }
+  return options;
+}
+
 /** Options of `ws` only. */
 const WS_ONLY_OPTION_NAMES = ['perMessageDeflate', 'protocolVersion', 'origin', 'maxPayload'] as const;
 

@@ -5,7 +5,7 @@ import { Emitter } from '../emitter.js';
 import { decodeQuery, parseUrl } from '../url.js';
 import { toBinaryType, utf8Length } from './binary.js';
 import { withEngineDefaults, type EngineOptions, type TransportName } from './options.js';
-import { createCookieStore } from './platform.js';
+import { createCookieStore, unrefIf } from './platform.js';
 import { PollingTransport } from './polling.js';
 import { Transport, type CloseDetails, type CookieStore, type OutgoingPacket } from './transport.js';
 import { probeUpgrade } from './upgrade.js';
@@ -52,9 +52,9 @@ export class EngineSocket extends Emitter {
   writeBuffer: OutgoingPacket[] = [];
   /** True while an upgrade swaps transports (writes wait). */
   upgrading = false;
-  readonly opts: EngineOptions;
+  declare readonly opts: EngineOptions;
   /** Transport names in preference order. */
-  readonly transports: TransportName[];
+  declare readonly transports: TransportName[];
   #prevBufferLen = 0;
   #pingInterval = 0;
   #pingTimeout = 0;
@@ -274,7 +274,7 @@ export class EngineSocket extends Emitter {
     const delay = this.#pingInterval + this.#pingTimeout;
     this.#pingDeadline = Date.now() + delay;
     this.#pingTimer = setTimeout(() => this.#onClose('ping timeout'), delay);
-    if (this.opts.autoUnref) (this.#pingTimer as { unref?(): void }).unref?.();
+    unrefIf(this.opts, this.#pingTimer);
   }
 
   #onError(err: Error): void {

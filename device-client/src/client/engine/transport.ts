@@ -19,12 +19,13 @@ export interface CloseDetails {
 /** A transport failure: `description` and `context` carry the cause (HTTP status, error event). */
 export class TransportError extends Error {
   readonly type = 'TransportError';
-  constructor(
-    reason: string,
-    readonly description: unknown,
-    readonly context?: unknown,
-  ) {
+  declare readonly description: unknown;
+  declare readonly context: unknown;
+
+  constructor(reason: string, description: unknown, context?: unknown) {
     super(reason);
+    this.description = description;
+    this.context = context;
   }
 }
 
@@ -53,9 +54,9 @@ export abstract class Transport extends Emitter {
   /** Whether `send` may be called now (no write in flight). */
   writable = false;
   /** Query of every request; the engine adds `sid` after the handshake. */
-  readonly query: Record<string, string>;
+  declare readonly query: Record<string, string>;
   protected state: TransportState = 'closed';
-  protected readonly opts: TransportOptions;
+  protected declare readonly opts: TransportOptions;
 
   constructor(opts: TransportOptions) {
     super();
@@ -77,7 +78,7 @@ export abstract class Transport extends Emitter {
 
   /** Closes; emits 'close' once. */
   close(): this {
-    if (this.state === 'opening' || this.state === 'open' || this.state === 'pausing' || this.state === 'paused') {
+    if (this.state !== 'closed') {
       this.doClose();
       this.onClose({ description: 'client close' });
     }

@@ -7,15 +7,8 @@ import type { EngineSocket } from './socket.js';
 import type { TransportName } from './options.js';
 import type { Transport } from './transport.js';
 
-/** An upgrade that did not happen; `transport` names the candidate. */
-export class UpgradeError extends Error {
-  constructor(
-    message: string,
-    readonly transport: TransportName,
-  ) {
-    super(message);
-  }
-}
+/** An upgrade that did not happen (engine.io-client's shape): an Error whose `transport` names the candidate. */
+export type UpgradeError = Error & { transport: TransportName };
 
 /** Tries to move `engine` onto the transport `name`. */
 export function probeUpgrade(engine: EngineSocket, name: TransportName): void {
@@ -38,7 +31,8 @@ export function probeUpgrade(engine: EngineSocket, name: TransportName): void {
     cleanup();
     candidate.close();
     engine.upgrading = false;
-    engine.emitReserved('upgradeError', new UpgradeError(message, name));
+    const err: UpgradeError = Object.assign(new Error(message), { transport: name });
+    engine.emitReserved('upgradeError', err);
   };
 
   const onCandidateError = (err: Error): void => fail(`probe error: ${err.message}`);

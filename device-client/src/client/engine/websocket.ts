@@ -3,7 +3,7 @@
 import { encodePacket, type EnginePacket } from '@sitehub/protocol';
 import { timestamp } from './options.js';
 import { Transport, type OutgoingPacket } from './transport.js';
-import { webSocketFactory, type WebSocketLike } from './platform.js';
+import { frameOptions, unrefIf, webSocketFactory, type WebSocketLike } from './platform.js';
 
 /** The Engine.IO WebSocket transport. */
 export class WebSocketTransport extends Transport {
@@ -34,7 +34,7 @@ export class WebSocketTransport extends Transport {
 
   #listen(ws: WebSocketLike): void {
     ws.onopen = () => {
-      if (this.opts.autoUnref) (ws as unknown as { _socket?: { unref?(): void } })._socket?.unref?.();
+      unrefIf(this.opts, (ws as unknown as { _socket?: unknown })._socket);
       this.onOpen();
     };
     ws.onclose = (event) => this.onClose({ description: 'websocket connection closed', context: event });
@@ -61,14 +61,8 @@ export class WebSocketTransport extends Transport {
     const ws = this.#ws;
     for (const packet of packets) {
       const frame = encodePacket(packet, true);
-      const options: { compress?: boolean } = {};
-      if (packet.options?.compress === false) options.compress = false;
-      const deflate = this.opts.perMessageDeflate;
-      if (deflate && (typeof frame === 'string' ? frame.length : frame.byteLength) < deflate.threshold) {
-        options.compress = false;
-      }
       try {
-        ws?.send(frame, options);
+        ws?.send(frame, frameOptions(frame, packet.options, this.opts));
       } catch {
         // The socket closed under us; its close event reports it.
       }
