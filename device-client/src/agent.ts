@@ -66,6 +66,11 @@ export class Agent {
     this.sources = config.sources.map((s) => {
       const source = new SerialSource(s, this.log, opts.listPorts);
       source.on('reading', (values: Record<string, ReadingValue>, ts: number) => this.ingest([values], ts));
+      // A port that opens, closes or waits is news for the operators: the
+      // state report goes out again rather than waiting for the next connect.
+      source.on('status', () => {
+        if (this.socket?.connected) this.sendState();
+      });
       return source;
     });
     this.simulator = config.simulate ? new SimulatedSource(config.simulate) : null;

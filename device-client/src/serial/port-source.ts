@@ -3,11 +3,20 @@
 // open error or a silent port past the watchdog leads to a fresh port listing
 // and a reopen with exponential backoff.
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { SourceConfig } from '../config.js';
 import type { ReadingValue } from '../outbox.js';
 import { toValues } from './mapping.js';
 import { createParser, type ParserChain, type ParsedRecord } from './parsers/index.js';
+
+/**
+ * serialport, loaded when a port is first listed or opened: its native
+ * binding and modules cost an idle process about 15 MB of RSS, which a
+ * process that only uses the Socket.IO client from this package should not
+ * pay.
+ */
+let serialport: Promise<typeof import('serialport')> | undefined;
+const loadSerialport = (): Promise<typeof import('serialport')> => (serialport ??= import('serialport'));
 
 /** Where a source is in its life. */
 export type SourceStatus = 'opening' | 'open' | 'waiting' | 'closed';
@@ -53,7 +62,7 @@ export class SerialSource extends EventEmitter {
   private stopped = false;
   sampleIntervalMs: number;
 
-  constructor(config: SourceConfig, private readonly log: SourceLogger, private readonly listPorts: PortLister = () => SerialPort.list()) {
+  constructor(config: SourceConfig, private readonly log: SourceLogger, private readonly listPorts: PortLister = async () => (await loadSerialport()).SerialPort.list()) {
     super();
     this.config = config;
     this.sampleIntervalMs = config.sampleIntervalMs;
@@ -109,8 +118,14 @@ export class SerialSource extends EventEmitter {
     } catch (err) {
       return this.scheduleReopen(err as Error);
     }
+    let SerialPortClass: typeof SerialPort;
+    try {
+      ({ SerialPort: SerialPortClass } = await loadSerialport());
+    } catch (err) {
+      return this.scheduleReopen(err as Error);
+    }
     if (this.stopped) return;
-    const port = new SerialPort({
+    const port = new SerialPortClass({
       path,
       baudRate: this.config.baudRate,
       dataBits: this.config.dataBits,
