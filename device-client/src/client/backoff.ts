@@ -39,6 +39,8 @@ export class Backoff {
   duration(): number {
     let ms = this.min * Math.pow(this.#factor, this.attempts++);
     const jitter = Number.isFinite(this.jitter) ? Math.min(Math.max(this.jitter, 0), 1) : 0;
+    // Spread reconnecting clients uniformly over ms * (1 ± jitter), so that a
+    // restarted server is not hit by every device in the same instant.
     if (jitter > 0) ms *= 1 + jitter * (2 * this.#random() - 1);
     return Math.floor(Math.max(0, Math.min(ms, this.max)));
   }

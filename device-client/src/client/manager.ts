@@ -1,6 +1,6 @@
 // The Manager owns one Engine.IO connection, multiplexes namespaces over it,
 // encodes and decodes Socket.IO packets, and reconnects with backoff.
-import { LiteDecoder as Decoder, LiteEncoder as Encoder, type Packet } from '@sitehub/protocol';
+import { LiteDecoder, LiteEncoder, type Packet } from '@sitehub/protocol';
 import { Backoff } from './backoff.js';
 import { Emitter, subscribe } from './emitter.js';
 import { EngineSocket } from './engine/socket.js';
@@ -57,8 +57,8 @@ export class Manager<
   readonly _autoConnect: boolean;
   readonly #nsps = new Map<string, Socket<ListenEvents, EmitEvents>>();
   readonly #subs: (() => void)[] = [];
-  readonly #encoder = new Encoder();
-  #decoder: Decoder;
+  readonly #encoder = new LiteEncoder();
+  #decoder: LiteDecoder;
   #skipReconnect = false;
   #reconnection = true;
   #reconnectionAttempts = Infinity;
@@ -227,8 +227,8 @@ export class Manager<
     this.#onClose('forced close');
   }
 
-  #newDecoder(): Decoder {
-    return new Decoder(this.opts.maxAttachments !== undefined ? { maxAttachments: this.opts.maxAttachments } : {});
+  #newDecoder(): LiteDecoder {
+    return new LiteDecoder(this.opts.maxAttachments !== undefined ? { maxAttachments: this.opts.maxAttachments } : {});
   }
 
   #maybeReconnectOnOpen(): void {

@@ -46,7 +46,6 @@ export class RetryQueue {
     this.#onDrop = onDrop;
   }
 
-
   /** Queues one emit; `args` may end with an ack callback. */
   add(args: unknown[], flags: QueuedFlags): void {
     const last = args[args.length - 1];

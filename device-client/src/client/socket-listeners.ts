@@ -6,8 +6,12 @@ import type { EventsMap, ReservedOrUserEventNames, ReservedOrUserListener } from
 
 /** Removes one listener from a catch-all list, or all of them when none is given. */
 function removeListener(list: Listener[], listener: Listener | undefined): void {
-  if (!listener) list.length = 0;
-  else if (list.includes(listener)) list.splice(list.indexOf(listener), 1);
+  if (!listener) {
+    list.length = 0;
+    return;
+  }
+  const index = list.indexOf(listener);
+  if (index !== -1) list.splice(index, 1);
 }
 
 /** Calls every listener of a catch-all list with (event, ...args). */
