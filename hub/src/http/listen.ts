@@ -1,0 +1,83 @@
+// Where the hub listens. `host` names one or more addresses; fastify listens
+// on the first, and each other one gets a plain TCP listener that hands its
+// connections to fastify's server. We do not use fastify's own `localhost`
+// handling: its extra servers run fastify's handler directly, so the request
+// listeners attached to the main server (the Socket.IO engine, the client
+// bundle) never see their requests, and Socket.IO polling answers 404 there.
+// Handing over the raw connection instead means every address gets the same
+// TLS, the same request and upgrade listeners, the same connection tracking.
+import { lookup } from 'node:dns/promises';
+import { createServer, isIP, type Server as NetServer, type Socket } from 'node:net';
+
+/** `localhost` means the loopback addresses, both families, whatever the resolver says. */
+const LOOPBACK = ['127.0.0.1', '::1'];
+
+/** Errors meaning "this machine has no such address", not "somebody else is there". */
+const ADDRESS_ABSENT = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+/** The addresses `host` stands for, in order, without duplicates. */
+export async function resolveListenAddresses(host: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const part of host.split(',').map((h) => h.trim()).filter(Boolean)) {
+    if (part === 'localhost') out.push(...LOOPBACK);
+    else if (isIP(part.replace(/^\[|\]$/g, ''))) out.push(part.replace(/^\[|\]$/g, ''));
+    else {
+      const found = await lookup(part, { all: true }).catch((err: Error) => {
+        throw new Error(`cannot resolve host "${part}": ${err.message}`);
+      });
+      out.push(...found.map((a) => a.address));
+    }
+  }
+  if (out.length === 0) throw new Error(`host "${host}" names no address`);
+  return [...new Set(out)];
+}
+
+/** An address as it goes in a URL: IPv6 in brackets. */
+export function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** Whether every address is a loopback one (nothing else on the machine or the network can connect). */
+export function loopbackOnly(addresses: readonly string[]): boolean {
+  return addresses.every((a) => a === '::1' || a.startsWith('127.') || a === '::ffff:127.0.0.1');
+}
+
+/** Outcome of binding the extra addresses. */
+export interface ExtraBindings {
+  servers: NetServer[];
+  /** Addresses skipped because this machine lacks them (e.g. ::1 with IPv6 off), with the reason. */
+  skipped: Array<{ address: string; reason: string }>;
+}
+
+/**
+ * Listens on `port` at each of `addresses` and hands every connection to
+ * `target` (fastify's http or https server) as if it had accepted it.
+ * An address the machine does not have is skipped; any other failure
+ * (the port taken there) closes what was opened and throws.
+ */
+export async function bindExtraAddresses(target: NetServer, addresses: readonly string[], port: number): Promise<ExtraBindings> {
+  const servers: NetServer[] = [];
+  const skipped: ExtraBindings['skipped'] = [];
+  for (const address of addresses) {
+    const server = createServer({ pauseOnConnect: false }, (socket: Socket) => target.emit('connection', socket));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port, host: address, ipv6Only: address.includes(':') }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      servers.push(server);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (ADDRESS_ABSENT.has(code)) {
+        skipped.push({ address, reason: code });
+        continue;
+      }
+      for (const s of servers) s.close();
+      throw new Error(`cannot listen on ${urlHost(address)}:${port}: ${(err as Error).message}`);
+    }
+  }
+  return { servers, skipped };
+}
