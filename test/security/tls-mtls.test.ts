@@ -1,7 +1,11 @@
 // Client certificates of devices (mTLS): with `tlsClientAuth`, a device needs
 // a certificate signed by the configured CA whose subject CN is its device id,
 // besides its token. Both device clients, each policy.
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../device-client/src/agent.js';
+import { agentConfig, waitFor } from '../agent/helpers.js';
 import { ADMIN, closeSockets, device, httpsCall, metric, outcome, startTlsHub, type TlsHub } from './tls-helpers.js';
 import { TestCerts, type Pem } from './tls-certs.js';
 
@@ -126,5 +130,50 @@ describe('tlsClientAuth "optional"', () => {
     expect(await attempt('th-2', th2)).toBe('connected');
     expect(await attempt('th-1', th2)).toMatchObject({ data: { code: 'certificate_mismatch' } });
     expect(await attempt('th-1', rogueTh1)).toMatchObject({ data: { code: 'certificate_invalid' } });
+  });
+});
+
+describe('sitehub-agent with hub.tls', () => {
+  it('delivers readings to a "devices" hub with its certificate, and is refused without one', async () => {
+    const hub = await start('devices');
+    const run = async (tls: Record<string, string>) => {
+      const dir = mkdtempSync(join(certs.dir, 'agent-'));
+      const agent = new Agent(
+        agentConfig(
+          {
+            hub: { url: hub.base, deviceId: 'th-1', token: hub.tokens['th-1'], class: 'thermo', tls },
+            simulate: { sensors: 1, intervalMs: 10, total: 20 },
+            outbox: { path: join(dir, 'outbox.db') },
+          },
+          true,
+        ),
+      );
+      agent.start();
+      return agent;
+    };
+    const stored = async () => (await hub.hub.store.telemetry.query({ deviceId: 'th-1', from: 0, to: Date.now() + 3_600_000, limit: 1000 })).length;
+    const before = await stored();
+    const refusedBefore = await refusedCount(hub, 'certificate_required');
+
+    const without = await run({ ca: server.certFile });
+    try {
+      await waitFor(async () => (await refusedCount(hub, 'certificate_required')) > refusedBefore, 5000, 'the agent refused');
+    } finally {
+      await without.stop();
+    }
+    expect(await stored()).toBe(before);
+
+    const withCert = await run({ ca: server.certFile, cert: th1.certFile, key: th1.keyFile });
+    try {
+      await waitFor(async () => (await stored()) >= before + 20, 10_000, 'readings from the agent');
+    } finally {
+      await withCert.stop();
+    }
+  });
+
+  it('refuses a certificate without its key, and names an unreadable file', () => {
+    expect(() => agentConfig({ hub: { url: 'https://h:1', deviceId: 'd', token: 't', class: 'c', tls: { cert: 'a.crt' } } })).toThrow(/"cert" and "key" go together/);
+    const config = agentConfig({ hub: { url: 'https://h:1', deviceId: 'd', token: 't', class: 'c', tls: { ca: join(certs.dir, 'absent.pem') } }, simulate: { sensors: 1 } }, true);
+    expect(() => new Agent(config)).toThrow(/cannot read hub\.tls\.ca .*absent\.pem/);
   });
 });
