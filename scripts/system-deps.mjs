@@ -11,6 +11,7 @@ const needed = {
   socat: 'socat',
   mosquitto: 'mosquitto',
   'mosquitto-clients': 'mosquitto_sub',
+  openssl: 'openssl',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.
