@@ -4,12 +4,27 @@
 // refused at start.
 import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../hub/src/config/index.js';
 import { ADMIN, closeSockets, device, httpsCall, outcome, startTlsHub, type TlsHub } from './tls-helpers.js';
 import { TestCerts, type Pem } from './tls-certs.js';
+
+const MAIN = fileURLToPath(new URL('../../hub/dist/main.js', import.meta.url));
+
+/** The SHA-256 fingerprint of the certificate the hub on `port` presents now. */
+function fingerprintAt(port: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+      resolve(s.getPeerCertificate().fingerprint256);
+      s.end();
+    });
+    s.on('error', reject);
+  });
+}
 
 const reading = (seq: number) => ({ seq, ts: Date.now(), values: { temp: 21 } });
 
@@ -67,14 +82,7 @@ describe('a hub with tlsCert and tlsKey', () => {
   });
 
   it('reloads the certificate without a restart; an unusable one changes nothing', async () => {
-    const fingerprint = () =>
-      new Promise<string>((resolve, reject) => {
-        const s = tlsConnect({ host: '127.0.0.1', port: hub.port, servername: 'localhost', rejectUnauthorized: false }, () => {
-          resolve(s.getPeerCertificate().fingerprint256);
-          s.end();
-        });
-        s.on('error', reject);
-      });
+    const fingerprint = () => fingerprintAt(hub.port);
     const before = await fingerprint();
     expect(before).toBe(new X509Certificate(server.cert).fingerprint256);
 
@@ -99,6 +107,36 @@ describe('a hub with tlsCert and tlsKey', () => {
     copyFileSync(server.certFile, join(certs.dir, 'live.crt'));
     copyFileSync(server.keyFile, join(certs.dir, 'live.key'));
     hub.hub.reloadTls();
+  });
+});
+
+describe('the sitehub command', () => {
+  it('reloads its certificate on SIGHUP and keeps serving', async () => {
+    const dir = mkdtempSync(join(certs.dir, 'sighup-'));
+    copyFileSync(server.certFile, join(dir, 'hub.crt'));
+    copyFileSync(server.keyFile, join(dir, 'hub.key'));
+    const child = spawn(process.execPath, [MAIN, '--data-dir', join(dir, 'data'), '--port', '0', '--host', '127.0.0.1', '--admin-token', ADMIN,
+      '--tls-cert', join(dir, 'hub.crt'), '--tls-key', join(dir, 'hub.key')], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let log = '';
+    child.stdout!.on('data', (c: Buffer) => (log += c));
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.on('message', (m: { type?: string; port?: number }) => m.type === 'ready' && resolve(m.port!));
+        child.once('exit', (code) => reject(new Error(`sitehub exited with ${code}: ${log}`)));
+      });
+      expect(await fingerprintAt(port)).toBe(new X509Certificate(server.cert).fingerprint256);
+      const renewed = certs.selfSignedServer('sighup-renewed');
+      copyFileSync(renewed.certFile, join(dir, 'hub.crt'));
+      copyFileSync(renewed.keyFile, join(dir, 'hub.key'));
+      child.kill('SIGHUP');
+      for (let i = 0; i < 100 && !log.includes('TLS certificates reloaded'); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(log).toContain('TLS certificates reloaded');
+      expect(await fingerprintAt(port)).toBe(new X509Certificate(renewed.cert).fingerprint256);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
 
