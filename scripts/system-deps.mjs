@@ -12,6 +12,7 @@ const needed = {
   mosquitto: 'mosquitto',
   'mosquitto-clients': 'mosquitto_sub',
   openssl: 'openssl',
+  haproxy: 'haproxy',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.
