@@ -1,8 +1,10 @@
 // Client certificates of devices (mTLS): with `tlsClientAuth`, a device needs
 // a certificate signed by the configured CA whose subject CN is its device id,
 // besides its token. Both device clients, each policy.
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../device-client/src/agent.js';
 import { agentConfig, waitFor } from '../agent/helpers.js';
@@ -175,5 +177,22 @@ describe('sitehub-agent with hub.tls', () => {
     expect(() => agentConfig({ hub: { url: 'https://h:1', deviceId: 'd', token: 't', class: 'c', tls: { cert: 'a.crt' } } })).toThrow(/"cert" and "key" go together/);
     const config = agentConfig({ hub: { url: 'https://h:1', deviceId: 'd', token: 't', class: 'c', tls: { ca: join(certs.dir, 'absent.pem') } }, simulate: { sensors: 1 } }, true);
     expect(() => new Agent(config)).toThrow(/cannot read hub\.tls\.ca .*absent\.pem/);
+  });
+});
+
+describe('the certificate commands of docs/security.md', () => {
+  it('make a device CA and a certificate for th-1 that a "devices" hub accepts for th-1 only', async () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/security.md', import.meta.url)), 'utf8');
+    const script = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('openssl req -x509'));
+    expect(script).toBeDefined();
+    const dir = mkdtempSync(join(certs.dir, 'doc-'));
+    execFileSync('bash', ['-e', '-c', script!], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const hub = await startTlsHub({ tlsCert: server.certFile, tlsKey: server.keyFile, tlsCa: join(dir, 'device-ca.crt'), tlsClientAuth: 'devices' });
+    hubs.push(hub);
+    const tls = { ca: server.cert, cert: readFileSync(join(dir, 'th-1.crt')), key: readFileSync(join(dir, 'th-1.key')) };
+    expect(await outcome(device('device-client', `${hub.base}/devices/thermo`, { deviceId: 'th-1', token: hub.tokens['th-1'] }, tls))).toBe('connected');
+    expect(await outcome(device('device-client', `${hub.base}/devices/thermo`, { deviceId: 'th-2', token: hub.tokens['th-2'] }, tls))).toMatchObject({
+      data: { code: 'certificate_mismatch' },
+    });
   });
 });
