@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import { resolveConfig, type HubConfig } from './config/index.js';
 import { createHttpApp } from './http/app.js';
 import type { HttpDeps } from './http/deps.js';
-import { bindExtraAddresses, resolveListenAddresses, type ExtraBindings } from './http/listen.js';
+import { bindExtraAddresses, pickSharedPort, resolveListenAddresses, type ExtraBindings } from './http/listen.js';
 import { httpsOptions, reloadSecureContext } from './http/tls.js';
 import { resolveAdminToken } from './iot/admin-token.js';
 import { rememberPeer } from './iot/device-certificate.js';
@@ -98,7 +98,8 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     async listen() {
       const [primary, ...others] = await resolveListenAddresses(config.host);
       await services.start();
-      await app.listen({ port: config.port, host: primary! });
+      const wanted = config.port === 0 && others.length > 0 ? await pickSharedPort([primary!, ...others]) : config.port;
+      await app.listen({ port: wanted, host: primary! });
       const address = app.server.address();
       port = typeof address === 'object' && address ? address.port : config.port;
       extra = await bindExtraAddresses(app.server, others, port);

@@ -42,6 +42,49 @@ export function loopbackOnly(addresses: readonly string[]): boolean {
   return addresses.every((a) => a === '::1' || a.startsWith('127.') || a === '::ffff:127.0.0.1');
 }
 
+/** Tries to find one free port at every address, for listening on port 0 at several addresses. */
+const PORT_PICK_ATTEMPTS = 10;
+
+function listenOn(address: string, port: number): Promise<NetServer> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port, host: address, ipv6Only: address.includes(':') }, () => resolve(server));
+  });
+}
+
+const closeAll = (servers: NetServer[]) => Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+
+/**
+ * A port free at every one of `addresses` (the ones this machine has), for a
+ * hub asked to listen on port 0 at several addresses: the kernel's free port
+ * at the first may be taken at another. Returns 0 when no attempt found one,
+ * leaving the failure to the real listen.
+ */
+export async function pickSharedPort(addresses: readonly string[]): Promise<number> {
+  for (let attempt = 0; attempt < PORT_PICK_ATTEMPTS; attempt++) {
+    const held: NetServer[] = [];
+    try {
+      const first = await listenOn(addresses[0]!, 0);
+      held.push(first);
+      const port = (first.address() as { port: number }).port;
+      for (const address of addresses.slice(1)) {
+        try {
+          held.push(await listenOn(address, port));
+        } catch (err) {
+          if (!ADDRESS_ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        }
+      }
+      return port;
+    } catch {
+      // Taken at one of the addresses: try another port.
+    } finally {
+      await closeAll(held);
+    }
+  }
+  return 0;
+}
+
 /** Outcome of binding the extra addresses. */
 export interface ExtraBindings {
   servers: NetServer[];
