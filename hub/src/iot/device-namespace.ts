@@ -18,7 +18,7 @@ const REFUSAL_MESSAGES: Record<DeviceRefusal | CertificateRefusal, string> = {
   invalid_credentials: 'authentication failed',
   device_disabled: 'device disabled',
   certificate_required: 'client certificate required',
-  certificate_invalid: 'client certificate not signed by the hub\'s CA',
+  certificate_invalid: 'client certificate not trusted (another CA, or expired)',
   certificate_mismatch: 'client certificate is not this device\'s',
 };
 
