@@ -6,7 +6,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { Agent } from '../../device-client/src/agent.js';
+import { createBridge } from '../../bridge/src/bridge.js';
+import { HubLink } from '../../bridge/src/hub-link.js';
 import { agentConfig, waitFor } from '../agent/helpers.js';
 import { ADMIN, closeSockets, device, httpsCall, metric, outcome, startTlsHub, type TlsHub } from './tls-helpers.js';
 import { TestCerts, type Pem } from './tls-certs.js';
@@ -194,5 +197,33 @@ describe('the certificate commands of docs/security.md', () => {
     expect(await outcome(device('device-client', `${hub.base}/devices/thermo`, { deviceId: 'th-2', token: hub.tokens['th-2'] }, tls))).toMatchObject({
       data: { code: 'certificate_mismatch' },
     });
+  });
+});
+
+describe('sitehub-bridge hub link with TLS files', () => {
+  it('reaches a "required" hub with hubCaFile, hubCertFile and hubKeyFile, and not without the certificate', async () => {
+    const hub = await start('required');
+    const { token } = await hub.hub.services.registry.createBridgeToken('tls-bridge');
+    const bridgeCert = certs.client(deviceCa, 'bridge-1');
+    const link = (tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }) => new HubLink({ url: hub.base, token, filter: {}, reconnectDelayMaxMs: 1000, tls }, pino({ level: 'silent' }));
+
+    const withCert = link({ ca: server.cert, cert: bridgeCert.cert, key: bridgeCert.key });
+    try {
+      await new Promise<void>((resolve) => withCert.once('up', () => resolve()));
+    } finally {
+      withCert.socket.close();
+    }
+    const without = link({ ca: server.cert });
+    try {
+      const error = await new Promise<Error>((resolve) => without.socket.once('connect_error', resolve));
+      expect(error).toBeInstanceOf(Error);
+      expect(without.subscribed).toBe(false);
+    } finally {
+      without.socket.close();
+    }
+  });
+
+  it('names an unreadable file at start', () => {
+    expect(() => createBridge({ hubToken: 'x'.repeat(20), hubCaFile: join(certs.dir, 'absent-ca.pem'), queueFile: ':memory:' })).toThrow(/cannot read hubCaFile .*absent-ca\.pem/);
   });
 });
