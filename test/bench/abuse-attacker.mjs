@@ -19,7 +19,7 @@ const GUESS_SOCKETS = 32;
 const GUESSES_IN_FLIGHT = 1;
 
 const deadline = Date.now() + seconds * 1000;
-const counts = { handshakesAccepted: 0, handshakesRefused: 0, handshakeErrors: 0, guessesAnswered: 0, guessesAccepted: 0, guessSocketsClosedEarly: 0, guessSocketErrors: 0 };
+const counts = { handshakesAccepted: 0, handshakesRefused: 0, handshakeErrors: 0, guessesAnswered: 0, guessesChecked: 0, guessesAccepted: 0, guessSocketsClosedEarly: 0, guessSocketErrors: 0 };
 const agent = new Agent({ keepAlive: true, maxSockets: HANDSHAKE_CONCURRENCY, localAddress: ATTACKER });
 
 function handshake() {
@@ -77,6 +77,8 @@ function guessLoop() {
         if (text === '2') return ws.send('3');
         if (text.startsWith('44/devices/sensor')) {
           counts.guessesAnswered++;
+          // invalid_credentials: the token was checked. Any other code (a throttle, a ban) answered without checking it.
+          if (text.includes('"invalid_credentials"')) counts.guessesChecked++;
           inFlight--;
           return fill();
         }

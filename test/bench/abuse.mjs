@@ -122,13 +122,14 @@ export async function run() {
       ...attackCols,
     ];
     printTable(
-      ['phase', 'device acks', 'failed', 'devices connected after', 'ack p50 ms', 'ack p99 ms', 'hub CPU s', 'handshakes accepted/s', 'handshakes refused/s', 'guesses answered/s', 'guesses accepted'],
+      ['phase', 'device acks', 'failed', 'devices connected after', 'ack p50 ms', 'ack p99 ms', 'hub CPU s', 'handshakes accepted/s', 'handshakes refused/s', 'guesses answered/s', 'tokens checked/s', 'guesses accepted'],
       [
-        row('quiet', quiet, q1.cpu - q0.cpu, ['-', '-', '-', '-']),
+        row('quiet', quiet, q1.cpu - q0.cpu, ['-', '-', '-', '-', '-']),
         row('attacked', attacked, a1.cpu - q1.cpu, [
           fmt(attack.handshakesAccepted / attack.seconds),
           fmt((attack.handshakesRefused + attack.handshakeErrors) / attack.seconds),
           fmt(attack.guessesAnswered / attack.seconds),
+          fmt(attack.guessesChecked / attack.seconds),
           attack.guessesAccepted,
         ]),
       ],
