@@ -5,7 +5,10 @@
 // listeners attached to the main server (the Socket.IO engine, the client
 // bundle) never see their requests, and Socket.IO polling answers 404 there.
 // Handing over the raw connection instead means every address gets the same
-// TLS, the same request and upgrade listeners, the same connection tracking.
+// TLS, the same request and upgrade listeners, the same connection tracking
+// ('connection' listeners, closeAllConnections). One exception: Node applies
+// `server.maxConnections` when it accepts, so a cap must count the
+// 'connection' events rather than rely on that property.
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 
