@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import { resolveConfig, type HubConfig } from './config/index.js';
 import { createHttpApp } from './http/app.js';
 import type { HttpDeps } from './http/deps.js';
-import { bindExtraAddresses, pickSharedPort, resolveListenAddresses, type ExtraBindings } from './http/listen.js';
+import { bindExtraAddresses, optionalAddresses, pickSharedPort, resolveListenAddresses, type ExtraBindings } from './http/listen.js';
 import { httpsOptions, reloadSecureContext } from './http/tls.js';
 import { resolveAdminToken } from './iot/admin-token.js';
 import { rememberPeer } from './iot/device-certificate.js';
@@ -102,7 +102,7 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
       await app.listen({ port: wanted, host: primary! });
       const address = app.server.address();
       port = typeof address === 'object' && address ? address.port : config.port;
-      extra = await bindExtraAddresses(app.server, others, port);
+      extra = await bindExtraAddresses(app.server, others, port, optionalAddresses(config.host));
       bound = [primary!, ...others.filter((a) => !extra.skipped.some((s) => s.address === a))];
       accepting = true;
       return { port, host: config.host };

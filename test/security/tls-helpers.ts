@@ -52,7 +52,14 @@ export async function startTlsHub(config: Partial<HubConfig>, base = (port: numb
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const { port } = await hub.listen();
+  let port: number;
+  try {
+    ({ port } = await hub.listen());
+  } catch (err) {
+    await hub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const registry = hub.services.registry;
   await registry.createSite({ id: 'plant' });
   await registry.createClass({ id: 'thermo' });

@@ -104,6 +104,13 @@ describe('the default bind', () => {
   });
 });
 
+describe('an address the machine lacks', () => {
+  it('stops the start when it was named explicitly', async () => {
+    // 192.0.2.1 is TEST-NET-1: no machine has it.
+    await expect(startTlsHub({ host: '127.0.0.1,192.0.2.1' })).rejects.toThrow(/cannot listen on 192\.0\.2\.1:\d+/);
+  });
+});
+
 /** Runs the `sitehub` command until it reports ready; returns its log lines. */
 async function startupLog(args: string[]): Promise<string[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sitehub-startlog-'));

@@ -18,6 +18,11 @@ const LOOPBACK = ['127.0.0.1', '::1'];
 /** Errors meaning "this machine has no such address", not "somebody else is there". */
 const ADDRESS_ABSENT = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
 
+/** Addresses of `host` the machine may lack without it being an error: ::1 when `localhost` names it (IPv6 may be off). */
+export function optionalAddresses(host: string): Set<string> {
+  return new Set(host.split(',').some((h) => h.trim() === 'localhost') ? ['::1'] : []);
+}
+
 /** The addresses `host` stands for, in order, without duplicates. */
 export async function resolveListenAddresses(host: string): Promise<string[]> {
   const out: string[] = [];
@@ -98,10 +103,11 @@ export interface ExtraBindings {
 /**
  * Listens on `port` at each of `addresses` and hands every connection to
  * `target` (fastify's http or https server) as if it had accepted it.
- * An address the machine does not have is skipped; any other failure
- * (the port taken there) closes what was opened and throws.
+ * An `optional` address the machine does not have is skipped; any other
+ * failure (an address named explicitly that is absent, the port taken)
+ * closes what was opened and throws.
  */
-export async function bindExtraAddresses(target: NetServer, addresses: readonly string[], port: number): Promise<ExtraBindings> {
+export async function bindExtraAddresses(target: NetServer, addresses: readonly string[], port: number, optional: ReadonlySet<string>): Promise<ExtraBindings> {
   const servers: NetServer[] = [];
   const skipped: ExtraBindings['skipped'] = [];
   for (const address of addresses) {
@@ -117,7 +123,7 @@ export async function bindExtraAddresses(target: NetServer, addresses: readonly 
       servers.push(server);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (ADDRESS_ABSENT.has(code)) {
+      if (ADDRESS_ABSENT.has(code) && optional.has(address)) {
         skipped.push({ address, reason: code });
         continue;
       }
