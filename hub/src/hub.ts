@@ -9,7 +9,7 @@ import { resolveConfig, type HubConfig } from './config/index.js';
 import { createHttpApp } from './http/app.js';
 import type { HttpDeps } from './http/deps.js';
 import { bindExtraAddresses, optionalAddresses, pickSharedPort, resolveListenAddresses, type ExtraBindings } from './http/listen.js';
-import { httpsOptions, reloadSecureContext } from './http/tls.js';
+import { httpsOptions, reloadSecureContext, tlsFailureCode } from './http/tls.js';
 import { resolveAdminToken } from './iot/admin-token.js';
 import { rememberPeer } from './iot/device-certificate.js';
 import { createIotServices, type IotServices } from './iot/services.js';
@@ -72,7 +72,10 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     pingTimeout: config.pingTimeoutMs,
   });
   const services = createIotServices(io, store, config, admin.token, log);
-  if (https) app.server.on('secureConnection', rememberPeer);
+  if (https) {
+    app.server.on('secureConnection', rememberPeer);
+    app.server.on('tlsClientError', (err: Error) => services.metrics.tlsHandshakeFailures.inc(tlsFailureCode(err)));
+  }
   deps = { services, store, io, adminTokenHash: hashToken(admin.token), isAccepting: () => accepting };
 
   let port = 0;

@@ -101,6 +101,12 @@ describe('tlsClientAuth "required"', () => {
   });
 
   it('refuses the TLS handshake itself without a certificate from the CA, for devices and REST alike', async () => {
+    const failures = async () => {
+      const text = (await httpsCall(`${hub.base}/metrics`, withCert(th1))).text;
+      const lines = text.split('\n').filter((l) => l.startsWith('sitehub_tls_handshake_failures_total{'));
+      return Object.fromEntries(lines.map((l) => [l.slice(l.indexOf('code="') + 6, l.indexOf('"}')), Number(l.split(' ').pop())]));
+    };
+    const before = await failures();
     for (const client of ['socket.io-client', 'device-client'] as const) {
       const result = await outcome(device(client, `${hub.base}/devices/thermo`, { deviceId: 'th-1', token: hub.tokens['th-1'] }, withCert(undefined)));
       expect(result).not.toBe('connected');
@@ -110,6 +116,11 @@ describe('tlsClientAuth "required"', () => {
     await expect(httpsCall(`${hub.base}/healthz`, withCert(undefined))).rejects.toThrow();
     await expect(httpsCall(`${hub.base}/healthz`, withCert(rogueTh1))).rejects.toThrow();
     expect((await httpsCall(`${hub.base}/healthz`, withCert(th1))).status).toBe(200);
+    // Every refused handshake is counted: 2 clients x (none, rogue) + REST (none, rogue).
+    const after = await failures();
+    const added = (code: string) => (after[code] ?? 0) - (before[code] ?? 0);
+    expect(added('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE')).toBe(3);
+    expect(Object.keys(after).reduce((n, code) => n + added(code), 0)).toBe(6);
   });
 
   it("accepts a device with its certificate, still binding the CN to the device id", async () => {

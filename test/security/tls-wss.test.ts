@@ -64,9 +64,12 @@ describe('a hub with tlsCert and tlsKey', () => {
     });
   }
 
-  it('refuses clear HTTP on the TLS port', async () => {
+  it('refuses clear HTTP on the TLS port, and counts it', async () => {
+    const counted = () => hub.hub.services.metrics.tlsHandshakeFailures.get('ERR_SSL_HTTP_REQUEST');
+    const before = counted();
     const answer = await fetch(`http://127.0.0.1:${hub.port}/healthz`).then((r) => r.status, (err: Error) => err.message);
     expect(answer).not.toBe(200);
+    expect(counted()).toBe(before + 1);
   });
 
   it('sets the console session cookie Secure over HTTPS', async () => {

@@ -57,3 +57,9 @@ export function reloadSecureContext(servers: Iterable<TlsServer>, settings: TlsS
   createSecureContext(context); // a key that does not match or a bad PEM throws here, before any server changes
   for (const server of servers) server.setSecureContext(context);
 }
+
+/** A bounded label for a failed TLS handshake: Node's or OpenSSL's error code. */
+export function tlsFailureCode(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'other';
+}
