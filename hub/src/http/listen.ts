@@ -50,7 +50,7 @@ export function loopbackOnly(addresses: readonly string[]): boolean {
   return addresses.every((a) => a === '::1' || a.startsWith('127.') || a === '::ffff:127.0.0.1');
 }
 
-/** Tries to find one free port at every address, for listening on port 0 at several addresses. */
+/** How many ports pickSharedPort tries before leaving the failure to the real listen. */
 const PORT_PICK_ATTEMPTS = 10;
 
 function listenOn(address: string, port: number): Promise<NetServer> {
