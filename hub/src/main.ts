@@ -65,16 +65,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // SIGHUP reloads the certificates (renewed by certbot, an ACME client or by hand) without dropping a connection.
-  process.on('SIGHUP', () => {
-    if (!hub.tls) return hub.log.warn('SIGHUP: TLS is off, nothing to reload');
-    try {
-      hub.reloadTls();
-      hub.log.info({ tlsCert: config.tlsCert }, 'TLS certificates reloaded; new connections use them');
-    } catch (err) {
-      hub.log.error({ err }, 'TLS certificates not reloaded; the previous ones stay in use');
-    }
-  });
+  // With TLS, SIGHUP reloads the certificates (renewed by certbot, an ACME client or by
+  // hand) without dropping a connection, as daemons do; without TLS it keeps ending the process.
+  if (hub.tls) {
+    process.on('SIGHUP', () => {
+      try {
+        hub.reloadTls();
+        hub.log.info({ tlsCert: config.tlsCert }, 'TLS certificates reloaded; new connections use them');
+      } catch (err) {
+        hub.log.error({ err }, 'TLS certificates not reloaded; the previous ones stay in use');
+      }
+    });
+  }
 }
 
 /** The start-up lines: every address, TLS and client certificates, and how to change where the hub listens. */
