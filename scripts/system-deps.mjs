@@ -11,6 +11,8 @@ const needed = {
   socat: 'socat',
   mosquitto: 'mosquitto',
   'mosquitto-clients': 'mosquitto_sub',
+  openssl: 'openssl',
+  haproxy: 'haproxy',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.

@@ -1,6 +1,7 @@
 // The bridge: wires the hub link, the broker link, the durable outbox, the
 // mapping, the command router and the status server together.
 import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { BridgeConfig } from './config.js';
 import { defaultConfig } from './config.js';
@@ -40,6 +41,7 @@ export interface Bridge {
 export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string }, options: { logger?: Logger } = {}): Bridge {
   const config: BridgeConfig = { ...defaultConfig(), ...partial };
   const log = options.logger ?? pino({ name: 'sitehub-bridge', level: config.logLevel });
+  const hubTlsFiles = hubTls(config);
   const topics = new TopicMap(config.topicTemplate);
   const outbox = new Outbox({ file: config.queueFile, maxMessages: config.queueMaxMessages });
   const recent = new RecentKeys(config.dedupWindow);
@@ -70,7 +72,7 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
     log.child({ link: 'mqtt' }),
   );
   const hub = new HubLink(
-    { url: config.hubUrl, token: config.hubToken, filter: config.hubFilter, reconnectDelayMaxMs: config.hubReconnectDelayMaxMs },
+    { url: config.hubUrl, token: config.hubToken, filter: config.hubFilter, reconnectDelayMaxMs: config.hubReconnectDelayMaxMs, tls: hubTlsFiles },
     log.child({ link: 'hub' }),
   );
   const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus };
@@ -118,4 +120,19 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
       log.info('bridge stopped');
     },
   };
+}
+
+/** The hub link's TLS files, read now so that a missing one stops the start with its setting named. */
+function hubTls(config: BridgeConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  const files = { ca: ['hubCaFile', config.hubCaFile], cert: ['hubCertFile', config.hubCertFile], key: ['hubKeyFile', config.hubKeyFile] } as const;
+  for (const [name, [setting, file]] of Object.entries(files) as Array<[keyof typeof out, readonly [string, string | undefined]]>) {
+    if (file === undefined) continue;
+    try {
+      out[name] = readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read ${setting} ${file}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }

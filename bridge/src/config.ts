@@ -13,6 +13,10 @@ export interface BridgeConfig {
   hubToken: string;
   /** Hub subscription filter (docs/api.md), JSON. */
   hubFilter: Record<string, unknown>;
+  /** PEM files for a TLS hub: the CA of its certificate (private CA or self-signed), and a client certificate and key for a hub with tlsClientAuth "required". */
+  hubCaFile: string | undefined;
+  hubCertFile: string | undefined;
+  hubKeyFile: string | undefined;
   /** Broker URL: mqtt://, mqtts://, ws://, wss://. */
   mqttUrl: string;
   mqttUsername: string | undefined;
@@ -69,6 +73,9 @@ const SCHEMA: Record<keyof BridgeConfig, Kind> = {
   hubUrl: 'string',
   hubToken: 'string',
   hubFilter: 'json',
+  hubCaFile: 'optString',
+  hubCertFile: 'optString',
+  hubKeyFile: 'optString',
   mqttUrl: 'string',
   mqttUsername: 'optString',
   mqttPassword: 'optString',
@@ -112,6 +119,9 @@ export function defaultConfig(): BridgeConfig {
     mqttUrl: 'mqtt://127.0.0.1:1883',
     mqttUsername: undefined,
     mqttPassword: undefined,
+    hubCaFile: undefined,
+    hubCertFile: undefined,
+    hubKeyFile: undefined,
     mqttCaFile: undefined,
     mqttCertFile: undefined,
     mqttKeyFile: undefined,

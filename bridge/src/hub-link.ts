@@ -10,6 +10,8 @@ export interface HubLinkOptions {
   /** Subscription filter (docs/api.md); `{}` is everything. */
   filter: Record<string, unknown>;
   reconnectDelayMaxMs: number;
+  /** TLS: PEM contents of the hub's CA, and of a client certificate and key. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 /** Answer of the hub to a `command` emitted on /bridge. */
@@ -38,6 +40,7 @@ export class HubLink extends EventEmitter {
     this.socket = io(url, {
       auth: { token: opts.token },
       transports: ['websocket'],
+      ...opts.tls,
       forceNew: true,
       reconnection: true,
       reconnectionDelay: 500,

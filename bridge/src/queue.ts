@@ -2,6 +2,7 @@
 // deleted only when the broker acknowledged them, so a broker outage or a
 // bridge restart loses nothing. Bounded: past `maxMessages` the oldest go.
 import Database from 'better-sqlite3';
+import { privateDatabaseFile } from './private-file.js';
 
 /** One message waiting for the broker. */
 export interface QueuedMessage {
@@ -42,6 +43,7 @@ export class Outbox {
 
   constructor(opts: OutboxOptions) {
     this.maxMessages = opts.maxMessages;
+    privateDatabaseFile(opts.file);
     this.db = new Database(opts.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

@@ -47,12 +47,22 @@ export class Agent {
   private pruneTimer: NodeJS.Timeout | null = null;
   private reportingDrops = false;
   private readonly startedAt = Date.now();
+  /** The PEM contents of hub.tls, read at construction so that a missing file stops the agent at once. */
+  private readonly tls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   /** Readings lost because the in-memory queue before the outbox overflowed. */
   private overflowDrops = 0;
 
   constructor(config: AgentConfig, opts: AgentOptions = {}) {
     this.config = config;
     this.log = opts.logger ?? pino({ level: config.logLevel, name: 'sitehub-agent' });
+    this.tls = {};
+    for (const [name, file] of Object.entries(config.hub.tls) as Array<[keyof typeof this.tls, string]>) {
+      try {
+        this.tls[name] = readFileSync(file);
+      } catch (err) {
+        throw new Error(`cannot read hub.tls.${name} ${file}: ${(err as Error).message}`);
+      }
+    }
     this.outbox = new Outbox(config.outbox.path, { maxReadings: config.outbox.maxReadings, maxAgeMs: config.outbox.maxAgeMs });
     this.sender = new BatchSender(
       this.outbox,
@@ -84,6 +94,7 @@ export class Agent {
     const socket = io(`${hub.url.replace(/\/+$/, '')}/devices/${hub.class}`, {
       auth: { deviceId: hub.deviceId, token: hub.token },
       transports: hub.transports,
+      ...this.tls,
       forceNew: true,
       reconnectionDelay: reconnect.delayMs,
       reconnectionDelayMax: reconnect.delayMaxMs,

@@ -45,9 +45,16 @@ export interface SimulateConfig {
   total: number;
 }
 
+/** PEM files for a TLS hub: `ca` to trust its certificate, `cert` and `key` for client-certificate (mTLS) hubs. Absolute paths. */
+export interface HubTlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
 /** The whole agent configuration with defaults applied. */
 export interface AgentConfig {
-  hub: { url: string; deviceId: string; token: string; class: string; transports: Array<'websocket' | 'polling'> };
+  hub: { url: string; deviceId: string; token: string; class: string; transports: Array<'websocket' | 'polling'>; tls: HubTlsFiles };
   sources: SourceConfig[];
   simulate?: SimulateConfig;
   batch: { size: number; intervalMs: number; maxInFlight: number; ackTimeoutMs: number };
@@ -121,13 +128,27 @@ class Checker {
 
 const METRIC = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/** `hub.tls`: file paths relative to the config file; a certificate needs its key. */
+function hubTls(c: Checker, hubRaw: Record<string, unknown>, baseDir: string): HubTlsFiles {
+  if (hubRaw.tls === undefined) return {};
+  const raw = c.obj(hubRaw, 'tls', 'hub.', false);
+  c.unknownKeys(raw, ['ca', 'cert', 'key'], 'hub.tls.');
+  const out: HubTlsFiles = {};
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const path = raw[key] === undefined ? undefined : c.str(raw, key, 'hub.tls.');
+    if (path) out[key] = resolve(baseDir, path);
+  }
+  if ((out.cert === undefined) !== (out.key === undefined)) c.problems.push('hub.tls: "cert" and "key" go together');
+  return out;
+}
+
 /** Validates a parsed configuration; relative outbox paths resolve against `baseDir`. */
 export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir?: string } = {}): AgentConfig {
   const c = new Checker();
   if (!c.isObject(raw)) throw new ConfigError(['the configuration must be a JSON object']);
   c.unknownKeys(raw, ['hub', 'sources', 'simulate', 'batch', 'outbox', 'reconnect', 'logLevel'], '');
   const hubRaw = c.obj(raw, 'hub', '', true);
-  c.unknownKeys(hubRaw, ['url', 'deviceId', 'token', 'class', 'transports'], 'hub.');
+  c.unknownKeys(hubRaw, ['url', 'deviceId', 'token', 'class', 'transports', 'tls'], 'hub.');
   const url = c.str(hubRaw, 'url', 'hub.', { required: true, pattern: /^(https?|wss?):\/\/[^\s]+$/ });
   const transportsRaw = hubRaw.transports ?? ['websocket'];
   const transports = Array.isArray(transportsRaw) && transportsRaw.length > 0 && transportsRaw.every((t) => t === 'websocket' || t === 'polling') ? (transportsRaw as Array<'websocket' | 'polling'>) : (c.problems.push('hub.transports: must be a non-empty array of "websocket", "polling"'), ['websocket' as const]);
@@ -137,6 +158,7 @@ export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir
     token: c.str(hubRaw, 'token', 'hub.', { required: true }),
     class: c.str(hubRaw, 'class', 'hub.', { required: true, pattern: /^[a-z0-9-]{1,32}$/ }),
     transports,
+    tls: hubTls(c, hubRaw, opts.baseDir ?? process.cwd()),
   };
 
   const sources: SourceConfig[] = [];

@@ -4,6 +4,7 @@
 // (or a SIGKILL) neither reuses a seq nor forgets what was dropped.
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import { privateDatabaseFile } from './private-file.js';
 
 /** A value the hub accepts in a reading. */
 export type ReadingValue = number | boolean | string;
@@ -52,6 +53,7 @@ export class Outbox {
   constructor(file: string, opts: OutboxOptions = {}) {
     this.maxReadings = opts.maxReadings ?? 1_000_000;
     this.maxAgeMs = opts.maxAgeMs ?? 7 * 24 * 3600_000;
+    privateDatabaseFile(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL survives a killed process; only power loss can cost the last commits.

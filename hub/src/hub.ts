@@ -1,12 +1,17 @@
 // createHub(): the IoT application — store, fastify, the Socket.IO Server on
 // fastify's http server, and the IoT services — with listen() and close().
+import { existsSync, statSync } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { resolveConfig, type HubConfig } from './config/index.js';
 import { createHttpApp } from './http/app.js';
 import type { HttpDeps } from './http/deps.js';
+import { bindExtraAddresses, optionalAddresses, pickSharedPort, resolveListenAddresses, type ExtraBindings } from './http/listen.js';
+import { httpsOptions, reloadSecureContext, tlsFailureCode } from './http/tls.js';
 import { resolveAdminToken } from './iot/admin-token.js';
+import { rememberPeer } from './iot/device-certificate.js';
 import { createIotServices, type IotServices } from './iot/services.js';
 import { SqliteStore } from './iot/store/sqlite-store.js';
 import { hashToken } from './iot/tokens.js';
@@ -29,8 +34,14 @@ export interface Hub {
   readonly adminTokenCreated: boolean;
   /** The port listened on, known after listen() (useful with port 0). */
   readonly port: number;
+  /** Every address listened on, known after listen(); `skipped` lists those this machine lacks (e.g. ::1 without IPv6). */
+  readonly addresses: { bound: string[]; skipped: Array<{ address: string; reason: string }> };
+  /** Whether the port speaks TLS (HTTPS and WSS). */
+  readonly tls: boolean;
   /** Starts the services and listens on config.host:config.port. */
   listen(): Promise<{ port: number; host: string }>;
+  /** Reads the TLS certificate, key and CA files again; new connections use them (throws, changing nothing, if they are unusable). */
+  reloadTls(): void;
   /** Stops accepting, closes every session ("server shutting down"), flushes and closes the store. */
   close(): Promise<void>;
 }
@@ -47,19 +58,29 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
   const dbFile = config.databaseFile === ':memory:' || isAbsolute(config.databaseFile) ? config.databaseFile : join(config.dataDir, config.databaseFile);
   const store = new SqliteStore(dbFile, { writerMaxBatch: config.writerMaxBatch });
+  if (existsSync(config.dataDir) && (statSync(config.dataDir).mode & 0o077) !== 0) {
+    log.warn({ dataDir: config.dataDir }, `the data folder is open to other users of this machine; the hub's own files in it are owner-only, but consider: chmod 700 ${config.dataDir}`);
+  }
 
   let accepting = false;
   let deps: HttpDeps | undefined;
-  const app = createHttpApp(log, () => deps!, HUB_VERSION);
+  const https = httpsOptions(config);
+  const app = createHttpApp(log, () => deps!, HUB_VERSION, https);
   const io = new Server(app.server, {
     maxHttpBufferSize: config.maxMessageBytes,
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
   });
   const services = createIotServices(io, store, config, admin.token, log);
+  if (https) {
+    app.server.on('secureConnection', rememberPeer);
+    app.server.on('tlsClientError', (err: Error) => services.metrics.tlsHandshakeFailures.inc(tlsFailureCode(err)));
+  }
   deps = { services, store, io, adminTokenHash: hashToken(admin.token), isAccepting: () => accepting };
 
   let port = 0;
+  let extra: ExtraBindings = { servers: [], skipped: [] };
+  let bound: string[] = [];
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -73,18 +94,31 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     get port() {
       return port;
     },
+    get addresses() {
+      return { bound, skipped: extra.skipped };
+    },
+    tls: https !== undefined,
     async listen() {
+      const [primary, ...others] = await resolveListenAddresses(config.host);
       await services.start();
-      await app.listen({ port: config.port, host: config.host });
+      const wanted = config.port === 0 && others.length > 0 ? await pickSharedPort([primary!, ...others]) : config.port;
+      await app.listen({ port: wanted, host: primary! });
       const address = app.server.address();
       port = typeof address === 'object' && address ? address.port : config.port;
+      extra = await bindExtraAddresses(app.server, others, port, optionalAddresses(config.host));
+      bound = [primary!, ...others.filter((a) => !extra.skipped.some((s) => s.address === a))];
       accepting = true;
       return { port, host: config.host };
+    },
+    reloadTls() {
+      if (!https) throw new Error('TLS is off: set tlsCert and tlsKey');
+      reloadSecureContext([app.server as unknown as TlsServer], config);
     },
     close() {
       closing ??= (async () => {
         accepting = false;
         // New connections first: nothing may arrive while sessions are being closed.
+        for (const server of extra.servers) server.close();
         app.server.close();
         await io.close();
         await services.stop();

@@ -3,4 +3,4 @@ export * from './engine/index.js';
 export * from './realtime/index.js';
 export { createHub, HUB_VERSION } from './hub.js';
 export type { Hub, CreateHubOptions } from './hub.js';
-export type { HubConfig } from './config/index.js';
+export type { HubConfig, TlsClientAuth } from './config/index.js';

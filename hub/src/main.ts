@@ -3,6 +3,7 @@
 // the hub on the configured port, the admin token printed on first start,
 // graceful shutdown on SIGINT/SIGTERM.
 import { ConfigError, DEFAULT_CONFIG, loadConfig, usage } from './config/index.js';
+import { loopbackOnly, urlHost } from './http/listen.js';
 import { createHub, type Hub } from './hub.js';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   }
   try {
     const { port } = await hub.listen();
-    hub.log.info({ port, host: config.host, dataDir: config.dataDir }, `sitehub listening on http://${config.host}:${port}`);
+    logListening(hub, port);
     process.send?.({ type: 'ready', port });
   } catch (err) {
     console.error(`sitehub: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
@@ -64,6 +65,33 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // With TLS, SIGHUP reloads the certificates (renewed by certbot, an ACME client or by
+  // hand) without dropping a connection, as daemons do; without TLS it keeps ending the process.
+  if (hub.tls) {
+    process.on('SIGHUP', () => {
+      try {
+        hub.reloadTls();
+        hub.log.info({ tlsCert: config.tlsCert }, 'TLS certificates reloaded; new connections use them');
+      } catch (err) {
+        hub.log.error({ err }, 'TLS certificates not reloaded; the previous ones stay in use');
+      }
+    });
+  }
+}
+
+/** The start-up lines: every address, TLS and client certificates, and how to change where the hub listens. */
+function logListening(hub: Hub, port: number): void {
+  const { config } = hub;
+  const scheme = hub.tls ? 'https' : 'http';
+  const urls = hub.addresses.bound.map((a) => `${scheme}://${urlHost(a)}:${port}`);
+  const tls = hub.tls ? `TLS on (HTTPS and WSS), client certificates: ${config.tlsClientAuth}` : 'TLS off (clear HTTP and WS)';
+  hub.log.info({ addresses: urls, tls: hub.tls, tlsClientAuth: config.tlsClientAuth, dataDir: config.dataDir }, `sitehub listening on ${urls.join(', ')}; ${tls}`);
+  for (const { address, reason } of hub.addresses.skipped) hub.log.info(`not listening on ${urlHost(address)}: this machine lacks that address (${reason})`);
+  if (loopbackOnly(hub.addresses.bound)) {
+    hub.log.info('loopback only: to accept devices from the network, start with --host 0.0.0.0 (IPv4) or --host :: (IPv4 and IPv6), or set SITEHUB_HOST; --port changes the port; see docs/security.md');
+  } else if (!hub.tls) {
+    hub.log.warn('listening beyond loopback without TLS: tokens and data cross the network in clear; set --tls-cert and --tls-key, or run behind a TLS proxy (docs/security.md)');
+  }
 }
 
 await main();

@@ -1,5 +1,6 @@
 // The hub's configuration: every setting, its default, and the validation
 // that turns a wrong value into a message naming the setting and its source.
+import { tlsSettingProblems } from './tls.js';
 
 /** Everything createHub() needs; every field has a safe default (see DEFAULT_CONFIG). */
 export interface HubConfig {
@@ -9,7 +10,7 @@ export interface HubConfig {
   databaseFile: string;
   /** TCP port (0 picks a free one). */
   port: number;
-  /** Interface to listen on. */
+  /** Where to listen: `localhost` (the default: 127.0.0.1 and ::1, loopback only), an address, a host name, or several separated by commas; `0.0.0.0` or `::` opens the hub to the network. */
   host: string;
   /** Admin token for the REST API and /console; when unset, one is generated on first start and kept in dataDir. */
   adminToken: string | undefined;
@@ -43,14 +44,26 @@ export interface HubConfig {
   pingIntervalMs: number;
   /** Heartbeat timeout, ms (Engine.IO pingTimeout). */
   pingTimeoutMs: number;
+  // --- TLS (see docs/security.md) ---
+  /** PEM certificate chain file; with tlsKey, the hub serves HTTPS and WSS on its port. */
+  tlsCert: string | undefined;
+  /** PEM private key file of tlsCert. */
+  tlsKey: string | undefined;
+  /** PEM file of the CA certificates that sign client (device) certificates; needed by tlsClientAuth. */
+  tlsCa: string | undefined;
+  /** Client certificates: off, optional (checked when presented), devices (required on /devices/*), required (every TLS connection). */
+  tlsClientAuth: TlsClientAuth;
 }
+
+/** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
+export type TlsClientAuth = 'off' | 'optional' | 'devices' | 'required';
 
 /** The embedded defaults `sitehub` runs with. */
 export const DEFAULT_CONFIG: HubConfig = {
   dataDir: './data',
   databaseFile: 'sitehub.db',
   port: 3000,
-  host: '0.0.0.0',
+  host: 'localhost',
   adminToken: undefined,
   enrollmentKey: undefined,
   logLevel: 'info',
@@ -67,9 +80,13 @@ export const DEFAULT_CONFIG: HubConfig = {
   writerMaxBatch: 5000,
   pingIntervalMs: 25_000,
   pingTimeoutMs: 20_000,
+  tlsCert: undefined,
+  tlsKey: undefined,
+  tlsCa: undefined,
+  tlsClientAuth: 'off',
 };
 
-type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level';
+type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -93,9 +110,14 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   writerMaxBatch: 'positiveInt',
   pingIntervalMs: 'positiveInt',
   pingTimeoutMs: 'positiveInt',
+  tlsCert: 'optionalPath',
+  tlsKey: 'optionalPath',
+  tlsCa: 'optionalPath',
+  tlsClientAuth: 'clientAuth',
 };
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const CLIENT_AUTH = new Set<string>(['off', 'optional', 'devices', 'required'] satisfies TlsClientAuth[]);
 
 /** A configuration problem; `message` names the setting, the source and what is expected. */
 export class ConfigError extends Error {
@@ -117,6 +139,10 @@ function problem(kind: Kind, value: unknown): string | undefined {
       return Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'an integer >= 0';
     case 'level':
       return typeof value === 'string' && LEVELS.has(value) ? undefined : `one of ${[...LEVELS].join(', ')}`;
+    case 'optionalPath':
+      return value === undefined || (typeof value === 'string' && value.length > 0) ? undefined : 'a file path';
+    case 'clientAuth':
+      return typeof value === 'string' && CLIENT_AUTH.has(value) ? undefined : `one of ${[...CLIENT_AUTH].join(', ')}`;
   }
 }
 
@@ -141,6 +167,7 @@ export function validateConfig(settings: Partial<Record<string, SourcedValue>>):
     if (bad) errors.push(`${entry.source}: "${key}" must be ${bad}, got ${JSON.stringify(entry.value)}`);
     else config[key] = entry.value;
   }
+  if (errors.length === 0) errors.push(...tlsSettingProblems(config as unknown as HubConfig, settings));
   if (errors.length) throw new ConfigError(`invalid configuration:\n  ${errors.join('\n  ')}`);
   return config as unknown as HubConfig;
 }

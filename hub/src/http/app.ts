@@ -1,5 +1,6 @@
 // The fastify application: bearer-token auth on /api, error mapping, the
 // route modules and the OpenAPI document built from them.
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import { HubError } from '../iot/errors.js';
@@ -17,9 +18,9 @@ import { registryRoutes } from './routes-registry.js';
 /** Largest REST request body, in bytes. */
 const BODY_LIMIT = 1024 * 1024;
 
-/** Creates the fastify app (not listening); `deps` may be filled in before the first request. */
-export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string): FastifyInstance {
-  const app = Fastify({ loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+/** Creates the fastify app (not listening); `deps` may be filled in before the first request; with `https` it serves TLS. */
+export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string, https?: HttpsServerOptions): FastifyInstance {
+  const app = Fastify({ https: https ?? null, loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
   const routes = collectRoutes(app);
   let openApi: object | undefined;
 

@@ -73,6 +73,7 @@ export function renderMetrics({ io, services, store }: HttpDeps): string {
   out.labelled('sitehub_events_out_total', 'Events sent by namespace kind and event', ['namespace', 'event'], m.eventsOut.values);
   out.labelled('sitehub_acks_sent_total', 'Acks sent to devices by event and outcome', ['event', 'outcome'], m.acksSent.values);
   out.labelled('sitehub_command_acks_total', 'Command answers from devices by outcome', ['outcome'], m.commandAcks.values);
+  out.labelled('sitehub_tls_handshake_failures_total', 'TLS handshakes refused or failed, by error code', ['code'], m.tlsHandshakeFailures.values);
   out.metric('sitehub_readings_stored_total', 'counter', 'Telemetry readings stored').sample('sitehub_readings_stored_total', m.readingsStored);
   out.metric('sitehub_readings_duplicate_total', 'counter', 'Telemetry readings already stored (same device and seq)');
   out.sample('sitehub_readings_duplicate_total', m.readingsDuplicate);

@@ -3,6 +3,7 @@
 // delivery on connect. One live session per device: a new one replaces the old.
 import type { Server, Socket } from '../realtime/index.js';
 import type { Commands, LiveDevices } from './commands.js';
+import { deviceCertificateRefusal, type CertificateRefusal } from './device-certificate.js';
 import type { IotContext } from './context.js';
 import type { Presence } from './presence.js';
 import type { DeviceRefusal } from './registry.js';
@@ -13,13 +14,16 @@ import { handleTelemetry } from './telemetry.js';
 /** Device namespaces: `/devices/` followed by a class id. */
 export const DEVICE_NAMESPACE = /^\/devices\/[a-z0-9-]{1,32}$/;
 
-const REFUSAL_MESSAGES: Record<DeviceRefusal, string> = {
+const REFUSAL_MESSAGES: Record<DeviceRefusal | CertificateRefusal, string> = {
   invalid_credentials: 'authentication failed',
   device_disabled: 'device disabled',
+  certificate_required: 'client certificate required',
+  certificate_invalid: 'client certificate not trusted (another CA, or expired)',
+  certificate_mismatch: 'client certificate is not this device\'s',
 };
 
 /** An Error the realtime layer turns into a connect_error with `data`. */
-function refusal(code: DeviceRefusal): Error & { data: { code: string } } {
+function refusal(code: DeviceRefusal | CertificateRefusal): Error & { data: { code: string } } {
   return Object.assign(new Error(REFUSAL_MESSAGES[code]), { data: { code } });
 }
 
@@ -39,6 +43,12 @@ export class DeviceSessions implements LiveDevices {
     devices.use((socket, next) => {
       const classId = socket.nsp.name.slice('/devices/'.length);
       const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+      // The certificate first: without the right one, the token is not even looked at.
+      const certificate = deviceCertificateRefusal(this.ctx.config.tlsClientAuth, socket.conn.request.socket, auth.deviceId);
+      if (certificate) {
+        this.ctx.metrics.refusedConnections.inc(`device|${certificate}`);
+        return next(refusal(certificate));
+      }
       this.ctx.registry.authenticateDevice(classId, auth).then(
         (result) => {
           if (typeof result === 'string') {

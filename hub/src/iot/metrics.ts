@@ -28,6 +28,8 @@ export class IotMetrics {
   readonly acksSent = new LabelledCounter();
   /** Command acks from devices by outcome: `ok`, `error`, `timeout`. */
   readonly commandAcks = new LabelledCounter();
+  /** TLS handshakes that failed, by Node/OpenSSL error code (no client certificate, clear HTTP on the TLS port, …). */
+  readonly tlsHandshakeFailures = new LabelledCounter();
   /** Readings stored and readings that were duplicates. */
   readingsStored = 0;
   readingsDuplicate = 0;
