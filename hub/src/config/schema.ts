@@ -43,6 +43,21 @@ export interface HubConfig {
   pingIntervalMs: number;
   /** Heartbeat timeout, ms (Engine.IO pingTimeout). */
   pingTimeoutMs: number;
+  // --- Authentication: cookie origins, credential throttling and bans (docs/security.md) ---
+  /** Origins (`scheme://host[:port]`) besides the hub's own whose pages may use the console session cookie on /api and /console. */
+  allowedOrigins: string[];
+  /** Window over which failed authentications are counted per client address and per device id, ms. */
+  authFailureWindowMs: number;
+  /** Failures within the window after which a client address or device id gets one credential check per authThrottleIntervalMs. */
+  authThrottleAfter: number;
+  /** While throttled, the least time between two credential checks of one address or device id, ms. */
+  authThrottleIntervalMs: number;
+  /** Failures within the window (attempts refused by the throttle included) that ban the address or device id. */
+  authBanAfter: number;
+  /** How long a ban lasts, ms. */
+  authBanMs: number;
+  /** Most failing addresses and device ids (and known-good device addresses) remembered; the least recent are forgotten first. */
+  authTrackedMax: number;
 }
 
 /** The embedded defaults `sitehub` runs with. */
@@ -67,9 +82,16 @@ export const DEFAULT_CONFIG: HubConfig = {
   writerMaxBatch: 5000,
   pingIntervalMs: 25_000,
   pingTimeoutMs: 20_000,
+  allowedOrigins: [],
+  authFailureWindowMs: 60_000,
+  authThrottleAfter: 5,
+  authThrottleIntervalMs: 1000,
+  authBanAfter: 15,
+  authBanMs: 300_000,
+  authTrackedMax: 50_000,
 };
 
-type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level';
+type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'origins';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -93,6 +115,13 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   writerMaxBatch: 'positiveInt',
   pingIntervalMs: 'positiveInt',
   pingTimeoutMs: 'positiveInt',
+  allowedOrigins: 'origins',
+  authFailureWindowMs: 'positiveInt',
+  authThrottleAfter: 'positiveInt',
+  authThrottleIntervalMs: 'nonNegativeInt',
+  authBanAfter: 'positiveInt',
+  authBanMs: 'positiveInt',
+  authTrackedMax: 'positiveInt',
 };
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -100,6 +129,17 @@ const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'sil
 /** A configuration problem; `message` names the setting, the source and what is expected. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** Whether `value` is an http(s) origin exactly as a browser sends it in the Origin header. */
+function isOrigin(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 /** Checks one value against its kind; returns a description of the problem, or undefined. */
@@ -117,6 +157,8 @@ function problem(kind: Kind, value: unknown): string | undefined {
       return Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'an integer >= 0';
     case 'level':
       return typeof value === 'string' && LEVELS.has(value) ? undefined : `one of ${[...LEVELS].join(', ')}`;
+    case 'origins':
+      return Array.isArray(value) && value.every(isOrigin) ? undefined : 'a list of origins like "https://console.example.com:8443" (no path)';
   }
 }
 

@@ -2,8 +2,10 @@
 // payload, the rooms a device joins, its events, presence and command
 // delivery on connect. One live session per device: a new one replaces the old.
 import type { Server, Socket } from '../realtime/index.js';
+import { tooManyFailuresError, type AuthGuard } from './auth-guard.js';
 import type { Commands, LiveDevices } from './commands.js';
 import type { IotContext } from './context.js';
+import { ID_PATTERN } from './limits.js';
 import type { Presence } from './presence.js';
 import type { DeviceRefusal } from './registry.js';
 import { handleDeviceEvent, handleState } from './state-events.js';
@@ -31,6 +33,7 @@ export class DeviceSessions implements LiveDevices {
     private readonly ctx: IotContext,
     private readonly presence: Presence,
     private readonly commands: () => Commands,
+    private readonly guard: AuthGuard,
   ) {}
 
   /** Wires the dynamic device namespaces into `io`. */
@@ -39,12 +42,25 @@ export class DeviceSessions implements LiveDevices {
     devices.use((socket, next) => {
       const classId = socket.nsp.name.slice('/devices/'.length);
       const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+      // Counted per address and per device id (unknown ids too, so that a ban tells nothing about which ids exist).
+      const attempt = {
+        kind: auth.enrollmentKey !== undefined ? ('enrollment' as const) : ('device' as const),
+        address: socket.handshake.address,
+        ...(typeof auth.deviceId === 'string' && ID_PATTERN.test(auth.deviceId) && { deviceId: auth.deviceId }),
+      };
+      const gate = this.guard.admit(attempt);
+      if (gate !== 'open') {
+        this.ctx.metrics.refusedConnections.inc(`device|${gate}`);
+        return next(tooManyFailuresError());
+      }
       this.ctx.registry.authenticateDevice(classId, auth).then(
         (result) => {
           if (typeof result === 'string') {
+            if (result === 'invalid_credentials') this.guard.failure(attempt);
             this.ctx.metrics.refusedConnections.inc(`device|${result}`);
             return next(refusal(result));
           }
+          this.guard.success(attempt);
           socket.data.device = result;
           next();
         },
