@@ -84,9 +84,9 @@ export const DEFAULT_CONFIG: HubConfig = {
   pingTimeoutMs: 20_000,
   allowedOrigins: [],
   authFailureWindowMs: 60_000,
-  authThrottleAfter: 5,
+  authThrottleAfter: 10,
   authThrottleIntervalMs: 1000,
-  authBanAfter: 15,
+  authBanAfter: 30,
   authBanMs: 300_000,
   authTrackedMax: 50_000,
 };
