@@ -158,7 +158,7 @@ function problem(kind: Kind, value: unknown): string | undefined {
     case 'level':
       return typeof value === 'string' && LEVELS.has(value) ? undefined : `one of ${[...LEVELS].join(', ')}`;
     case 'origins':
-      return Array.isArray(value) && value.every(isOrigin) ? undefined : 'a list of origins like "https://console.example.com:8443" (no path)';
+      return Array.isArray(value) && value.every(isOrigin) ? undefined : 'a list of origins as browsers send them, like "https://console.example.com:8443" (no path, no default port)';
   }
 }
 
