@@ -3,6 +3,7 @@
 // throttled, then banned (address and device id), cheaply (only a handful are
 // ever checked); the right credential from another loopback address still
 // works, a well-behaved device keeps working, and /metrics counts it all.
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, readings, registerDevice, startHub, ADMIN_TOKEN, type TestHub } from '../iot/helpers.js';
 import { closeSockets, destroyAgents, metric, outcome, RawGuesser, requestFrom, socketFrom } from './helpers.js';
@@ -124,6 +125,36 @@ describe('credential guessing', () => {
     expect(metric(m, 'sitehub_http_refused_total{reason="banned"}')).toBeGreaterThan(3900);
     expect(metric(m, 'sitehub_refused_connections_total{namespace="console",code="banned"}')).toBe(3000);
     expect((await fetch(t.base + '/healthz')).status).toBe(200);
+  });
+
+  it('parallel sign-ins whose bodies come late: only the first authThrottleAfter are checked', async () => {
+    const t = await startHub();
+    // 300 requests send their headers, and only then (all of them waiting) their bodies.
+    const sockets = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => {
+        const body = JSON.stringify({ token: `wrong-${i}` });
+        return new Promise<{ socket: Socket; body: string; status: Promise<number> }>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port: t.hub.port, localAddress: '127.0.0.15' }, () => {
+            socket.write(`POST /auth/session HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+            resolve({ socket, body, status });
+          });
+          let text = '';
+          socket.on('data', (c) => (text += c));
+          const status = new Promise<number>((done) => socket.on('close', () => done(Number(text.slice(9, 12)))));
+        });
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const { socket, body } of sockets) socket.end(body);
+    const answers = new Map<number, number>();
+    for (const { status } of sockets) {
+      const code = await status;
+      answers.set(code, (answers.get(code) ?? 0) + 1);
+    }
+    expect(answers.get(200)).toBeUndefined();
+    expect(answers.get(401)).toBe(10);
+    expect(answers.get(429)).toBe(290);
+    expect(metric(await metrics(t), 'sitehub_auth_failures_total{kind="admin"}')).toBe(10);
   });
 
   it('enrollment keys and bridge tokens: throttled then banned; the right key and token from another address still work', async () => {

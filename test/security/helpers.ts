@@ -44,7 +44,7 @@ const agents = new Map<string, Agent>();
 /** A keep-alive agent whose connections leave from `localAddress` (127.0.0.2, …). */
 export function agentFrom(localAddress: string): Agent {
   let agent = agents.get(localAddress);
-  if (!agent) agents.set(localAddress, (agent = new Agent({ keepAlive: true, localAddress, maxSockets: 16 })));
+  if (!agent) agents.set(localAddress, (agent = new Agent({ keepAlive: true, localAddress, maxSockets: 512 })));
   return agent;
 }
 

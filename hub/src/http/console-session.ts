@@ -45,27 +45,33 @@ export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void
           additionalProperties: false,
         },
       },
-      // Before the body is read: a refused sign-in costs the hub no parsing.
+      // Before the body is read: a cross-origin or banned sign-in costs the hub no parsing.
       onRequest: async (req, reply) => {
         // A page of another origin must not sign the browser in (login CSRF): same rule as for using the cookie.
         if (!fromAllowedOrigin(req, allowed)) {
           deps.services.metrics.refusedConnections.inc('console_sign_in|cross_origin');
           return reply.code(403).send({ error: 'cross-origin sign-in refused', code: 'cross_origin' });
         }
-        const gate = guard.admit({ kind: 'admin', address: req.ip });
-        if (gate !== 'open') {
-          deps.services.metrics.refusedConnections.inc(`console_sign_in|${gate}`);
-          return tooManyFailures(reply, gate, guard);
+        if (guard.refuseIfBanned({ kind: 'admin', address: req.ip })) {
+          deps.services.metrics.refusedConnections.inc('console_sign_in|banned');
+          return tooManyFailures(reply, 'banned', guard);
         }
       },
     },
     async (req, reply) => {
+      // Admission and check in one tick: parallel sign-ins cannot all pass the throttle before the first failure is counted.
+      const ticket = guard.admit({ kind: 'admin', address: req.ip });
+      if (ticket.gate !== 'open') {
+        deps.services.metrics.refusedConnections.inc(`console_sign_in|${ticket.gate}`);
+        return tooManyFailures(reply, ticket.gate, guard);
+      }
       const { token } = req.body as { token: string };
       if (!tokenMatches(token, deps.adminTokenHash)) {
-        guard.failure({ kind: 'admin', address: req.ip });
+        guard.failure(ticket);
         deps.services.metrics.refusedConnections.inc('console_sign_in|invalid_credentials');
         return reply.code(401).send({ error: 'wrong admin token', code: 'invalid_credentials' });
       }
+      guard.success(ticket);
       const id = sessions.create();
       return reply
         .header('set-cookie', cookie(req, id, Math.floor(sessions.ttlMs / 1000)))

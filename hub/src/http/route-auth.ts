@@ -78,14 +78,13 @@ export function installRouteAuth(app: FastifyInstance, deps: () => HttpDeps, ref
     const header = req.headers.authorization;
     if (header !== undefined) {
       // A presented Authorization header decides alone: a wrong one is a failed guess even if a cookie rides along.
-      const attempt = { kind: 'admin' as const, address: req.ip };
-      const gate = guard.admit(attempt);
-      if (gate !== 'open') {
-        refused.inc(gate);
-        return tooManyFailures(reply, gate, guard);
+      const ticket = guard.admit({ kind: 'admin', address: req.ip });
+      if (ticket.gate !== 'open') {
+        refused.inc(ticket.gate);
+        return tooManyFailures(reply, ticket.gate, guard);
       }
-      if (tokenMatches(bearerToken(header), d.adminTokenHash)) return;
-      guard.failure(attempt);
+      if (tokenMatches(bearerToken(header), d.adminTokenHash)) return guard.success(ticket);
+      guard.failure(ticket);
       refused.inc('invalid_credentials');
       return unauthorized(reply);
     }

@@ -16,6 +16,12 @@
 //   `maxTracked` of them (and of known-good addresses) are kept; the least
 //   recently failing key is forgotten first.
 // - IPv6 addresses are counted by /64 (one host usually owns a whole /64).
+// - Checks that wait for the store (device, enrollment and bridge tokens) are
+//   in flight for a while: once a key is throttled, it gets one check in
+//   flight at a time, so a burst of parallel guesses cannot slip past the
+//   throttle before the first failures are recorded. Every admitted attempt
+//   is settled by failure(), success() or abandon() with its ticket.
+// - A ban ends into a throttled window, not a clean slate.
 import { LabelledCounter } from './metrics.js';
 
 /** The settings of the guard (see hub/src/config/schema.ts for the defaults). */
@@ -37,14 +43,30 @@ export type Gate = 'open' | 'throttled' | 'banned';
 /** Which keys an attempt is counted under. */
 type Scope = 'address' | 'device' | 'pair';
 
-interface Entry {
+/** What the guard keeps per failing key. */
+export interface Entry {
   scope: Scope;
   windowStart: number;
   failures: number;
-  /** When a credential of this key was last checked while throttled. */
+  /** When a credential of this key was last admitted for a check. */
   lastCheck: number;
   bannedUntil: number;
+  /** Admitted checks not settled yet. */
+  inflight: number;
 }
+
+/** An admitted attempt must be settled by failure(), success() or abandon(); a refused one needs nothing. */
+export interface Ticket {
+  readonly gate: Gate;
+  readonly attempt: Attempt;
+  /** The keys the attempt is counted under, fixed at admission (the known-good address may change meanwhile). */
+  readonly keys: readonly string[];
+  /** Entries whose in-flight count this attempt raised. */
+  readonly held: Entry[];
+}
+
+/** An unsettled check older than this no longer holds a throttled key (a safety net: every path settles). */
+const INFLIGHT_GRACE_MS = 10_000;
 
 /** One authentication attempt: who presented what. */
 export interface Attempt {
@@ -97,45 +119,60 @@ export class AuthGuard {
     return this.opts.throttleIntervalMs;
   }
 
-  /** Whether `attempt` may be checked now; a refusal is counted (and counts as a failure while throttled). */
-  admit(attempt: Attempt, now = Date.now()): Gate {
+  /** Whether `attempt` may be checked now (ticket.gate); a refusal is counted (and counts as a failure while throttled). */
+  admit(attempt: Attempt, now = Date.now()): Ticket {
     const keys = this.keysOf(attempt);
-    let gate: Gate = 'open';
-    for (const key of keys) {
-      const entry = this.live(key, now);
-      if (!entry) continue;
-      if (entry.bannedUntil > now) {
-        gate = 'banned';
-        break;
-      }
-      if (entry.failures >= this.opts.throttleAfter && now - entry.lastCheck < this.opts.throttleIntervalMs) gate = 'throttled';
-    }
+    const gate = this.gateOf(keys, now);
     if (gate === 'open') {
+      const held: Entry[] = [];
       for (const key of keys) {
         const entry = this.entries.get(key);
-        if (entry) entry.lastCheck = now;
+        if (!entry) continue;
+        entry.lastCheck = now;
+        entry.inflight++;
+        held.push(entry);
       }
-      return gate;
+      return { gate, attempt, keys, held };
     }
     this.refused.inc(`${attempt.kind}|${gate}`);
     // Ignoring the throttle is itself a failed attempt: it leads to the ban. A ban is not extended by more attempts.
     if (gate === 'throttled') for (const key of keys) this.count(key, now);
-    return gate;
+    return { gate, attempt, keys, held: [] };
   }
 
-  /** Records a checked credential that was wrong. */
-  failure(attempt: Attempt, now = Date.now()): void {
-    this.failures.inc(attempt.kind);
-    for (const key of this.keysOf(attempt)) this.count(key, now);
+  /** Whether `attempt` is banned now, counted as a refusal if so; nothing else changes (for refusing before any work). */
+  refuseIfBanned(attempt: Attempt, now = Date.now()): boolean {
+    for (const key of this.keysOf(attempt)) {
+      const entry = this.live(key, now);
+      if (entry && entry.bannedUntil > now) {
+        this.refused.inc(`${attempt.kind}|banned`);
+        return true;
+      }
+    }
+    return false;
   }
 
-  /** Records a good credential: the device's known-good address becomes this one. */
-  success(attempt: Attempt): void {
-    if (attempt.deviceId === undefined) return;
-    const address = addressKey(attempt.address);
-    this.entries.delete(`p:${address}|${attempt.deviceId}`);
-    this.knownGood.delete(attempt.deviceId);
-    this.knownGood.set(attempt.deviceId, address);
+  /** Settles an admitted attempt whose credential was wrong. */
+  failure(ticket: Ticket, now = Date.now()): void {
+    this.settle(ticket);
+    this.failures.inc(ticket.attempt.kind);
+    for (const key of ticket.keys) this.count(key, now);
+  }
+
+  /** Settles an admitted attempt whose check could not finish (the store failed): nothing is counted. */
+  abandon(ticket: Ticket): void {
+    this.settle(ticket);
+  }
+
+  /** Settles an admitted attempt whose credential was right: a device's known-good address becomes this one. */
+  success(ticket: Ticket): void {
+    this.settle(ticket);
+    const { deviceId } = ticket.attempt;
+    if (deviceId === undefined) return;
+    const address = addressKey(ticket.attempt.address);
+    this.entries.delete(`p:${address}|${deviceId}`);
+    this.knownGood.delete(deviceId);
+    this.knownGood.set(deviceId, address);
     if (this.knownGood.size > this.opts.maxTracked) {
       this.knownGood.delete(this.knownGood.keys().next().value as string);
       this.evictions++;
@@ -156,6 +193,24 @@ export class AuthGuard {
   /** Keys tracked now (failing keys and known-good addresses). */
   get tracked(): number {
     return this.entries.size + this.knownGood.size;
+  }
+
+  private gateOf(keys: readonly string[], now: number): Gate {
+    let gate: Gate = 'open';
+    for (const key of keys) {
+      const entry = this.live(key, now);
+      if (!entry) continue;
+      if (entry.bannedUntil > now) return 'banned';
+      if (entry.failures < this.opts.throttleAfter) continue;
+      const sinceCheck = now - entry.lastCheck;
+      if (sinceCheck < this.opts.throttleIntervalMs || (entry.inflight > 0 && sinceCheck < INFLIGHT_GRACE_MS)) gate = 'throttled';
+    }
+    return gate;
+  }
+
+  private settle(ticket: Ticket): void {
+    for (const entry of ticket.held) if (entry.inflight > 0) entry.inflight--;
+    ticket.held.length = 0;
   }
 
   private keysOf({ address, deviceId }: Attempt): string[] {
@@ -182,15 +237,15 @@ export class AuthGuard {
     if (entry) this.entries.delete(key);
     else {
       if (this.entries.size >= this.opts.maxTracked) this.evictOne(now);
-      entry = { scope: key[0] === 'a' ? 'address' : key[0] === 'd' ? 'device' : 'pair', windowStart: now, failures: 0, lastCheck: 0, bannedUntil: 0 };
+      entry = { scope: key[0] === 'a' ? 'address' : key[0] === 'd' ? 'device' : 'pair', windowStart: now, failures: 0, lastCheck: 0, bannedUntil: 0, inflight: 0 };
     }
     this.entries.set(key, entry);
     if (entry.bannedUntil > now) return;
     entry.failures++;
     if (entry.failures >= this.opts.banAfter) {
       entry.bannedUntil = now + this.opts.banMs;
-      // The ban ends with a fresh window, not straight back into throttling.
-      entry.failures = 0;
+      // The ban ends into a throttled window: a returning guesser gets one check a second, not a fresh burst.
+      entry.failures = this.opts.throttleAfter;
       entry.windowStart = entry.bannedUntil;
       this.bansTotal.inc(entry.scope);
     }

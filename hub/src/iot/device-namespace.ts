@@ -43,28 +43,29 @@ export class DeviceSessions implements LiveDevices {
       const classId = socket.nsp.name.slice('/devices/'.length);
       const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
       // Counted per address and per device id (unknown ids too, so that a ban tells nothing about which ids exist).
-      const attempt = {
-        kind: auth.enrollmentKey !== undefined ? ('enrollment' as const) : ('device' as const),
+      const ticket = this.guard.admit({
+        kind: auth.enrollmentKey !== undefined ? 'enrollment' : 'device',
         address: socket.handshake.address,
         ...(typeof auth.deviceId === 'string' && ID_PATTERN.test(auth.deviceId) && { deviceId: auth.deviceId }),
-      };
-      const gate = this.guard.admit(attempt);
-      if (gate !== 'open') {
-        this.ctx.metrics.refusedConnections.inc(`device|${gate}`);
+      });
+      if (ticket.gate !== 'open') {
+        this.ctx.metrics.refusedConnections.inc(`device|${ticket.gate}`);
         return next(tooManyFailuresError());
       }
       this.ctx.registry.authenticateDevice(classId, auth).then(
         (result) => {
           if (typeof result === 'string') {
-            if (result === 'invalid_credentials') this.guard.failure(attempt);
+            if (result === 'invalid_credentials') this.guard.failure(ticket);
+            else this.guard.abandon(ticket); // right credentials of a disabled device: no guess
             this.ctx.metrics.refusedConnections.inc(`device|${result}`);
             return next(refusal(result));
           }
-          this.guard.success(attempt);
+          this.guard.success(ticket);
           socket.data.device = result;
           next();
         },
         (err: unknown) => {
+          this.guard.abandon(ticket);
           this.ctx.log.error({ err }, 'device authentication failed unexpectedly');
           this.ctx.metrics.refusedConnections.inc('device|internal_error');
           next(Object.assign(new Error('service unavailable'), { data: { code: 'unavailable' } }));

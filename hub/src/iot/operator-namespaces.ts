@@ -40,14 +40,16 @@ export class OperatorSessions {
       const refused = this.ctx.metrics.refusedConnections;
       if (auth?.token !== undefined) {
         // A presented token decides alone; it is a guess to count if wrong.
-        const attempt = { kind: 'admin' as const, address };
-        const gate = this.guard.admit(attempt);
-        if (gate !== 'open') {
-          refused.inc(`console|${gate}`);
+        const ticket = this.guard.admit({ kind: 'admin', address });
+        if (ticket.gate !== 'open') {
+          refused.inc(`console|${ticket.gate}`);
           return next(tooManyFailuresError());
         }
-        if (tokenMatches(auth.token, this.adminTokenHash)) return next();
-        this.guard.failure(attempt);
+        if (tokenMatches(auth.token, this.adminTokenHash)) {
+          this.guard.success(ticket);
+          return next();
+        }
+        this.guard.failure(ticket);
         refused.inc('console|invalid_credentials');
         return next(refusal());
       }
@@ -72,23 +74,26 @@ export class OperatorSessions {
 
     const bridgeNsp = io.of('/bridge');
     bridgeNsp.use((socket, next) => {
-      const attempt = { kind: 'bridge' as const, address: socket.handshake.address };
-      const gate = this.guard.admit(attempt);
-      if (gate !== 'open') {
-        this.ctx.metrics.refusedConnections.inc(`bridge|${gate}`);
+      const ticket = this.guard.admit({ kind: 'bridge', address: socket.handshake.address });
+      if (ticket.gate !== 'open') {
+        this.ctx.metrics.refusedConnections.inc(`bridge|${ticket.gate}`);
         return next(tooManyFailuresError());
       }
       this.ctx.registry.authenticateBridge(socket.handshake.auth?.token).then(
         (bridge) => {
           if (!bridge) {
-            this.guard.failure(attempt);
+            this.guard.failure(ticket);
             this.ctx.metrics.refusedConnections.inc('bridge|invalid_credentials');
             return next(refusal());
           }
+          this.guard.success(ticket);
           socket.data.bridgeId = bridge.id;
           next();
         },
-        () => next(Object.assign(new Error('service unavailable'), { data: { code: 'unavailable' } })),
+        () => {
+          this.guard.abandon(ticket);
+          next(Object.assign(new Error('service unavailable'), { data: { code: 'unavailable' } }));
+        },
       );
     });
     bridgeNsp.on('connection', (socket: Socket) => {
