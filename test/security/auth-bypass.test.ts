@@ -130,6 +130,11 @@ describe('auth bypass', () => {
     const fromTable = new Set(table.map((r) => `${r.method} ${r.url}`));
     expect(fromDoc.length).toBeGreaterThan(20);
     for (const route of fromDoc) expect(fromTable, route).toContain(route);
+    // The document tells clients the same: the admin token everywhere but on public routes.
+    expect(doc.security).toEqual([{ adminToken: [] }]);
+    for (const [path, ops] of Object.entries<Record<string, { security?: unknown[] }>>(doc.paths)) {
+      for (const [m, op] of Object.entries(ops)) expect(op.security === undefined ? 'admin' : op.security.length === 0 ? 'public' : op.security, `${m} ${path}`).toBe(PUBLIC_ROUTES.has(path) ? 'public' : 'admin');
+    }
     const needsCredential = table.filter((r) => !PUBLIC_ROUTES.has(r.url));
     expect(new Set(needsCredential.map((r) => r.method))).toEqual(new Set(['GET', 'HEAD', 'POST', 'PATCH', 'DELETE']));
   });
