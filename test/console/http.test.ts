@@ -91,7 +91,7 @@ describe('console sign-in', () => {
     expect((await fetch(`${t.url}/api/sites`)).status).toBe(401);
     expect((await fetch(`${t.url}/api/sites`, { headers: { cookie } })).status).toBe(200);
     // A page on another origin cannot use the cookie.
-    expect((await fetch(`${t.url}/api/sites`, { headers: { cookie, origin: 'http://evil.example' } })).status).toBe(401);
+    expect((await fetch(`${t.url}/api/sites`, { headers: { cookie, origin: 'http://evil.example' } })).status).toBe(403);
     expect(await consoleConnect({ cookie })).toBe('connected');
     expect(await consoleConnect({ cookie: 'sitehub_session=forged' })).toBe('authentication failed');
 

@@ -53,6 +53,21 @@ export interface HubConfig {
   tlsCa: string | undefined;
   /** Client certificates: off, optional (checked when presented), devices (required on /devices/*), required (every TLS connection). */
   tlsClientAuth: TlsClientAuth;
+  // --- Authentication: cookie origins, credential throttling and bans (docs/security.md) ---
+  /** Origins (`scheme://host[:port]`) besides the hub's own whose pages may use the console session cookie on /api and /console. */
+  allowedOrigins: string[];
+  /** Window over which failed authentications are counted per client address and per device id, ms. */
+  authFailureWindowMs: number;
+  /** Failures within the window after which a client address or device id gets one credential check per authThrottleIntervalMs. */
+  authThrottleAfter: number;
+  /** While throttled, the least time between two credential checks of one address or device id, ms. */
+  authThrottleIntervalMs: number;
+  /** Failures within the window (attempts refused by the throttle included) that ban the address or device id. */
+  authBanAfter: number;
+  /** How long a ban lasts, ms. */
+  authBanMs: number;
+  /** Most failing addresses and device ids (and known-good device addresses) remembered; the least recent are forgotten first. */
+  authTrackedMax: number;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -84,9 +99,16 @@ export const DEFAULT_CONFIG: HubConfig = {
   tlsKey: undefined,
   tlsCa: undefined,
   tlsClientAuth: 'off',
+  allowedOrigins: [],
+  authFailureWindowMs: 60_000,
+  authThrottleAfter: 10,
+  authThrottleIntervalMs: 1000,
+  authBanAfter: 30,
+  authBanMs: 300_000,
+  authTrackedMax: 50_000,
 };
 
-type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth';
+type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -114,6 +136,13 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   tlsKey: 'optionalPath',
   tlsCa: 'optionalPath',
   tlsClientAuth: 'clientAuth',
+  allowedOrigins: 'origins',
+  authFailureWindowMs: 'positiveInt',
+  authThrottleAfter: 'positiveInt',
+  authThrottleIntervalMs: 'nonNegativeInt',
+  authBanAfter: 'positiveInt',
+  authBanMs: 'positiveInt',
+  authTrackedMax: 'positiveInt',
 };
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -122,6 +151,17 @@ const CLIENT_AUTH = new Set<string>(['off', 'optional', 'devices', 'required'] s
 /** A configuration problem; `message` names the setting, the source and what is expected. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** Whether `value` is an http(s) origin exactly as a browser sends it in the Origin header. */
+function isOrigin(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 /** Checks one value against its kind; returns a description of the problem, or undefined. */
@@ -143,6 +183,8 @@ function problem(kind: Kind, value: unknown): string | undefined {
       return value === undefined || (typeof value === 'string' && value.length > 0) ? undefined : 'a file path';
     case 'clientAuth':
       return typeof value === 'string' && CLIENT_AUTH.has(value) ? undefined : `one of ${[...CLIENT_AUTH].join(', ')}`;
+    case 'origins':
+      return Array.isArray(value) && value.every(isOrigin) ? undefined : 'a list of origins as browsers send them, like "https://console.example.com:8443" (no path, no default port)';
   }
 }
 

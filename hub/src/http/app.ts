@@ -1,14 +1,15 @@
-// The fastify application: bearer-token auth on /api, error mapping, the
+// The fastify application: per-route authentication, error mapping, the
 // route modules and the OpenAPI document built from them.
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import { HubError } from '../iot/errors.js';
-import { tokenMatches } from '../iot/tokens.js';
+import { LabelledCounter } from '../iot/metrics.js';
 import type { HttpDeps } from './deps.js';
 import { collectRoutes, openApiDocument } from './openapi.js';
-import { consoleSessionOf, consoleSessionRoutes } from './console-session.js';
+import { consoleSessionRoutes } from './console-session.js';
 import { consoleStaticRoutes } from './console-static.js';
+import { installRouteAuth } from './route-auth.js';
 import { commandRoutes } from './routes-commands.js';
 import { dataRoutes } from './routes-data.js';
 import { deviceRoutes } from './routes-devices.js';
@@ -22,16 +23,9 @@ const BODY_LIMIT = 1024 * 1024;
 export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string, https?: HttpsServerOptions): FastifyInstance {
   const app = Fastify({ https: https ?? null, loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
   const routes = collectRoutes(app);
+  const refused = new LabelledCounter();
+  installRouteAuth(app, deps, refused);
   let openApi: object | undefined;
-
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/') && req.url !== '/api') return;
-    const header = req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!tokenMatches(token, deps().adminTokenHash) && !consoleSessionOf(req, deps())) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or invalid admin token', code: 'unauthorized' });
-    }
-  });
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     if (err instanceof HubError) return reply.code(err.status).send({ error: err.message, code: err.code });
@@ -48,7 +42,7 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
     deviceRoutes(scoped, d);
     dataRoutes(scoped, d);
     commandRoutes(scoped, d);
-    opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)));
+    opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)), refused);
     consoleSessionRoutes(scoped, d);
     consoleStaticRoutes(scoped);
   });

@@ -5,24 +5,21 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CONSOLE_SESSION_COOKIE } from '../iot/console-sessions.js';
 import { tokenMatches } from '../iot/tokens.js';
 import type { HttpDeps } from './deps.js';
+import { cookieOriginAllowed } from '../iot/origin-policy.js';
+import { PUBLIC, tooManyFailures } from './route-auth.js';
 
 /** Longest token accepted by the sign-in route. */
 const MAX_TOKEN_LENGTH = 512;
 
-/** Whether a cross-site page sent this request (its Origin names another host). */
-function crossOrigin(req: FastifyRequest): boolean {
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string') return false;
-  try {
-    return new URL(origin).host !== req.headers.host;
-  } catch {
-    return true;
-  }
+// Signing in and out are judged like safe requests: a page of another origin names itself (browsers send
+// Origin on every POST and DELETE) and is refused; a client without Origin is no browser, so no forgery.
+function fromAllowedOrigin(req: FastifyRequest, allowed: ReadonlySet<string>): boolean {
+  return cookieOriginAllowed(req.headers, allowed, false);
 }
 
-/** The live console session of a request, if its cookie names one and it comes from the console's own origin. */
-export function consoleSessionOf(req: FastifyRequest, deps: HttpDeps): string | undefined {
-  if (crossOrigin(req)) return undefined;
+/** The live console session of a request, if its cookie names one and it comes from an allowed origin. */
+export function consoleSessionOf(req: FastifyRequest, deps: HttpDeps, allowed: ReadonlySet<string>): string | undefined {
+  if (!fromAllowedOrigin(req, allowed)) return undefined;
   return deps.services.consoleSessions.fromCookieHeader(req.headers.cookie);
 }
 
@@ -31,12 +28,15 @@ function cookie(req: FastifyRequest, value: string, maxAgeSeconds: number): stri
   return `${CONSOLE_SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
-/** POST /auth/session { token } signs in; GET answers whether the cookie is live; DELETE signs out. */
+/** POST /auth/session { token } signs in; GET answers whether the cookie is live; DELETE signs out. Public routes: each checks its caller itself. */
 export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const sessions = deps.services.consoleSessions;
+  const guard = deps.services.authGuard;
+  const allowed = new Set(deps.services.ctx.config.allowedOrigins);
   app.post(
     '/auth/session',
     {
+      config: PUBLIC,
       schema: {
         body: {
           type: 'object',
@@ -45,14 +45,33 @@ export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void
           additionalProperties: false,
         },
       },
+      // Before the body is read: a cross-origin or banned sign-in costs the hub no parsing.
+      onRequest: async (req, reply) => {
+        // A page of another origin must not sign the browser in (login CSRF): same rule as for using the cookie.
+        if (!fromAllowedOrigin(req, allowed)) {
+          deps.services.metrics.refusedConnections.inc('console_sign_in|cross_origin');
+          return reply.code(403).send({ error: 'cross-origin sign-in refused', code: 'cross_origin' });
+        }
+        if (guard.refuseIfBanned({ kind: 'admin', address: req.ip })) {
+          deps.services.metrics.refusedConnections.inc('console_sign_in|banned');
+          return tooManyFailures(reply, 'banned', guard);
+        }
+      },
     },
     async (req, reply) => {
-      if (crossOrigin(req)) return reply.code(403).send({ error: 'cross-origin sign-in refused', code: 'forbidden' });
+      // Admission and check in one tick: parallel sign-ins cannot all pass the throttle before the first failure is counted.
+      const ticket = guard.admit({ kind: 'admin', address: req.ip });
+      if (ticket.gate !== 'open') {
+        deps.services.metrics.refusedConnections.inc(`console_sign_in|${ticket.gate}`);
+        return tooManyFailures(reply, ticket.gate, guard);
+      }
       const { token } = req.body as { token: string };
       if (!tokenMatches(token, deps.adminTokenHash)) {
+        guard.failure(ticket);
         deps.services.metrics.refusedConnections.inc('console_sign_in|invalid_credentials');
         return reply.code(401).send({ error: 'wrong admin token', code: 'invalid_credentials' });
       }
+      guard.success(ticket);
       const id = sessions.create();
       return reply
         .header('set-cookie', cookie(req, id, Math.floor(sessions.ttlMs / 1000)))
@@ -60,13 +79,13 @@ export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void
         .send({ ok: true, expiresInMs: sessions.ttlMs });
     },
   );
-  app.get('/auth/session', async (req, reply) => {
+  app.get('/auth/session', { config: PUBLIC }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (!consoleSessionOf(req, deps)) return reply.code(401).send({ error: 'not signed in', code: 'unauthorized' });
+    if (!consoleSessionOf(req, deps, allowed)) return reply.code(401).send({ error: 'not signed in', code: 'unauthorized' });
     return { ok: true };
   });
-  app.delete('/auth/session', async (req, reply) => {
-    const id = consoleSessionOf(req, deps);
+  app.delete('/auth/session', { config: PUBLIC }, async (req, reply) => {
+    const id = consoleSessionOf(req, deps, allowed);
     if (id) sessions.end(id);
     return reply.header('set-cookie', cookie(req, '', 0)).header('cache-control', 'no-store').send({ ok: true });
   });

@@ -4,9 +4,10 @@
 // index.html so that the console's client-side routes survive a reload.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, sep } from 'node:path';
+import { dirname, extname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PUBLIC } from './route-auth.js';
 
 /** Where `npm run build` puts the console; the same relative path from hub/src/http and hub/dist/http. */
 export const CONSOLE_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web-console', 'dist');
@@ -29,8 +30,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Paths that belong to the API and the hub, never to the console. */
-const NOT_CONSOLE = /^\/(api|auth|socket\.io|metrics|healthz|readyz|openapi\.json)(\/|$|\?)/;
+/** Paths that belong to the API and the hub, never to the console, in any spelling (case, dot segments, doubled slashes). */
+const NOT_CONSOLE = /^\/(api|auth|socket\.io|metrics|healthz|readyz|openapi\.json)(\/|$)/i;
 
 const CSP = "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
@@ -84,12 +85,9 @@ export function consoleStaticRoutes(app: FastifyInstance, dir: string = process.
   let files: Map<string, StaticFile> | undefined;
   const load = () => (files ??= readTree(dir));
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(req.url.split('?')[0] ?? '/');
-    } catch {
-      return reply.code(400).send({ error: 'malformed path', code: 'bad_request' });
-    }
+    // The path the router matched (decoded, without scheme and host for absolute-form targets), with
+    // dot segments and doubled slashes resolved, so that `/x/../api/…` is no console page either.
+    const path = posix.normalize('/' + ((req.params as { '*'?: string })['*'] ?? ''));
     if (!NOT_CONSOLE.test(path)) {
       const tree = load();
       const file = tree.get(path === '/' ? '/index.html' : path);
@@ -103,6 +101,6 @@ export function consoleStaticRoutes(app: FastifyInstance, dir: string = process.
     }
     return reply.code(404).send({ error: `no route ${req.method} ${path}`, code: 'not_found' });
   };
-  app.get('/', handler);
-  app.get('/*', handler);
+  app.get('/', { config: PUBLIC }, handler);
+  app.get('/*', { config: PUBLIC }, handler);
 }

@@ -1,5 +1,6 @@
 // Prometheus text exposition of the hub's figures: connections, engine and
 // realtime counters, IoT counters, store write path.
+import type { LabelledCounter } from '../iot/metrics.js';
 import type { Socket } from '../realtime/index.js';
 import type { HttpDeps } from './deps.js';
 
@@ -47,8 +48,8 @@ class Exposition {
   }
 }
 
-/** The /metrics body. */
-export function renderMetrics({ io, services, store }: HttpDeps): string {
+/** The /metrics body; `httpRefused` counts REST requests refused by the per-route check, by reason. */
+export function renderMetrics({ io, services, store }: HttpDeps, httpRefused: LabelledCounter): string {
   const out = new Exposition();
   const connections = new Map<string, number>();
   const count = (socket: Socket) => {
@@ -77,6 +78,14 @@ export function renderMetrics({ io, services, store }: HttpDeps): string {
   out.metric('sitehub_readings_stored_total', 'counter', 'Telemetry readings stored').sample('sitehub_readings_stored_total', m.readingsStored);
   out.metric('sitehub_readings_duplicate_total', 'counter', 'Telemetry readings already stored (same device and seq)');
   out.sample('sitehub_readings_duplicate_total', m.readingsDuplicate);
+  const guard = services.authGuard;
+  out.labelled('sitehub_http_refused_total', 'REST requests refused by authentication or origin, by reason', ['reason'], httpRefused.values);
+  out.labelled('sitehub_auth_failures_total', 'Credentials checked and found wrong, by kind (admin, device, enrollment, bridge)', ['kind'], guard.failures.values);
+  out.labelled('sitehub_auth_throttled_total', 'Authentication attempts refused without a check, by kind and reason (throttled, banned)', ['kind', 'reason'], guard.refused.values);
+  out.labelled('sitehub_auth_bans_total', 'Bans started, by scope (address, device, pair)', ['scope'], guard.bansTotal.values);
+  out.labelled('sitehub_auth_bans_active', 'Bans in force, by scope', ['scope'], guard.activeBans(), 'gauge');
+  out.metric('sitehub_auth_tracked', 'gauge', 'Failing addresses, device ids and known-good device addresses remembered').sample('sitehub_auth_tracked', guard.tracked);
+  out.metric('sitehub_auth_evictions_total', 'counter', 'Remembered keys forgotten to stay within authTrackedMax').sample('sitehub_auth_evictions_total', guard.evictions);
   const ack = m.telemetryAckMs;
   out.histogram('sitehub_telemetry_ack_ms', 'Telemetry receive-to-ack latency in ms', ack.cumulative(), ack.count, ack.sum);
   const s = store.stats();

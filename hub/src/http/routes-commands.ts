@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CommandStatus } from '../iot/store/types.js';
 import type { HttpDeps } from './deps.js';
+import { ADMIN } from './route-auth.js';
 import { commandSchema, commandStatuses, errorResponses, idParam, listOf } from './schemas.js';
 
 /** /api/commands… */
@@ -9,6 +10,8 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
   const { commands } = services;
 
   app.post('/api/commands', {
+
+    config: ADMIN,
     schema: {
       tags: ['commands'],
       summary: 'Create a command; it is delivered now if the device is online, else when it connects (until ttlMs)',
@@ -29,6 +32,8 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
   });
 
   app.get('/api/commands/:commandId', {
+
+    config: ADMIN,
     schema: {
       tags: ['commands'],
       summary: 'Get a command; with waitMs, waits up to that long for it to be acked, failed or expired',
@@ -44,6 +49,8 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
   });
 
   app.get('/api/commands', {
+
+    config: ADMIN,
     schema: {
       tags: ['commands'],
       summary: 'List commands, newest first',

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../iot/errors.js';
 import type { HttpDeps } from './deps.js';
+import { ADMIN } from './route-auth.js';
 import { bucketSchema, errorResponses, eventSchema, idParam, listOf, readingSchema, stateSchema } from './schemas.js';
 
 type DeviceParams = { deviceId: string };
@@ -26,6 +27,8 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
   const { registry } = services;
 
   app.get('/api/devices/:deviceId/telemetry', {
+
+    config: ADMIN,
     schema: {
       tags: ['telemetry'],
       summary: 'Readings in a time range (by ts), or after a seq (by seq), oldest first',
@@ -46,6 +49,8 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
   });
 
   app.get('/api/devices/:deviceId/telemetry/aggregate', {
+
+    config: ADMIN,
     schema: {
       tags: ['telemetry'],
       summary: 'min/max/avg/count of one numeric metric per interval, for charts',
@@ -74,6 +79,8 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
   });
 
   app.get('/api/devices/:deviceId/state', {
+
+    config: ADMIN,
     schema: { tags: ['state'], summary: "The device's current state", params: idParam('deviceId'), response: { 200: stateSchema, ...errorResponses } },
     handler: async (req) => {
       const { deviceId } = req.params as DeviceParams;
@@ -83,6 +90,8 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
   });
 
   app.get('/api/devices/:deviceId/state/history', {
+
+    config: ADMIN,
     schema: {
       tags: ['state'],
       summary: 'State updates as reported, newest first',
@@ -100,6 +109,8 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
   });
 
   app.get('/api/devices/:deviceId/events', {
+
+    config: ADMIN,
     schema: {
       tags: ['events'],
       summary: 'Alarms and logs, newest first',

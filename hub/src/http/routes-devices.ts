@@ -2,6 +2,7 @@
 // rotate token, presence history.
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
+import { ADMIN } from './route-auth.js';
 import { deviceSchema, deviceWithTokenSchema, errorResponses, idParam, listOf } from './schemas.js';
 
 const presenceSchema = {
@@ -17,6 +18,8 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
   const { registry } = services;
 
   app.post('/api/devices', {
+
+    config: ADMIN,
     schema: {
       tags: ['devices'],
       summary: 'Register a device; the answer carries its token, shown this once',
@@ -38,6 +41,8 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
   });
 
   app.get('/api/devices', {
+
+    config: ADMIN,
     schema: {
       tags: ['devices'],
       summary: 'List devices, filtered by site, class, online or disabled',
@@ -59,11 +64,15 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
   });
 
   app.get('/api/devices/:deviceId', {
+
+    config: ADMIN,
     schema: { tags: ['devices'], summary: 'Get a device', params: idParam('deviceId'), response: { 200: deviceSchema, ...errorResponses } },
     handler: async (req) => registry.getDevice((req.params as DeviceParams).deviceId),
   });
 
   app.patch('/api/devices/:deviceId', {
+
+    config: ADMIN,
     schema: {
       tags: ['devices'],
       summary: 'Update a device (name, site, meta, disabled); disabling or moving it ends its session',
@@ -85,12 +94,15 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
 
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
     app.post(`/api/devices/:deviceId/${action}`, {
+      config: ADMIN,
       schema: { tags: ['devices'], summary: `${action[0]!.toUpperCase()}${action.slice(1)} a device`, params: idParam('deviceId'), response: { 200: deviceSchema, ...errorResponses } },
       handler: async (req) => registry.updateDevice((req.params as DeviceParams).deviceId, { disabled }),
     });
   }
 
   app.post('/api/devices/:deviceId/rotate-token', {
+
+    config: ADMIN,
     schema: {
       tags: ['devices'],
       summary: 'Issue a new token (shown once); the old one stops working and the live session ends',
@@ -101,6 +113,8 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
   });
 
   app.get('/api/devices/:deviceId/presence', {
+
+    config: ADMIN,
     schema: {
       tags: ['devices'],
       summary: 'Connect and disconnect history, newest first',

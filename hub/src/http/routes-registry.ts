@@ -1,6 +1,7 @@
 // REST routes for sites, device classes and bridge tokens.
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
+import { ADMIN } from './route-auth.js';
 import { bridgeTokenSchema, classSchema, errorResponses, idParam, listOf, siteSchema } from './schemas.js';
 
 const metaSchema = { type: 'object', additionalProperties: true, maxProperties: 64 } as const;
@@ -10,6 +11,8 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
   const { registry, ctx } = services;
 
   app.post('/api/sites', {
+
+    config: ADMIN,
     schema: {
       tags: ['sites'],
       summary: 'Create a site',
@@ -24,14 +27,17 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
     handler: async (req, reply) => reply.code(201).send(await registry.createSite(req.body as { id: string })),
   });
   app.get('/api/sites', {
+    config: ADMIN,
     schema: { tags: ['sites'], summary: 'List sites', response: { 200: listOf(siteSchema), ...errorResponses } },
     handler: async () => ({ items: await ctx.store.registry.listSites() }),
   });
   app.get('/api/sites/:siteId', {
+    config: ADMIN,
     schema: { tags: ['sites'], summary: 'Get a site', params: idParam('siteId'), response: { 200: siteSchema, ...errorResponses } },
     handler: async (req) => registry.getSite((req.params as { siteId: string }).siteId),
   });
   app.patch('/api/sites/:siteId', {
+    config: ADMIN,
     schema: {
       tags: ['sites'],
       summary: 'Update a site',
@@ -43,6 +49,8 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
   });
 
   app.post('/api/classes', {
+
+    config: ADMIN,
     schema: {
       tags: ['classes'],
       summary: 'Create a device class (devices of it connect to /devices/<id>)',
@@ -57,15 +65,19 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
     handler: async (req, reply) => reply.code(201).send(await registry.createClass(req.body as { id: string })),
   });
   app.get('/api/classes', {
+    config: ADMIN,
     schema: { tags: ['classes'], summary: 'List device classes', response: { 200: listOf(classSchema), ...errorResponses } },
     handler: async () => ({ items: await ctx.store.registry.listClasses() }),
   });
   app.get('/api/classes/:classId', {
+    config: ADMIN,
     schema: { tags: ['classes'], summary: 'Get a device class', params: idParam('classId'), response: { 200: classSchema, ...errorResponses } },
     handler: async (req) => registry.getClass((req.params as { classId: string }).classId),
   });
 
   app.post('/api/bridge-tokens', {
+
+    config: ADMIN,
     schema: {
       tags: ['bridge tokens'],
       summary: 'Create a bridge token (shown once)',
@@ -78,10 +90,12 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
     handler: async (req, reply) => reply.code(201).send(await registry.createBridgeToken((req.body as { name: string }).name)),
   });
   app.get('/api/bridge-tokens', {
+    config: ADMIN,
     schema: { tags: ['bridge tokens'], summary: 'List bridge tokens', response: { 200: listOf(bridgeTokenSchema), ...errorResponses } },
     handler: async () => ({ items: await ctx.store.registry.listBridgeTokens() }),
   });
   app.delete('/api/bridge-tokens/:tokenId', {
+    config: ADMIN,
     schema: { tags: ['bridge tokens'], summary: 'Disable a bridge token and end its sessions', params: idParam('tokenId'), response: { 204: { type: 'null' }, ...errorResponses } },
     handler: async (req, reply) => {
       await registry.disableBridgeToken((req.params as { tokenId: string }).tokenId);

@@ -2,9 +2,11 @@
 // payload, the rooms a device joins, its events, presence and command
 // delivery on connect. One live session per device: a new one replaces the old.
 import type { Server, Socket } from '../realtime/index.js';
+import { tooManyFailuresError, type AuthGuard } from './auth-guard.js';
 import type { Commands, LiveDevices } from './commands.js';
 import { deviceCertificateRefusal, type CertificateRefusal } from './device-certificate.js';
 import type { IotContext } from './context.js';
+import { ID_PATTERN } from './limits.js';
 import type { Presence } from './presence.js';
 import type { DeviceRefusal } from './registry.js';
 import { handleDeviceEvent, handleState } from './state-events.js';
@@ -35,6 +37,7 @@ export class DeviceSessions implements LiveDevices {
     private readonly ctx: IotContext,
     private readonly presence: Presence,
     private readonly commands: () => Commands,
+    private readonly guard: AuthGuard,
   ) {}
 
   /** Wires the dynamic device namespaces into `io`. */
@@ -43,22 +46,37 @@ export class DeviceSessions implements LiveDevices {
     devices.use((socket, next) => {
       const classId = socket.nsp.name.slice('/devices/'.length);
       const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
-      // The certificate first: without the right one, the token is not even looked at.
+      // Counted per address and per device id (unknown ids too, so that a ban tells nothing about which ids exist).
+      const ticket = this.guard.admit({
+        kind: auth.enrollmentKey !== undefined ? 'enrollment' : 'device',
+        address: socket.handshake.address,
+        ...(typeof auth.deviceId === 'string' && ID_PATTERN.test(auth.deviceId) && { deviceId: auth.deviceId }),
+      });
+      if (ticket.gate !== 'open') {
+        this.ctx.metrics.refusedConnections.inc(`device|${ticket.gate}`);
+        return next(tooManyFailuresError());
+      }
+      // The certificate next: without the right one, the token is not even looked at.
       const certificate = deviceCertificateRefusal(this.ctx.config.tlsClientAuth, socket.conn.request.socket, auth.deviceId);
       if (certificate) {
+        this.guard.failure(ticket);
         this.ctx.metrics.refusedConnections.inc(`device|${certificate}`);
         return next(refusal(certificate));
       }
       this.ctx.registry.authenticateDevice(classId, auth).then(
         (result) => {
           if (typeof result === 'string') {
+            if (result === 'invalid_credentials') this.guard.failure(ticket);
+            else this.guard.abandon(ticket); // right credentials of a disabled device: no guess
             this.ctx.metrics.refusedConnections.inc(`device|${result}`);
             return next(refusal(result));
           }
+          this.guard.success(ticket);
           socket.data.device = result;
           next();
         },
         (err: unknown) => {
+          this.guard.abandon(ticket);
           this.ctx.log.error({ err }, 'device authentication failed unexpectedly');
           this.ctx.metrics.refusedConnections.inc('device|internal_error');
           next(Object.assign(new Error('service unavailable'), { data: { code: 'unavailable' } }));

@@ -1,39 +1,70 @@
 // The operator namespaces: /console (the admin token) and /bridge (bridge
 // tokens). Both get the same streams and command handlers.
 import type { Server, Socket } from '../realtime/index.js';
+import { tooManyFailuresError, type AuthGuard } from './auth-guard.js';
 import type { Commands } from './commands.js';
 import type { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
 import { attachOperatorHandlers } from './operator-handlers.js';
+import { cookieOriginAllowed } from './origin-policy.js';
 import { tokenMatches } from './tokens.js';
 
 function refusal(): Error & { data: { code: string } } {
   return Object.assign(new Error('authentication failed'), { data: { code: 'invalid_credentials' } });
 }
 
+function crossOriginRefusal(): Error & { data: { code: string } } {
+  return Object.assign(new Error('the session cookie is not accepted from this origin'), { data: { code: 'cross_origin' } });
+}
+
 /** Connected operator sockets, by namespace; bridge sockets also by token id so that disabling a token ends them. */
 export class OperatorSessions {
   private readonly bridgeSockets = new Map<string, Set<Socket>>();
+  private readonly allowedOrigins: ReadonlySet<string>;
 
   constructor(
     private readonly ctx: IotContext,
     private readonly commands: Commands,
     private readonly adminTokenHash: Buffer,
+    private readonly guard: AuthGuard,
     private readonly consoleSessions?: ConsoleSessions,
-  ) {}
+  ) {
+    this.allowedOrigins = new Set(ctx.config.allowedOrigins);
+  }
 
   /** Wires /console and /bridge into `io`. */
   attach(io: Server): void {
     const consoleNsp = io.of('/console');
     consoleNsp.use((socket, next) => {
-      if (tokenMatches(socket.handshake.auth?.token, this.adminTokenHash)) return next();
-      // The web console signs in to an httpOnly cookie that the browser sends on the handshake.
-      const session = this.consoleSessions?.fromCookieHeader(socket.handshake.headers.cookie);
+      const { auth, headers, address } = socket.handshake;
+      const refused = this.ctx.metrics.refusedConnections;
+      if (auth?.token !== undefined) {
+        // A presented token decides alone; it is a guess to count if wrong.
+        const ticket = this.guard.admit({ kind: 'admin', address });
+        if (ticket.gate !== 'open') {
+          refused.inc(`console|${ticket.gate}`);
+          return next(tooManyFailuresError());
+        }
+        if (tokenMatches(auth.token, this.adminTokenHash)) {
+          this.guard.success(ticket);
+          return next();
+        }
+        this.guard.failure(ticket);
+        refused.inc('console|invalid_credentials');
+        return next(refusal());
+      }
+      // The web console signs in to an httpOnly cookie that the browser sends on the handshake, also from a
+      // page of another origin (WebSockets know no CORS; another port of this host is even the same site).
+      const session = this.consoleSessions?.fromCookieHeader(headers.cookie);
       if (session) {
+        if (!cookieOriginAllowed(headers, this.allowedOrigins, false)) {
+          refused.inc('console|cross_origin');
+          return next(crossOriginRefusal());
+        }
         socket.data.consoleSession = session;
         return next();
       }
-      this.ctx.metrics.refusedConnections.inc('console|invalid_credentials');
+      refused.inc('console|invalid_credentials');
       next(refusal());
     });
     consoleNsp.on('connection', (socket: Socket) => attachOperatorHandlers(this.ctx, this.commands, socket, 'console', 'console'));
@@ -43,16 +74,26 @@ export class OperatorSessions {
 
     const bridgeNsp = io.of('/bridge');
     bridgeNsp.use((socket, next) => {
+      const ticket = this.guard.admit({ kind: 'bridge', address: socket.handshake.address });
+      if (ticket.gate !== 'open') {
+        this.ctx.metrics.refusedConnections.inc(`bridge|${ticket.gate}`);
+        return next(tooManyFailuresError());
+      }
       this.ctx.registry.authenticateBridge(socket.handshake.auth?.token).then(
         (bridge) => {
           if (!bridge) {
+            this.guard.failure(ticket);
             this.ctx.metrics.refusedConnections.inc('bridge|invalid_credentials');
             return next(refusal());
           }
+          this.guard.success(ticket);
           socket.data.bridgeId = bridge.id;
           next();
         },
-        () => next(Object.assign(new Error('service unavailable'), { data: { code: 'unavailable' } })),
+        () => {
+          this.guard.abandon(ticket);
+          next(Object.assign(new Error('service unavailable'), { data: { code: 'unavailable' } }));
+        },
       );
     });
     bridgeNsp.on('connection', (socket: Socket) => {

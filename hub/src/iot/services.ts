@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config/index.js';
 import type { Server } from '../realtime/index.js';
+import { AuthGuard } from './auth-guard.js';
 import { Commands } from './commands.js';
 import { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
@@ -25,6 +26,8 @@ export interface IotServices {
   operators: OperatorSessions;
   /** Web console sign-in sessions (cookie), accepted by /console and /api like the admin token. */
   consoleSessions: ConsoleSessions;
+  /** Failed authentications, throttles and bans, shared by REST and every namespace. */
+  authGuard: AuthGuard;
   retention: Retention;
   metrics: IotMetrics;
   /** Starts timers (command expiry, retention) after marking every device offline. */
@@ -39,12 +42,20 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   const registry = new Registry(store, config.enrollmentKey);
   const streams = new Streams(io, metrics);
   const ctx: IotContext = { config, limits: inputLimits(config), store, registry, streams, metrics, log };
+  const authGuard = new AuthGuard({
+    windowMs: config.authFailureWindowMs,
+    throttleAfter: config.authThrottleAfter,
+    throttleIntervalMs: config.authThrottleIntervalMs,
+    banAfter: config.authBanAfter,
+    banMs: config.authBanMs,
+    maxTracked: config.authTrackedMax,
+  });
   const presence = new Presence(ctx);
   let commands: Commands | undefined;
-  const devices = new DeviceSessions(ctx, presence, () => commands!);
+  const devices = new DeviceSessions(ctx, presence, () => commands!, authGuard);
   commands = new Commands(ctx, devices);
   const consoleSessions = new ConsoleSessions();
-  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), consoleSessions);
+  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), authGuard, consoleSessions);
   registry.onCredentialsRevoked = (id) => {
     if (id.startsWith('bridge:')) operators.kickBridge(id.slice('bridge:'.length));
     else devices.kick(id);
@@ -59,6 +70,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     devices,
     operators,
     consoleSessions,
+    authGuard,
     retention,
     metrics,
     async start() {
