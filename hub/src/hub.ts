@@ -4,7 +4,9 @@ import { join, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { resolveConfig, type HubConfig } from './config/index.js';
+import { guardHttpServer } from './engine/index.js';
 import { createHttpApp } from './http/app.js';
+import { startEventLoopMonitor } from './http/prometheus.js';
 import type { HttpDeps } from './http/deps.js';
 import { resolveAdminToken } from './iot/admin-token.js';
 import { createIotServices, type IotServices } from './iot/services.js';
@@ -50,13 +52,42 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
 
   let accepting = false;
   let deps: HttpDeps | undefined;
-  const app = createHttpApp(log, () => deps!, HUB_VERSION);
+  const app = createHttpApp(log, () => deps!, HUB_VERSION, { trustProxy: config.trustProxy });
   const io = new Server(app.server, {
     maxHttpBufferSize: config.maxMessageBytes,
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
+    // Connection limits (docs/security.md).
+    trustProxy: config.trustProxy,
+    maxSessions: config.maxSessions,
+    maxSessionsPerAddress: config.maxSessionsPerAddress,
+    handshakeRatePerAddress: config.handshakeRatePerAddress,
+    handshakeBurstPerAddress: config.handshakeBurstPerAddress,
+    connectTimeout: config.connectTimeoutMs,
+    attachmentTimeout: config.attachmentTimeoutMs,
+    // Device namespaces come and go with their sockets: a CONNECT for a class leaves nothing behind.
+    cleanupEmptyChildNamespaces: true,
   });
+  guardHttpServer(
+    app.server,
+    {
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      // Deadlines are checked this often, so a slow client is cut off within a second of its timeout.
+      checkIntervalMs: 1000,
+    },
+    io.engine.metrics,
+    io.engine.trust,
+  );
   const services = createIotServices(io, store, config, admin.token, log);
+  // The hub runs nothing on the main namespace: a CONNECT to '/' gets the same answer as any unknown namespace.
+  io.use((_socket, next) => {
+    services.metrics.refusedConnections.inc('main|invalid_namespace');
+    next(new Error('Invalid namespace'));
+  });
   deps = { services, store, io, adminTokenHash: hashToken(admin.token), isAccepting: () => accepting };
 
   let port = 0;
@@ -74,6 +105,7 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
       return port;
     },
     async listen() {
+      startEventLoopMonitor();
       await services.start();
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();

@@ -17,9 +17,21 @@ import { registryRoutes } from './routes-registry.js';
 /** Largest REST request body, in bytes. */
 const BODY_LIMIT = 1024 * 1024;
 
+/** Options of the fastify app that come from the hub's configuration. */
+export interface HttpAppOptions {
+  /** Proxies whose X-Forwarded-* headers set req.ip and req.protocol (false: none). */
+  trustProxy?: boolean | string | readonly string[];
+}
+
 /** Creates the fastify app (not listening); `deps` may be filled in before the first request. */
-export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string): FastifyInstance {
-  const app = Fastify({ loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string, opts: HttpAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+    trustProxy: (opts.trustProxy ?? false) as boolean | string | string[],
+  }) as unknown as FastifyInstance;
   const routes = collectRoutes(app);
   let openApi: object | undefined;
 
