@@ -168,18 +168,20 @@ export class Namespace<ListenEvents = any, EmitEvents = any, ServerSideEvents = 
       const session = await this.restore(auth);
       socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth, session ?? undefined);
     } catch (err) {
-      this.connectSettled();
+      this.pendingConnects--;
+      this._checkEmpty();
       throw err;
     }
     if (socket.recovered) this.server.metrics.recoveredSessions++;
     if (socket.recovered && this.server._recovery?.skipMiddlewares && client.isOpen) {
-      this.connectSettled();
+      this.pendingConnects--;
       return this.doConnect(socket, client);
     }
     runMiddlewares(this.fns, socket, (err) => {
       // Outside the middleware's stack, so that a throwing listener cannot re-enter it.
       process.nextTick(() => {
-        this.connectSettled();
+        // Settled: the socket either joins below or leaves through _cleanup, whose _remove checks for emptiness.
+        this.pendingConnects--;
         if (!client.isOpen) {
           socket._cleanup();
           client._connectAborted(this.name);
@@ -208,12 +210,6 @@ export class Namespace<ListenEvents = any, EmitEvents = any, ServerSideEvents = 
     if (this._onEmpty !== undefined && this.sockets.size === 0 && this.pendingConnects === 0) this._onEmpty();
   }
 
-  private connectSettled(): void {
-    this.pendingConnects--;
-    // A refused CONNECT removes its socket through _remove, which checks; a
-    // failure before any socket existed must check here.
-    this._checkEmpty();
-  }
 
   private async restore(auth: Record<string, any>): Promise<Session | null> {
     if (!this.server._recovery) return null;
