@@ -115,3 +115,24 @@ export async function wellBehavedDevice(t: TestHub, localAddress: string, classI
   if (ack?.ok !== true) throw new Error('telemetry not acked: ' + JSON.stringify(ack));
   return socket;
 }
+
+/** One polling handshake from `localAddress` (through `agent` if given); resolves with the status and the body. */
+export function pollingHandshake(
+  base: string,
+  opts: { localAddress?: string; headers?: Record<string, string>; agent?: import('node:http').Agent } = {},
+): Promise<{ status: number; body: string; headers: import('node:http').IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      base + '/socket.io/?EIO=4&transport=polling',
+      { localAddress: opts.localAddress, headers: opts.headers, agent: opts.agent ?? false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -26,7 +26,7 @@ export interface HttpGuardOptions {
 }
 
 /** Refusal reasons counted by the guard, in EngineMetrics.refused. */
-export type HttpGuardRefusal = 'max_connections' | 'max_connections_per_address' | 'request_timeout' | 'header_overflow' | 'bad_http';
+export type HttpGuardRefusal = 'max_connections' | 'max_connections_per_address' | 'silent_connection' | 'request_timeout' | 'header_overflow' | 'bad_http';
 
 function reasonOf(code: string | undefined): HttpGuardRefusal | undefined {
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'request_timeout';
@@ -55,6 +55,7 @@ export function guardHttpServer(server: HttpServer, opts: HttpGuardOptions, metr
   if (opts.checkIntervalMs > 0) (server as HttpServer & { connectionsCheckingInterval: number }).connectionsCheckingInterval = opts.checkIntervalMs;
 
   if (opts.maxConnectionsPerAddress > 0) limitPerAddress(server, opts.maxConnectionsPerAddress, metrics, trust);
+  if (opts.headersTimeoutMs > 0) closeSilentConnections(server, opts.headersTimeoutMs, metrics);
 
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     const reason = reasonOf(err.code);
@@ -65,6 +66,36 @@ export function guardHttpServer(server: HttpServer, opts: HttpGuardOptions, metr
     if (socket.writable && !pending?.headersSent) socket.write(CLIENT_ERROR_RESPONSES[reason ?? ''] ?? 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     socket.destroy();
   });
+}
+
+const AWAITING_FIRST_REQUEST = Symbol('sitehub.awaitingFirstRequest');
+type Watched = Socket & { [AWAITING_FIRST_REQUEST]?: boolean };
+
+/**
+ * Node's header deadline starts with a request's first byte: a connection
+ * that never sends one is never checked, and would be held until the peer
+ * goes away. Until its first request arrives, a connection gets the header
+ * timeout as an inactivity timeout (Node destroys a socket whose timeout
+ * nobody handles); from then on Node's own deadlines and keep-alive timeout
+ * take over. (For TLS, the TLS server's handshakeTimeout plays this part.)
+ */
+function closeSilentConnections(server: HttpServer, timeoutMs: number, metrics: EngineMetrics): void {
+  server.prependListener('connection', (socket: Watched) => {
+    socket[AWAITING_FIRST_REQUEST] = true;
+    socket.setTimeout(timeoutMs);
+    socket.once('timeout', () => {
+      if (socket[AWAITING_FIRST_REQUEST]) metrics.countRefusal('silent_connection');
+    });
+  });
+  const firstRequest = (req: { socket: Watched }) => {
+    const socket = req.socket;
+    if (socket[AWAITING_FIRST_REQUEST]) {
+      socket[AWAITING_FIRST_REQUEST] = false;
+      socket.setTimeout(0);
+    }
+  };
+  server.prependListener('request', firstRequest);
+  server.prependListener('upgrade', firstRequest);
 }
 
 function limitPerAddress(server: HttpServer, max: number, metrics: EngineMetrics, trust: TrustFunction): void {
