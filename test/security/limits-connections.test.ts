@@ -1,9 +1,13 @@
 // BAD-INPUTS.md edge rows "descriptor exhaustion" and "handshake flood", and
 // trustProxy: the per-address limits see the forwarded address only when the
 // proxy is trusted.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHub } from '@sitehub/hub';
 import { closeAll, connectClient, connected, registerDevice, readings, startHub } from '../iot/helpers.js';
 import { getFrom, metric, openMany, pollingHandshake, wellBehavedDevice } from './limits-helpers.js';
 
@@ -94,6 +98,28 @@ describe('descriptor exhaustion', () => {
   }, 60_000);
 });
 
+describe('maxConnections', () => {
+  it('closes TCP connections beyond the total at once, counts them, and serves again once there is room', async () => {
+    const t = await startHub({ maxConnections: 50, maxConnectionsPerAddress: 0, headersTimeoutMs: 1500, requestTimeoutMs: 3000 });
+    const closed: boolean[] = [];
+    const sockets = await Promise.all(
+      Array.from({ length: 60 }, () => {
+        const socket = tcpConnect({ host: '127.0.0.1', port: t.hub.port, localAddress: '127.0.0.7' });
+        socket.on('error', () => {});
+        socket.once('close', () => closed.push(true));
+        return new Promise<TcpSocket>((r) => socket.once('connect', () => r(socket)).once('close', () => r(socket)));
+      }),
+    );
+    // The surplus is closed at once (nothing else may connect while the hub is full, /metrics included).
+    await expect.poll(() => closed.length, { timeout: 1000 }).toBe(10);
+    // The silent ones go after the header timeout; then the hub answers again.
+    await expect.poll(() => closed.length, { timeout: 5000 }).toBe(60);
+    expect(await getFrom(t.base, '/healthz', '127.0.0.5')).toBe(200);
+    expect(await metric(t.base, refusedMetric('max_connections'))).toBe(10);
+    for (const socket of sockets) socket.destroy();
+  });
+});
+
 describe('handshake flood', () => {
   it('rate-limits 2,000 handshakes a second from one address; a device from another address connects meanwhile', async () => {
     const rate = 50;
@@ -167,6 +193,25 @@ describe('trustProxy', () => {
     const handshake = t.hub.services.devices.socketOf(deviceId)!.handshake;
     expect(handshake.address).toBe('10.0.0.7');
     expect(handshake.secure).toBe(true);
+  });
+
+  it('gives fastify the same setting: req.ip and req.protocol follow a trusted proxy only', async () => {
+    for (const [trustProxy, expected] of [
+      ['127.0.0.1', { ip: '10.0.0.8', protocol: 'https' }],
+      [false, { ip: '127.0.0.1', protocol: 'http' }],
+    ] as const) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'sitehub-trust-'));
+      const hub = createHub({ dataDir, port: 0, host: '127.0.0.1', adminToken: 'test-admin-token-0123456789', logLevel: 'silent', trustProxy });
+      hub.app.get('/test-client', async (req) => ({ ip: req.ip, protocol: req.protocol }));
+      const { port } = await hub.listen();
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/test-client`, { headers: { 'x-forwarded-for': '10.0.0.8', 'x-forwarded-proto': 'https' } });
+        expect(await res.json()).toEqual(expected);
+      } finally {
+        await hub.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
   });
 
   it('ignores X-Forwarded-For by default', async () => {

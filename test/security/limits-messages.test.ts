@@ -78,6 +78,10 @@ describe('huge nested message', () => {
     expect(await metric(t.base, 'sitehub_realtime_too_deep_messages_total')).toBe(4);
 
     expect(await device.timeout(5000).emitWithAck('telemetry', [{ seq: 50, ts: Date.now() - 1000, values: { t: 1 } }])).toMatchObject({ ok: true });
+    // The hub's own view of its health: memory and event-loop delay.
+    expect(await metric(t.base, 'sitehub_process_heap_used_bytes')).toBeGreaterThan(1e6);
+    expect(await metric(t.base, 'sitehub_process_resident_memory_bytes')).toBeGreaterThan(1e6);
+    expect(await metric(t.base, 'sitehub_event_loop_delay_seconds{quantile="1"}')).toBeGreaterThan(0);
     console.log(`huge nested message: event-loop stalls ${stalls.map((s) => s.toFixed(1)).join(', ')} ms; closed nesting ${stall.toFixed(1)} ms`);
   });
 
