@@ -230,3 +230,30 @@ describe('trustProxy', () => {
     expect(handshake.secure).toBe(false);
   });
 });
+
+describe('EngineServer on its own', () => {
+  it('has the same limits as options, off by default', async () => {
+    const { EngineServer } = await import('@sitehub/hub');
+    const { createServer } = await import('node:http');
+    const run = async (opts: Record<string, unknown>) => {
+      const httpServer = createServer();
+      const engine = new EngineServer(opts).attach(httpServer);
+      await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+      const base = `http://127.0.0.1:${(httpServer.address() as { port: number }).port}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${base}/engine.io/?EIO=4&transport=polling`);
+        statuses.push(res.status);
+        await res.text();
+      }
+      engine.close();
+      httpServer.closeAllConnections();
+      await new Promise((r) => httpServer.close(r));
+      return { statuses, refused: Object.fromEntries(engine.metrics.refused) };
+    };
+    expect(await run({})).toEqual({ statuses: [200, 200, 200, 200], refused: {} });
+    expect(await run({ maxSessionsPerAddress: 2 })).toEqual({ statuses: [200, 200, 429, 429], refused: { max_sessions_per_address: 2 } });
+    expect(await run({ maxSessions: 3 })).toEqual({ statuses: [200, 200, 200, 503], refused: { max_sessions: 1 } });
+    expect(await run({ handshakeRatePerAddress: 1, handshakeBurstPerAddress: 2 })).toEqual({ statuses: [200, 200, 429, 429], refused: { handshake_rate: 2 } });
+  });
+});
