@@ -6,6 +6,7 @@
 // the http server belongs to the application, which opts in.
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { normalizeAddress, type TrustFunction } from './client-address.js';
 import type { EngineMetrics } from './metrics.js';
 
@@ -75,16 +76,20 @@ type Watched = Socket & { [AWAITING_FIRST_REQUEST]?: boolean };
  * Node's header deadline starts with a request's first byte: a connection
  * that never sends one is never checked, and would be held until the peer
  * goes away. Until its first request arrives, a connection gets the header
- * timeout as an inactivity timeout (Node destroys a socket whose timeout
- * nobody handles); from then on Node's own deadlines and keep-alive timeout
- * take over. (For TLS, the TLS server's handshakeTimeout plays this part.)
+ * timeout as an inactivity timeout; from then on Node's own deadlines and
+ * keep-alive timeout take over. Over TLS the clock starts once the TLS
+ * handshake is done (the TLS server's handshakeTimeout bounds the handshake)
+ * and watches the TLS socket, the one the HTTP parser reads.
  */
 function closeSilentConnections(server: HttpServer, timeoutMs: number, metrics: EngineMetrics): void {
-  server.prependListener('connection', (socket: Watched) => {
+  const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
+  server.prependListener(connectionEvent, (socket: Watched) => {
     socket[AWAITING_FIRST_REQUEST] = true;
     socket.setTimeout(timeoutMs);
     socket.once('timeout', () => {
-      if (socket[AWAITING_FIRST_REQUEST]) metrics.countRefusal('silent_connection');
+      if (!socket[AWAITING_FIRST_REQUEST]) return;
+      metrics.countRefusal('silent_connection');
+      socket.destroy();
     });
   });
   const firstRequest = (req: { socket: Watched }) => {
