@@ -21,9 +21,11 @@ describe('descriptor exhaustion', () => {
       maxSessionsPerAddress: 200,
       maxConnectionsPerAddress: 400,
       handshakeRatePerAddress: 0,
-      pingIntervalMs: 300,
-      pingTimeoutMs: 1000,
-      connectTimeoutMs: 4000,
+      // Pings every 500 ms; a generous timeout, so that a busy machine does not end these sessions for them.
+      pingIntervalMs: 500,
+      pingTimeoutMs: 5000,
+      // The default: long enough for all 1000 attempts below to be made before the first session's time is up.
+      connectTimeoutMs: 10_000,
     });
     const { open, refused } = await openMany(t.base, 1000, '127.0.0.1');
     expect(open.length).toBe(200);
@@ -31,7 +33,7 @@ describe('descriptor exhaustion', () => {
     expect(new Set(refused)).toEqual(new Set([429]));
 
     // Held across several heartbeats: they answer pings, so only the limits keep them in check.
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 1500));
     expect(open.every((s) => s.ws.readyState === s.ws.OPEN)).toBe(true);
 
     const device = await wellBehavedDevice(t, '127.0.0.2');

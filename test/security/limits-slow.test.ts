@@ -132,7 +132,7 @@ describe('slow attachments', () => {
     }
     const late = setTimeout(() => {
       for (const s of slow) if (s.ws.readyState === s.ws.OPEN) s.ws.send(Buffer.alloc(1, 1));
-    }, 3000);
+    }, 5000);
     await Promise.all(slow.map((s) => s.closed));
     clearTimeout(late);
     const slowMs = performance.now() - started;
@@ -142,7 +142,7 @@ describe('slow attachments', () => {
 
     expect(neverMs).toBeGreaterThan(450);
     expect(neverMs).toBeLessThan(2500);
-    expect(slowMs).toBeLessThan(3000);
+    expect(slowMs).toBeLessThan(4500);
     expect(await metric(t.base, 'sitehub_realtime_attachment_timeouts_total')).toBe(21);
     // 20 x 500 kB were held while the packets waited; nothing of them is left.
     expect(heapGrowthMb).toBeLessThan(5);
