@@ -216,6 +216,16 @@ describe('trustProxy', () => {
     }
   });
 
+  it('is read from flags, the environment and JSON; hop counts and malformed addresses are refused', async () => {
+    const { loadConfig, DEFAULT_CONFIG } = await import('../../hub/src/config/index.js');
+    expect(DEFAULT_CONFIG.trustProxy).toBe(false);
+    expect(loadConfig(['--trust-proxy', 'true'], {}).config.trustProxy).toBe(true);
+    expect(loadConfig(['--trust-proxy', 'false'], {}).config.trustProxy).toBe(false);
+    expect(loadConfig([], { SITEHUB_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).config.trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig(['--trust-proxy', '2'], {})).toThrow(/"trustProxy" must be .*hop counts are not accepted/);
+    expect(() => loadConfig(['--trust-proxy', '10.0.0.300'], {})).toThrow(/"trustProxy" must be/);
+  });
+
   it('ignores X-Forwarded-For by default', async () => {
     const t = await startHub({ maxSessionsPerAddress: 2, handshakeRatePerAddress: 0, connectTimeoutMs: 60_000 });
     const out: number[] = [];
