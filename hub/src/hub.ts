@@ -6,7 +6,9 @@ import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { resolveConfig, type HubConfig } from './config/index.js';
+import { guardHttpServer } from './engine/index.js';
 import { createHttpApp } from './http/app.js';
+import { startEventLoopMonitor } from './http/prometheus.js';
 import type { HttpDeps } from './http/deps.js';
 import { bindExtraAddresses, optionalAddresses, pickSharedPort, resolveListenAddresses, type ExtraBindings } from './http/listen.js';
 import { httpsOptions, reloadSecureContext, tlsFailureCode } from './http/tls.js';
@@ -65,17 +67,46 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
   let accepting = false;
   let deps: HttpDeps | undefined;
   const https = httpsOptions(config);
-  const app = createHttpApp(log, () => deps!, HUB_VERSION, https);
+  const app = createHttpApp(log, () => deps!, HUB_VERSION, { trustProxy: config.trustProxy, ...(https && { https }) });
   const io = new Server(app.server, {
     maxHttpBufferSize: config.maxMessageBytes,
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
+    // Connection limits (docs/security.md).
+    trustProxy: config.trustProxy,
+    maxSessions: config.maxSessions,
+    maxSessionsPerAddress: config.maxSessionsPerAddress,
+    handshakeRatePerAddress: config.handshakeRatePerAddress,
+    handshakeBurstPerAddress: config.handshakeBurstPerAddress,
+    connectTimeout: config.connectTimeoutMs,
+    attachmentTimeout: config.attachmentTimeoutMs,
+    // Device namespaces come and go with their sockets: a CONNECT for a class leaves nothing behind.
+    cleanupEmptyChildNamespaces: true,
   });
+  guardHttpServer(
+    app.server,
+    {
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      // Deadlines are checked this often, so a slow client is cut off within a second of its timeout.
+      checkIntervalMs: 1000,
+    },
+    io.engine.metrics,
+    io.engine.trust,
+  );
   const services = createIotServices(io, store, config, admin.token, log);
   if (https) {
     app.server.on('secureConnection', rememberPeer);
     app.server.on('tlsClientError', (err: Error) => services.metrics.tlsHandshakeFailures.inc(tlsFailureCode(err)));
   }
+  // The hub runs nothing on the main namespace: a CONNECT to '/' gets the same answer as any unknown namespace.
+  io.use((_socket, next) => {
+    services.metrics.refusedConnections.inc('main|invalid_namespace');
+    next(new Error('Invalid namespace'));
+  });
   deps = { services, store, io, adminTokenHash: hashToken(admin.token), isAccepting: () => accepting };
 
   let port = 0;
@@ -99,6 +130,7 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     },
     tls: https !== undefined,
     async listen() {
+      startEventLoopMonitor();
       const [primary, ...others] = await resolveListenAddresses(config.host);
       await services.start();
       const wanted = config.port === 0 && others.length > 0 ? await pickSharedPort([primary!, ...others]) : config.port;

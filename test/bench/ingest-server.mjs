@@ -11,7 +11,17 @@ const { createHub } = await import('@sitehub/hub');
 const { openDatabase } = await import('../../hub/dist/iot/store/db.js');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sitehub-bench-ingest-'));
-const hub = createHub({ dataDir, port: 0, host: '127.0.0.1', adminToken: 'bench-admin-token', logLevel: 'warn' });
+// Every simulated device connects from 127.0.0.1: the per-address limits (docs/security.md) would pace them.
+const hub = createHub({
+  dataDir,
+  port: 0,
+  host: '127.0.0.1',
+  adminToken: 'bench-admin-token',
+  logLevel: 'warn',
+  maxSessionsPerAddress: 0,
+  maxConnectionsPerAddress: 0,
+  handshakeRatePerAddress: 0,
+});
 const { port } = await hub.listen();
 
 serveRequests({

@@ -135,6 +135,8 @@ describe('Server', () => {
       invalidNamespaces: 0,
       protocolViolations: 0,
       connectTimeouts: 0,
+      attachmentTimeouts: 0,
+      tooDeepMessages: 0,
       unhandledErrorEvents: 0,
       middlewareRejections: 0,
       unknownAcks: 0,

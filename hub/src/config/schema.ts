@@ -1,6 +1,7 @@
 // The hub's configuration: every setting, its default, and the validation
 // that turns a wrong value into a message naming the setting and its source.
 import { tlsSettingProblems } from './tls.js';
+import { compileTrust, type TrustProxy } from '../engine/index.js';
 
 /** Everything createHub() needs; every field has a safe default (see DEFAULT_CONFIG). */
 export interface HubConfig {
@@ -22,7 +23,7 @@ export interface HubConfig {
   retentionDays: number;
   /** How often retention runs, in ms. */
   pruneIntervalMs: number;
-  /** Largest Socket.IO message a client may send, in bytes. Above 10 MB so that an oversize telemetry batch is answered with an ack error rather than a dropped connection. */
+  /** Largest Socket.IO message a client may send, in bytes (socket.io's default). A larger one closes the connection (WebSocket 1009, polling 413). */
   maxMessageBytes: number;
   /** Most readings in one telemetry event. */
   maxReadingsPerBatch: number;
@@ -68,6 +69,32 @@ export interface HubConfig {
   authBanMs: number;
   /** Most failing addresses and device ids (and known-good device addresses) remembered; the least recent are forgotten first. */
   authTrackedMax: number;
+
+  // --- Connection limits (docs/security.md, "Connection limits") ---
+  /** Proxies whose X-Forwarded-For / X-Forwarded-Proto to believe: false, true, or their addresses / CIDR ranges (comma-separated). */
+  trustProxy: TrustProxy;
+  /** Most open TCP connections to the hub; 0 for no limit. */
+  maxConnections: number;
+  /** Most open TCP connections from one address (trusted proxies exempt); 0 for no limit. */
+  maxConnectionsPerAddress: number;
+  /** Most open Engine.IO sessions; further handshakes get 503. 0 for no limit. */
+  maxSessions: number;
+  /** Most open Engine.IO sessions from one client address; further handshakes get 429. 0 for no limit. */
+  maxSessionsPerAddress: number;
+  /** Handshakes per second one client address may sustain; above it 429. 0 for no limit. */
+  handshakeRatePerAddress: number;
+  /** Handshakes one client address may make in a burst before the rate applies. */
+  handshakeBurstPerAddress: number;
+  /** Milliseconds a new session has to join a namespace (Socket.IO CONNECT) before it is closed. */
+  connectTimeoutMs: number;
+  /** Milliseconds a binary packet's attachments may take to arrive before the connection is closed. */
+  attachmentTimeoutMs: number;
+  /** Milliseconds a client has to send an HTTP request's headers. */
+  headersTimeoutMs: number;
+  /** Milliseconds a client has to send a whole HTTP request, body included. */
+  requestTimeoutMs: number;
+  /** Milliseconds an idle keep-alive HTTP connection is kept open. */
+  keepAliveTimeoutMs: number;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -84,7 +111,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   logLevel: 'info',
   retentionDays: 30,
   pruneIntervalMs: 3_600_000,
-  maxMessageBytes: 16 * 1024 * 1024,
+  maxMessageBytes: 1_000_000,
   maxReadingsPerBatch: 1000,
   maxValuesPerReading: 64,
   maxRecordBytes: 16 * 1024,
@@ -106,9 +133,25 @@ export const DEFAULT_CONFIG: HubConfig = {
   authBanAfter: 30,
   authBanMs: 300_000,
   authTrackedMax: 50_000,
+
+  // Connection limits: sized for one hub process under a 20,000 open-file
+  // limit, leaving room for REST, /healthz and the database; a site behind
+  // one NAT address may need a larger per-address share.
+  trustProxy: false,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 512,
+  maxSessions: 8_000,
+  maxSessionsPerAddress: 256,
+  handshakeRatePerAddress: 20,
+  handshakeBurstPerAddress: 60,
+  connectTimeoutMs: 10_000,
+  attachmentTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 10_000,
 };
 
-type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins';
+type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -143,7 +186,36 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   authBanAfter: 'positiveInt',
   authBanMs: 'positiveInt',
   authTrackedMax: 'positiveInt',
+
+  trustProxy: 'trustProxy',
+  maxConnections: 'nonNegativeInt',
+  maxConnectionsPerAddress: 'nonNegativeInt',
+  maxSessions: 'nonNegativeInt',
+  maxSessionsPerAddress: 'nonNegativeInt',
+  handshakeRatePerAddress: 'nonNegativeInt',
+  handshakeBurstPerAddress: 'positiveInt',
+  connectTimeoutMs: 'positiveInt',
+  attachmentTimeoutMs: 'positiveInt',
+  headersTimeoutMs: 'positiveInt',
+  requestTimeoutMs: 'positiveInt',
+  keepAliveTimeoutMs: 'positiveInt',
 };
+
+/** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */
+function normalizeTrustProxy(value: unknown): TrustProxy | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  const entries = list?.map((v) => v.trim()).filter((v) => v !== '');
+  // A hop count cannot tell a proxy from a client that reached the hub directly: refused, as fastify does.
+  if (!entries || entries.length === 0 || entries.some((v) => /^\d+$/.test(v))) return undefined;
+  try {
+    compileTrust(entries);
+  } catch {
+    return undefined;
+  }
+  return entries;
+}
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const CLIENT_AUTH = new Set<string>(['off', 'optional', 'devices', 'required'] satisfies TlsClientAuth[]);
@@ -185,6 +257,8 @@ function problem(kind: Kind, value: unknown): string | undefined {
       return typeof value === 'string' && CLIENT_AUTH.has(value) ? undefined : `one of ${[...CLIENT_AUTH].join(', ')}`;
     case 'origins':
       return Array.isArray(value) && value.every(isOrigin) ? undefined : 'a list of origins as browsers send them, like "https://console.example.com:8443" (no path, no default port)';
+    case 'trustProxy':
+      return normalizeTrustProxy(value) !== undefined ? undefined : 'true, false, or a comma-separated list of proxy addresses or CIDR ranges (loopback, linklocal and uniquelocal name the usual ones; hop counts are not accepted)';
   }
 }
 
@@ -207,7 +281,7 @@ export function validateConfig(settings: Partial<Record<string, SourcedValue>>):
     const kind = CONFIG_KINDS[key as keyof HubConfig];
     const bad = problem(kind, entry.value);
     if (bad) errors.push(`${entry.source}: "${key}" must be ${bad}, got ${JSON.stringify(entry.value)}`);
-    else config[key] = entry.value;
+    else config[key] = kind === 'trustProxy' ? normalizeTrustProxy(entry.value) : entry.value;
   }
   if (errors.length === 0) errors.push(...tlsSettingProblems(config as unknown as HubConfig, settings));
   if (errors.length) throw new ConfigError(`invalid configuration:\n  ${errors.join('\n  ')}`);

@@ -30,6 +30,16 @@ export interface RequestRejection {
   code: EngineErrorCode;
   message?: string;
   context?: Record<string, unknown>;
+  /** HTTP status when it is not the code's own (429 and 503 for limits). */
+  status?: number;
+  /** Extra response headers (Retry-After). */
+  headers?: Record<string, string>;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+function statusOf(rejection: RequestRejection): number {
+  return rejection.status ?? (rejection.code === EngineErrorCode.FORBIDDEN ? 403 : 400);
 }
 
 function body(rejection: RequestRejection): string {
@@ -46,9 +56,10 @@ export function writeHttpError(res: ServerResponse, rejection: RequestRejection,
     return;
   }
   const text = body(rejection);
-  res.writeHead(rejection.code === EngineErrorCode.FORBIDDEN ? 403 : 400, {
+  res.writeHead(statusOf(rejection), {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(text),
+    ...rejection.headers,
     ...(closeConnection ? { Connection: 'close' } : {}),
   });
   res.end(text);
@@ -56,7 +67,7 @@ export function writeHttpError(res: ServerResponse, rejection: RequestRejection,
 
 /**
  * Refuses a WebSocket upgrade before anything else was written: a plain
- * `400 Bad Request`, then the socket is destroyed.
+ * `400 Bad Request` (or the rejection's status), then the socket is destroyed.
  */
 export function writeUpgradeError(socket: Duplex, rejection: RequestRejection): void {
   if (!socket.writable || socket.destroyed) {
@@ -68,9 +79,14 @@ export function writeUpgradeError(socket: Duplex, rejection: RequestRejection): 
   // peer that does not read can keep the socket.
   const timer = setTimeout(() => socket.destroy(), 1000);
   timer.unref?.();
+  // engine.io answers every refused upgrade with 400, Forbidden included; only limits say more.
+  const status = rejection.status ?? 400;
+  let extra = '';
+  for (const [name, value] of Object.entries(rejection.headers ?? {})) extra += `${name}: ${value}\r\n`;
   socket.end(
-    'HTTP/1.1 400 Bad Request\r\n' +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
       'Connection: close\r\n' +
+      extra +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(text)}\r\n` +
       '\r\n' +

@@ -10,3 +10,6 @@ export type { CorsOptions } from './cors.js';
 export type { CookieOptions } from './cookie.js';
 export type { CloseReason, Transport } from './transport.js';
 export type { EngineRequest } from './verify.js';
+export { guardHttpServer, type HttpGuardOptions, type HttpGuardRefusal } from './http-guard.js';
+export { compileTrust, type TrustProxy, type TrustFunction } from './client-address.js';
+export type { AdmissionRefusal } from './session-limits.js';

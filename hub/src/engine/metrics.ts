@@ -28,6 +28,13 @@ export class EngineMetrics {
   readonly badInputs = new Map<string, number>();
   /** Sessions closed because their client read too slowly. */
   slowConsumersClosed = 0;
+  /** Handshakes and connections refused by a limit, by reason (see AdmissionRefusal and guardHttpServer). */
+  readonly refused = new Map<string, number>();
+
+  /** Adds one refusal for `reason`. */
+  countRefusal(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
 
   /** Adds one to `kind`; returns the new count. */
   countBadInput(kind: string): number {

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { PerMessageDeflateOptions } from 'ws';
 import type { CorsOptions } from './cors.js';
 import type { CookieOptions } from './cookie.js';
+import type { TrustProxy } from './client-address.js';
 
 export type TransportName = 'polling' | 'websocket';
 
@@ -38,6 +39,16 @@ export interface EngineServerOptions {
   maxWebSocketFragments: number;
   /** Most unparsed network chunks a WebSocket may hold (flood guard). */
   maxWebSocketBufferedChunks: number;
+  /** Most open sessions; further handshakes get 503 (0: no limit, the default). */
+  maxSessions: number;
+  /** Most open sessions from one client address; further handshakes get 429 (0: no limit, the default). */
+  maxSessionsPerAddress: number;
+  /** Handshakes per second one client address may sustain; above it 429 (0: no limit, the default). */
+  handshakeRatePerAddress: number;
+  /** Handshakes one client address may make in a burst before the rate applies (default 20). */
+  handshakeBurstPerAddress: number;
+  /** Proxies whose X-Forwarded-For / -Proto to believe (fastify's trustProxy; default false). */
+  trustProxy: TrustProxy;
   /** Custom session id generator. */
   generateId?: (req: IncomingMessage) => string | PromiseLike<string>;
   /** A message sent right after the open packet. */
@@ -74,6 +85,13 @@ const DEFAULTS = {
   // the per-fragment bookkeeping matters.
   maxWebSocketFragments: 2048,
   maxWebSocketBufferedChunks: 4096,
+  // Off by default, as in engine.io, whose users may count on any number of
+  // sessions; the hub sets its own safe values.
+  maxSessions: 0,
+  maxSessionsPerAddress: 0,
+  handshakeRatePerAddress: 0,
+  handshakeBurstPerAddress: 20,
+  trustProxy: false,
 } satisfies Partial<EngineServerOptions>;
 
 /** Applies defaults and normalises compound options. */

@@ -7,6 +7,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, Server
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { attachToHttpServer, type AttachOptions } from './attach.js';
+import { clientAddress, compileTrust, isSecure, normalizeAddress, type TrustFunction } from './client-address.js';
 import { serializeCookie } from './cookie.js';
 import { applyCors } from './cors.js';
 import { EngineErrorCode, ENGINE_ERROR_MESSAGES, writeHttpError, writeUpgradeError, type RequestRejection } from './errors.js';
@@ -15,6 +16,7 @@ import { EngineMetrics } from './metrics.js';
 import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, type TransportName } from './options.js';
 import { PollingTransport, XHR_FRAMING } from './polling.js';
 import { PreparedMessage } from './prepared.js';
+import { SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
 import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
 import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
@@ -36,13 +38,30 @@ export class EngineServer extends EventEmitter {
   readonly clients = new Map<string, EngineSocket>();
   /** Bad-input and slow-consumer counters. */
   readonly metrics = new EngineMetrics();
+  /** Which X-Forwarded-For hops to believe (from `trustProxy`). */
+  readonly trust: TrustFunction;
   private wss: WebSocketServer | undefined;
   // Ids of handshakes in flight, for the sid cookie and `initial_headers`.
   private readonly handshakeIds = new WeakMap<IncomingMessage, string>();
+  private readonly admission: SessionAdmission;
+  // The admission place each open session holds, released when it closes.
+  private readonly reservations = new Map<string, Reservation>();
 
   constructor(opts: Partial<EngineServerOptions> = {}) {
     super();
     this.opts = resolveOptions(opts);
+    this.trust = compileTrust(this.opts.trustProxy);
+    this.admission = new SessionAdmission(this.opts);
+  }
+
+  /** The client's address for `req`: the TCP peer, or the forwarded address when the peer is a trusted proxy. */
+  clientAddress(req: IncomingMessage): string {
+    return clientAddress(req, this.trust);
+  }
+
+  /** Whether the client's connection is encrypted: TLS here, or https at a trusted proxy (X-Forwarded-Proto). */
+  isSecure(req: IncomingMessage): boolean {
+    return isSecure(req, this.trust);
   }
 
   /** Number of open sessions. */
@@ -80,7 +99,11 @@ export class EngineServer extends EventEmitter {
 
   /** @internal A session closed: it leaves the table before its 'close' listeners run. */
   _forget(session: EngineSocket): void {
-    if (this.clients.get(session.id) === session) this.clients.delete(session.id);
+    if (this.clients.get(session.id) === session) {
+      this.clients.delete(session.id);
+      this.reservations.get(session.id)?.release();
+      this.reservations.delete(session.id);
+    }
   }
 
   /** Closes every session with reason 'server shutting down'. */
@@ -128,9 +151,19 @@ export class EngineServer extends EventEmitter {
     } else if (route.kind === 'session') {
       accept((ws) => this.upgradeSession(route.session.id, ws));
     } else {
-      this.openSession(request, (rejection, id) => {
-        if (rejection) this.rejectUpgrade(request, socket, rejection, rejection.code === EngineErrorCode.FORBIDDEN ? undefined : 'bad_request');
-        else accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK)));
+      this.openSession(request, (rejection, id, reservation) => {
+        if (rejection) {
+          this.rejectUpgrade(request, socket, rejection, rejection.badInput);
+          return;
+        }
+        // ws may drop a socket it finds unusable without telling anyone: the
+        // place is given back when the TCP connection goes, whichever way.
+        socket.once('close', () => reservation!.release());
+        if (socket.destroyed) {
+          reservation!.release();
+          return;
+        }
+        accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK), reservation!));
       });
     }
   }
@@ -152,22 +185,47 @@ export class EngineServer extends EventEmitter {
     } else if (route.kind === 'session') {
       (route.session.transport as PollingTransport).handleRequest(req, res);
     } else {
-      this.openSession(req, (rejection, id) => {
+      this.openSession(req, (rejection, id, reservation) => {
         if (rejection) {
-          this.rejectRequest(req, res, rejection, rejection.code === EngineErrorCode.FORBIDDEN ? undefined : 'bad_request');
+          this.rejectRequest(req, res, rejection, rejection.badInput);
           return;
         }
         // The client may have given up while allowRequest/generateId ran.
-        if (res.destroyed || req.socket.destroyed) return;
+        if (res.destroyed || req.socket.destroyed) {
+          reservation!.release();
+          return;
+        }
         const j = req._query.j;
         const transport = new PollingTransport(this, j === undefined ? XHR_FRAMING : jsonpFraming(j), DETACHED_SINK);
-        this.startSession(id!, req, transport, () => transport.handleRequest(req, res));
+        this.startSession(id!, req, transport, reservation!, () => transport.handleRequest(req, res));
       });
     }
   }
 
-  /** Runs allowRequest and generateId for a handshake. */
-  private openSession(req: EngineRequest, done: (rejection: RequestRejection | undefined, id?: string) => void): void {
+  /**
+   * Admits a handshake under the session limits, then runs allowRequest and
+   * generateId. A refusal carries the bad-input kind to count, if any; an
+   * admitted handshake holds a reservation its caller must hand to
+   * startSession or release.
+   */
+  private openSession(
+    req: EngineRequest,
+    answer: (rejection: (RequestRejection & { badInput?: string }) | undefined, id?: string, reservation?: Reservation) => void,
+  ): void {
+    const admitted = this.admission.admit(normalizeAddress(this.clientAddress(req)));
+    if (typeof admitted === 'string') {
+      this.metrics.countRefusal(admitted);
+      answer(limitRejection(admitted, this.opts.handshakeRatePerAddress));
+      return;
+    }
+    const done = (rejection: RequestRejection | undefined, id?: string) => {
+      if (rejection) {
+        admitted.release();
+        answer({ ...rejection, badInput: rejection.code === EngineErrorCode.FORBIDDEN ? undefined : 'bad_request' });
+      } else {
+        answer(undefined, id, admitted);
+      }
+    };
     const withId = () => {
       let generated: string | PromiseLike<string>;
       try {
@@ -203,9 +261,16 @@ export class EngineServer extends EventEmitter {
   }
 
   /** Registers a new session, writes its open packet, and announces it. */
-  private startSession(id: string, req: IncomingMessage, transport: PollingTransport | WebSocketTransport, takeRequest?: () => void): void {
+  private startSession(
+    id: string,
+    req: IncomingMessage,
+    transport: PollingTransport | WebSocketTransport,
+    reservation: Reservation,
+    takeRequest?: () => void,
+  ): void {
     const session = new EngineSocket(id, this, transport, req);
     this.clients.set(id, session);
+    this.reservations.set(id, reservation);
     session._open();
     takeRequest?.();
     this.handshakeIds.delete(req);
@@ -267,4 +332,23 @@ export class EngineServer extends EventEmitter {
     this.connectionError(req, rejection, badInput);
     writeUpgradeError(socket, rejection);
   }
+}
+
+const LIMIT_MESSAGES: Record<AdmissionRefusal, string> = {
+  max_sessions: 'Too many sessions',
+  max_sessions_per_address: 'Too many sessions from this address',
+  handshake_rate: 'Too many handshakes from this address',
+};
+
+/** The answer to a handshake a limit refused: 503 when the server is full, 429 when this address is over its share. */
+function limitRejection(reason: AdmissionRefusal, ratePerSecond: number): RequestRejection {
+  const status = reason === 'max_sessions' ? 503 : 429;
+  const retryAfter = reason === 'handshake_rate' ? Math.max(1, Math.ceil(1 / ratePerSecond)) : 5;
+  return {
+    code: EngineErrorCode.FORBIDDEN,
+    message: LIMIT_MESSAGES[reason],
+    context: { name: 'LIMIT', reason },
+    status,
+    headers: { 'Retry-After': String(retryAfter) },
+  };
 }

@@ -42,7 +42,7 @@ export class EngineSocket extends EventEmitter {
   /** The request that opened the session. */
   readonly request: IncomingMessage;
   readonly protocol = 4 as const;
-  /** The client's IP address. */
+  /** The client's IP address (the forwarded one when the TCP peer is a trusted proxy, see `trustProxy`). */
   readonly remoteAddress: string;
   readyState: EngineSocketState = 'opening';
   /** The transport currently carrying the session. */
@@ -64,7 +64,7 @@ export class EngineSocket extends EventEmitter {
     this.id = id;
     this.server = server;
     this.request = request;
-    this.remoteAddress = request.socket?.remoteAddress ?? '';
+    this.remoteAddress = server.clientAddress(request);
     this.transport = transport;
     this.sink = new SessionSink(this);
     transport.sink = this.sink;

@@ -19,9 +19,24 @@ import { registryRoutes } from './routes-registry.js';
 /** Largest REST request body, in bytes. */
 const BODY_LIMIT = 1024 * 1024;
 
-/** Creates the fastify app (not listening); `deps` may be filled in before the first request; with `https` it serves TLS. */
-export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string, https?: HttpsServerOptions): FastifyInstance {
-  const app = Fastify({ https: https ?? null, loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+/** Options of the fastify app that come from the hub's configuration. */
+export interface HttpAppOptions {
+  /** Proxies whose X-Forwarded-* headers set req.ip and req.protocol (false: none). */
+  trustProxy?: boolean | string | readonly string[];
+  /** With these, the app serves TLS (HTTPS and WSS) on its port. */
+  https?: HttpsServerOptions;
+}
+
+/** Creates the fastify app (not listening); `deps` may be filled in before the first request. */
+export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string, opts: HttpAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    https: opts.https ?? null,
+    loggerInstance: log,
+    bodyLimit: BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+    trustProxy: (opts.trustProxy ?? false) as boolean | string | string[],
+  }) as unknown as FastifyInstance;
   const routes = collectRoutes(app);
   const refused = new LabelledCounter();
   installRouteAuth(app, deps, refused);

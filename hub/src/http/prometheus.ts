@@ -1,5 +1,7 @@
 // Prometheus text exposition of the hub's figures: connections, engine and
-// realtime counters, IoT counters, store write path.
+// realtime counters, refusals by limits, IoT counters, store write path,
+// process memory and event-loop delay.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { LabelledCounter } from '../iot/metrics.js';
 import type { Socket } from '../realtime/index.js';
 import type { HttpDeps } from './deps.js';
@@ -48,6 +50,38 @@ class Exposition {
   }
 }
 
+// One per process: the event loop is the process's. Its timer does not keep the process alive.
+let loopDelay: IntervalHistogram | undefined;
+
+/** Starts measuring event-loop delay (idempotent); the first scrape would otherwise have nothing to show. */
+export function startEventLoopMonitor(): void {
+  if (loopDelay) return;
+  loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+}
+
+function eventLoopDelay(out: Exposition): void {
+  startEventLoopMonitor();
+  const h = loopDelay!;
+  const name = 'sitehub_event_loop_delay_seconds';
+  out.metric(name, 'gauge', 'Event-loop delay since the previous scrape, by quantile (1 = the largest); 10 ms resolution');
+  // The histogram is empty until a first sample: report 0 rather than its NaN / huge sentinels.
+  const seconds = (ns: number) => (h.count > 0 && Number.isFinite(ns) ? ns / 1e9 : 0);
+  out.sample(name, seconds(h.percentile(50)), { quantile: '0.5' });
+  out.sample(name, seconds(h.percentile(99)), { quantile: '0.99' });
+  out.sample(name, seconds(h.max), { quantile: '1' });
+  h.reset();
+}
+
+function processMemory(out: Exposition): void {
+  const mem = process.memoryUsage();
+  out.metric('sitehub_process_resident_memory_bytes', 'gauge', 'Resident set size').sample('sitehub_process_resident_memory_bytes', mem.rss);
+  out.metric('sitehub_process_heap_used_bytes', 'gauge', 'V8 heap in use').sample('sitehub_process_heap_used_bytes', mem.heapUsed);
+  out.metric('sitehub_process_heap_total_bytes', 'gauge', 'V8 heap reserved').sample('sitehub_process_heap_total_bytes', mem.heapTotal);
+  out.metric('sitehub_process_external_memory_bytes', 'gauge', 'Memory of buffers and other objects outside the V8 heap');
+  out.sample('sitehub_process_external_memory_bytes', mem.external + mem.arrayBuffers);
+}
+
 /** The /metrics body; `httpRefused` counts REST requests refused by the per-route check, by reason. */
 export function renderMetrics({ io, services, store }: HttpDeps, httpRefused: LabelledCounter): string {
   const out = new Exposition();
@@ -63,6 +97,12 @@ export function renderMetrics({ io, services, store }: HttpDeps, httpRefused: La
   out.labelled('sitehub_engine_bad_inputs_total', 'Malformed or hostile input refused by the Engine.IO layer, by kind', ['kind'], io.engine.metrics.badInputs);
   out.metric('sitehub_engine_slow_consumers_closed_total', 'counter', 'Sessions closed because their client read too slowly');
   out.sample('sitehub_engine_slow_consumers_closed_total', io.engine.metrics.slowConsumersClosed);
+  out.labelled(
+    'sitehub_engine_refused_total',
+    'Handshakes, connections and requests refused or cut off by a limit, by reason (docs/security.md)',
+    ['reason'],
+    io.engine.metrics.refused,
+  );
   for (const [key, value] of Object.entries(io.metrics.toJSON())) {
     const name = `sitehub_realtime_${key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}_total`;
     out.metric(name, 'counter', `Socket.IO layer: ${key}`).sample(name, value);
@@ -93,5 +133,7 @@ export function renderMetrics({ io, services, store }: HttpDeps, httpRefused: La
   out.metric('sitehub_store_queue_depth', 'gauge', 'Writes waiting for the next group commit').sample('sitehub_store_queue_depth', s.queueDepth);
   out.metric('sitehub_store_jobs_total', 'counter', 'Writes committed').sample('sitehub_store_jobs_total', s.jobs);
   out.metric('sitehub_store_failed_jobs_total', 'counter', 'Writes that failed').sample('sitehub_store_failed_jobs_total', s.failedJobs);
+  processMemory(out);
+  eventLoopDelay(out);
   return out.toString();
 }

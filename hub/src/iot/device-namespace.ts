@@ -40,9 +40,28 @@ export class DeviceSessions implements LiveDevices {
     private readonly guard: AuthGuard,
   ) {}
 
+  /**
+   * Whether a CONNECT to `name` may have a device namespace: only
+   * `/devices/<class>` of a class the store holds right now. Asked on every
+   * CONNECT to a namespace that does not exist yet, so classes created or
+   * deleted at run time are seen at once, and a flood of made-up class names
+   * creates nothing (the hub cleans up empty child namespaces).
+   */
+  private matchNamespace(name: string, next: (err: Error | null, ok: boolean) => void): void {
+    if (!DEVICE_NAMESPACE.test(name)) return next(null, false);
+    this.ctx.store.registry.getClass(name.slice('/devices/'.length)).then(
+      (cls) => next(null, cls !== undefined),
+      (err: unknown) => {
+        // Fails closed: the device sees "Invalid namespace" and retries later.
+        this.ctx.log.error({ err }, 'device class lookup failed');
+        next(err instanceof Error ? err : new Error(String(err)), false);
+      },
+    );
+  }
+
   /** Wires the dynamic device namespaces into `io`. */
   attach(io: Server): void {
-    const devices = io.of(DEVICE_NAMESPACE);
+    const devices = io.of((name, _auth, next) => this.matchNamespace(name, next));
     devices.use((socket, next) => {
       const classId = socket.nsp.name.slice('/devices/'.length);
       const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;

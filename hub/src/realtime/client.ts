@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Decoder, PacketType, type Packet } from '@sitehub/protocol';
 import type { EngineSocket, PreparedMessage } from '../engine/index.js';
+import { nestsDeeperThan } from './nesting.js';
 import type { Server } from './server.js';
 import type { Socket } from './socket.js';
 import type { DisconnectReason, EncodedPacket } from './types.js';
@@ -45,6 +46,8 @@ export class Client {
   /** Namespaces whose CONNECT is being processed (middlewares, recovery); created on first use. */
   private connecting: Set<string> | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  // Runs only while a binary packet waits for its attachments.
+  private attachmentTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -168,6 +171,11 @@ export class Client {
 
   /** @internal A message from the Engine.IO connection. */
   _onMessage(data: string | Uint8Array): void {
+    if (typeof data === 'string' && nestsDeeperThan(data, this.server._maxNestingDepth)) {
+      this.server.metrics.tooDeepMessages++;
+      this.close('parse error');
+      return;
+    }
     let packet: Packet | null;
     try {
       packet = this.decoder.add(data);
@@ -177,7 +185,25 @@ export class Client {
       this.close('parse error');
       return;
     }
+    this.watchAttachments();
     if (packet) this.onPacket(packet);
+  }
+
+  /** Starts the attachment clock when a binary header arrives, stops it when the packet is complete. */
+  private watchAttachments(): void {
+    if (this.closed) return;
+    const awaiting = this.decoder.awaitingAttachments;
+    if (awaiting && this.attachmentTimer === undefined) {
+      this.attachmentTimer = setTimeout(() => {
+        this.attachmentTimer = undefined;
+        this.server.metrics.attachmentTimeouts++;
+        // _onClose destroys the decoder, freeing the attachments received so far.
+        this.close('parse error');
+      }, this.server._attachmentTimeout);
+    } else if (!awaiting && this.attachmentTimer !== undefined) {
+      clearTimeout(this.attachmentTimer);
+      this.attachmentTimer = undefined;
+    }
   }
 
   private onPacket(packet: Packet): void {
@@ -193,7 +219,11 @@ export class Client {
   private connect(name: string, auth: Record<string, any>): void {
     (this.connecting ??= new Set()).add(name);
     this.server._resolveNamespace(name, auth, (nsp) => {
-      if (!this.isOpen) return this._connectAborted(name);
+      if (!this.isOpen) {
+        // A child namespace may have been made for this CONNECT alone.
+        nsp?._checkEmpty();
+        return this._connectAborted(name);
+      }
       if (!nsp) {
         this._connectAborted(name);
         this.server.metrics.invalidNamespaces++;
@@ -238,6 +268,8 @@ export class Client {
     this.conn.on('error', ignoreLateError);
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    clearTimeout(this.attachmentTimer);
+    this.attachmentTimer = undefined;
     for (const socket of this.sockets()) socket._onclose(reason, description);
     this.onlySocket = undefined;
     this.socketsByNsp = undefined;

@@ -1,16 +1,15 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Handshake } from './types.js';
 
 /** Builds `socket.handshake` from the request that opened the Engine.IO session and the CONNECT payload. */
-export function buildHandshake(request: IncomingMessage, address: string, auth: Record<string, any>): Handshake {
+export function buildHandshake(request: IncomingMessage, address: string, secure: boolean, auth: Record<string, any>): Handshake {
   const url = request.url ?? '/';
   return {
     headers: request.headers,
     time: new Date().toString(),
     address,
     xdomain: Boolean(request.headers.origin),
-    secure: (request.socket as TLSSocket | undefined)?.encrypted === true,
+    secure,
     issued: Date.now(),
     url,
     query: parseQuery(url),

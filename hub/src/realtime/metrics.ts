@@ -13,6 +13,10 @@ export class RealtimeMetrics {
   protocolViolations = 0;
   /** Connections closed because no CONNECT arrived within connectTimeout. */
   connectTimeouts = 0;
+  /** Connections closed because a binary packet's attachments did not all arrive within attachmentTimeout. */
+  attachmentTimeouts = 0;
+  /** Messages nested deeper than maxNestingDepth, refused unparsed; the connection was closed. */
+  tooDeepMessages = 0;
   /** Incoming `error` events (or per-packet middleware errors) with no listener; dropped, never thrown. */
   unhandledErrorEvents = 0;
   /** CONNECTs refused by a namespace middleware. */

@@ -23,6 +23,10 @@ export class Namespace<ListenEvents = any, EmitEvents = any, ServerSideEvents = 
   adapter!: Adapter;
   private readonly fns: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ExtendedError>[] = [];
   private ackIds = 0;
+  /** CONNECTs being processed (recovery, middlewares): a namespace with one is not empty. */
+  private pendingConnects = 0;
+  /** @internal Set by a parent with cleanupEmptyChildNamespaces: called whenever this namespace may have become empty. */
+  _onEmpty: (() => void) | undefined;
 
   constructor(
     readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -158,15 +162,26 @@ export class Namespace<ListenEvents = any, EmitEvents = any, ServerSideEvents = 
    * the `40` answer and 'connection', or the `44` refusal. Reports the outcome to the client.
    */
   async _add(client: Client, auth: Record<string, any>): Promise<void> {
-    const session = await this.restore(auth);
-    const socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth, session ?? undefined);
+    this.pendingConnects++;
+    let socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+    try {
+      const session = await this.restore(auth);
+      socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth, session ?? undefined);
+    } catch (err) {
+      this.pendingConnects--;
+      this._checkEmpty();
+      throw err;
+    }
     if (socket.recovered) this.server.metrics.recoveredSessions++;
     if (socket.recovered && this.server._recovery?.skipMiddlewares && client.isOpen) {
+      this.pendingConnects--;
       return this.doConnect(socket, client);
     }
     runMiddlewares(this.fns, socket, (err) => {
       // Outside the middleware's stack, so that a throwing listener cannot re-enter it.
       process.nextTick(() => {
+        // Settled: the socket either joins below or leaves through _cleanup, whose _remove checks for emptiness.
+        this.pendingConnects--;
         if (!client.isOpen) {
           socket._cleanup();
           client._connectAborted(this.name);
@@ -187,7 +202,14 @@ export class Namespace<ListenEvents = any, EmitEvents = any, ServerSideEvents = 
   /** @internal Called by a socket that leaves. */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     this.sockets.delete(socket.id);
+    this._checkEmpty();
   }
+
+  /** @internal Tells the parent (if it cleans up) when no socket is connected or connecting. */
+  _checkEmpty(): void {
+    if (this._onEmpty !== undefined && this.sockets.size === 0 && this.pendingConnects === 0) this._onEmpty();
+  }
+
 
   private async restore(auth: Record<string, any>): Promise<Session | null> {
     if (!this.server._recovery) return null;

@@ -37,14 +37,14 @@ export class ParentNamespace<ListenEvents = any, EmitEvents = any, ServerSideEve
     for (const listener of this.listeners('connection')) child.on('connection', listener as (...args: any[]) => void);
     this.children.add(child);
     if (this.server._cleanupEmptyChildNamespaces) {
-      const remove = child._remove.bind(child);
-      child._remove = (socket) => {
-        remove(socket);
-        if (child.sockets.size === 0 && this.server._nsps.get(name) === child) {
-          void child.adapter.close();
-          this.server._nsps.delete(name);
-          this.children.delete(child);
-        }
+      // Empty means no socket connected and none being connected: a CONNECT
+      // still in its middlewares must not find its namespace gone.
+      child._onEmpty = () => {
+        if (this.server._nsps.get(name) !== child) return;
+        child._onEmpty = undefined;
+        void child.adapter.close();
+        this.server._nsps.delete(name);
+        this.children.delete(child);
       };
     }
     this.server._registerNamespace(child);

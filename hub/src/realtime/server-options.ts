@@ -27,6 +27,10 @@ export interface ServerOptions extends Omit<EngineServerOptions, 'path'> {
   cleanupEmptyChildNamespaces: boolean;
   /** Most binary attachments one packet may carry (default 10). */
   maxAttachments: number;
+  /** Milliseconds a binary packet's attachments may take to arrive after its header; then the connection is closed (default 30000). */
+  attachmentTimeout: number;
+  /** Deepest nesting of arrays and objects a message may have; deeper ones close the connection before being parsed (default 100). */
+  maxNestingDepth: number;
   addTrailingSlash: boolean;
   destroyUpgrade: boolean;
 }
@@ -40,6 +44,8 @@ export const OWN_OPTIONS = new Set([
   'connectionStateRecovery',
   'cleanupEmptyChildNamespaces',
   'maxAttachments',
+  'attachmentTimeout',
+  'maxNestingDepth',
   'addTrailingSlash',
   'destroyUpgrade',
   'parser',

@@ -45,6 +45,10 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   readonly _cleanupEmptyChildNamespaces: boolean;
   /** @internal */
   readonly _maxAttachments: number | undefined;
+  /** @internal */
+  readonly _attachmentTimeout: number;
+  /** @internal */
+  readonly _maxNestingDepth: number;
   private readonly parentNsps = new Map<ParentNspNameMatchFn, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private readonly parentsByRegExp = new Map<RegExp, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private readonly clients = new Set<Client>();
@@ -68,6 +72,8 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     this._recovery = this.opts.connectionStateRecovery as RecoveryConfig | undefined;
     this._cleanupEmptyChildNamespaces = opts.cleanupEmptyChildNamespaces === true;
     this._maxAttachments = opts.maxAttachments;
+    this._attachmentTimeout = opts.attachmentTimeout ?? 30_000;
+    this._maxNestingDepth = opts.maxNestingDepth ?? 100;
     this.path(opts.path ?? '/socket.io');
     this.connectTimeout(opts.connectTimeout ?? 45_000);
     this.serveClient(opts.serveClient !== false);

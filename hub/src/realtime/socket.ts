@@ -70,7 +70,7 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
       this.pid = nsp.server._recovery ? generateId() : undefined;
       this.recovered = false;
     }
-    this.handshake = buildHandshake(client.request, client.conn.remoteAddress, auth);
+    this.handshake = buildHandshake(client.request, client.conn.remoteAddress, client.conn.server.isSecure(client.request), auth);
   }
 
   /** The underlying Engine.IO connection. */
