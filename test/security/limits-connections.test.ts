@@ -120,6 +120,26 @@ describe('maxConnections', () => {
     expect(await metric(t.base, refusedMetric('max_connections'))).toBe(10);
     for (const socket of sockets) socket.destroy();
   });
+  it('counts the connections of every bound address (127.0.0.1 and ::1) against one total', async () => {
+    const t = await startHub({ host: 'localhost', maxConnections: 20, maxConnectionsPerAddress: 0, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 });
+    const closed: string[] = [];
+    const open = (host: string) => {
+      const socket = tcpConnect({ host, port: t.hub.port });
+      socket.on('error', () => {});
+      socket.once('close', () => closed.push(host));
+      return new Promise<TcpSocket>((r) => socket.once('connect', () => r(socket)).once('close', () => r(socket)));
+    };
+    const v4 = await Promise.all(Array.from({ length: 15 }, () => open('127.0.0.1')));
+    const v6 = await Promise.all(Array.from({ length: 15 }, () => open('::1')));
+    // 30 connections, 20 places: 10 closed, whichever address they came to (the hub accepts them in
+    // its own order). Were ::1's connections not counted, the 15 there would all stay open.
+    await expect.poll(() => closed.length, { timeout: 1000 }).toBe(10);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(closed.length).toBe(10);
+    for (const socket of [...v4, ...v6]) socket.destroy();
+    // Once the closes reach the hub it answers again; a scrape that came too early is refused and counted too.
+    await expect.poll(async () => metric(t.base, refusedMetric('max_connections')).catch(() => -1), { timeout: 2000 }).toBeGreaterThanOrEqual(10);
+  });
 });
 
 describe('handshake flood', () => {
@@ -204,7 +224,7 @@ describe('trustProxy', () => {
     ] as const) {
       const dataDir = mkdtempSync(join(tmpdir(), 'sitehub-trust-'));
       const hub = createHub({ dataDir, port: 0, host: '127.0.0.1', adminToken: 'test-admin-token-0123456789', logLevel: 'silent', trustProxy });
-      hub.app.get('/test-client', async (req) => ({ ip: req.ip, protocol: req.protocol }));
+      hub.app.get('/test-client', { config: { auth: 'public' } }, async (req) => ({ ip: req.ip, protocol: req.protocol }));
       const { port } = await hub.listen();
       try {
         const res = await fetch(`http://127.0.0.1:${port}/test-client`, { headers: { 'x-forwarded-for': '10.0.0.8', 'x-forwarded-proto': 'https' } });

@@ -12,7 +12,7 @@ import type { EngineMetrics } from './metrics.js';
 
 /** Limits of guardHttpServer; 0 leaves Node's behaviour for that one. */
 export interface HttpGuardOptions {
-  /** Most open TCP connections (server.maxConnections); further ones are closed at once. */
+  /** Most open TCP connections, on every address the server is handed connections from; further ones are closed at once. */
   maxConnections: number;
   /** Most open TCP connections from one peer address; trusted proxies are exempt. */
   maxConnectionsPerAddress: number;
@@ -44,10 +44,7 @@ const CLIENT_ERROR_RESPONSES: Record<string, string> = {
 
 /** Applies `opts` to `server` and counts every refusal in `metrics`. Call before listen(). */
 export function guardHttpServer(server: HttpServer, opts: HttpGuardOptions, metrics: EngineMetrics, trust: TrustFunction): void {
-  if (opts.maxConnections > 0) {
-    server.maxConnections = opts.maxConnections;
-    server.on('drop', () => metrics.countRefusal('max_connections'));
-  }
+  if (opts.maxConnections > 0) limitTotal(server, opts.maxConnections, metrics);
   if (opts.requestTimeoutMs > 0) server.requestTimeout = opts.requestTimeoutMs;
   // Node requires headersTimeout <= requestTimeout.
   if (opts.headersTimeoutMs > 0) server.headersTimeout = server.requestTimeout > 0 ? Math.min(opts.headersTimeoutMs, server.requestTimeout) : opts.headersTimeoutMs;
@@ -101,6 +98,26 @@ function closeSilentConnections(server: HttpServer, timeoutMs: number, metrics: 
   };
   server.prependListener('request', firstRequest);
   server.prependListener('upgrade', firstRequest);
+}
+
+/**
+ * Counts 'connection' events rather than setting server.maxConnections: Node
+ * applies that property only to connections its own listener accepted, and
+ * the hub hands the connections of its other addresses (::1 beside
+ * 127.0.0.1, http/listen.ts) to this server by emitting 'connection'.
+ */
+function limitTotal(server: HttpServer, max: number, metrics: EngineMetrics): void {
+  let open = 0;
+  server.prependListener('connection', (socket: Socket) => {
+    if (open >= max) {
+      metrics.countRefusal('max_connections');
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
+  });
 }
 
 function limitPerAddress(server: HttpServer, max: number, metrics: EngineMetrics, trust: TrustFunction): void {
