@@ -11,6 +11,8 @@ const needed = {
   socat: 'socat',
   mosquitto: 'mosquitto',
   'mosquitto-clients': 'mosquitto_sub',
+  // PostgreSQL 15 (Debian 12's): the tests make throwaway clusters with its initdb and postgres.
+  postgresql: '/usr/lib/postgresql/15/bin/initdb',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.

@@ -1,6 +1,5 @@
 // createHub(): the IoT application — store, fastify, the Socket.IO Server on
 // fastify's http server, and the IoT services — with listen() and close().
-import { join, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { resolveConfig, type HubConfig } from './config/index.js';
@@ -8,7 +7,7 @@ import { createHttpApp } from './http/app.js';
 import type { HttpDeps } from './http/deps.js';
 import { resolveAdminToken } from './iot/admin-token.js';
 import { createIotServices, type IotServices } from './iot/services.js';
-import { SqliteStore } from './iot/store/sqlite-store.js';
+import { createStore, type HubStore } from './iot/store/open.js';
 import { hashToken } from './iot/tokens.js';
 import { Server } from './realtime/index.js';
 
@@ -20,7 +19,7 @@ export interface Hub {
   readonly config: HubConfig;
   readonly app: FastifyInstance;
   readonly io: Server;
-  readonly store: SqliteStore;
+  readonly store: HubStore;
   readonly services: IotServices;
   readonly log: Logger;
   /** The admin token for the REST API and /console. */
@@ -45,8 +44,8 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
   const config = resolveConfig(partial);
   const log = opts.logger ?? pino({ level: config.logLevel, base: { service: 'sitehub' } });
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
-  const dbFile = config.databaseFile === ':memory:' || isAbsolute(config.databaseFile) ? config.databaseFile : join(config.dataDir, config.databaseFile);
-  const store = new SqliteStore(dbFile, { writerMaxBatch: config.writerMaxBatch });
+  // The database (SQLite or PostgreSQL) is chosen by config.database; nothing above the store knows which.
+  const store = createStore(config, (err) => log.warn({ err }, 'database connection lost; the pool reconnects on next use'));
 
   let accepting = false;
   let deps: HttpDeps | undefined;
@@ -74,6 +73,7 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
       return port;
     },
     async listen() {
+      await store.open();
       await services.start();
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();

@@ -43,6 +43,16 @@ export interface HubConfig {
   pingIntervalMs: number;
   /** Heartbeat timeout, ms (Engine.IO pingTimeout). */
   pingTimeoutMs: number;
+
+  // The database (docs/scaling.md, "Choosing a database").
+  /** `sqlite` (the file databaseFile in dataDir) or a `postgres://user:password@host:port/db` URL, for a database several hubs share. */
+  database: string;
+  /** PostgreSQL: most connections this hub opens. */
+  databasePoolMax: number;
+  /** PostgreSQL: server-side limit on one statement, ms. */
+  databaseStatementTimeoutMs: number;
+  /** PostgreSQL: longest wait for a connection, ms. */
+  databaseConnectTimeoutMs: number;
 }
 
 /** The embedded defaults `sitehub` runs with. */
@@ -67,6 +77,11 @@ export const DEFAULT_CONFIG: HubConfig = {
   writerMaxBatch: 5000,
   pingIntervalMs: 25_000,
   pingTimeoutMs: 20_000,
+
+  database: 'sqlite',
+  databasePoolMax: 10,
+  databaseStatementTimeoutMs: 15_000,
+  databaseConnectTimeoutMs: 5_000,
 };
 
 type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level';
@@ -93,6 +108,11 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   writerMaxBatch: 'positiveInt',
   pingIntervalMs: 'positiveInt',
   pingTimeoutMs: 'positiveInt',
+
+  database: 'string',
+  databasePoolMax: 'positiveInt',
+  databaseStatementTimeoutMs: 'positiveInt',
+  databaseConnectTimeoutMs: 'positiveInt',
 };
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
