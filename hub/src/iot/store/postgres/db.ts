@@ -52,6 +52,9 @@ export function createPool(opts: PgOptions, onError: (err: Error) => void): pg.P
   });
   // An idle connection that the server closed (restart, failover) raises here; the pool has already dropped it.
   pool.on('error', onError);
+  // A connection checked out (the writer's, mid-transaction) raises 'error' on the client itself: without a
+  // listener that would end the process. Its pending query rejects anyway; the writer then discards it.
+  pool.on('connect', (client) => client.on('error', onError));
   return pool;
 }
 
