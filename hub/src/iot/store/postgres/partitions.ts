@@ -39,8 +39,8 @@ export class TelemetryPartitions {
   async ensure(client: pg.ClientBase, timestamps: Iterable<number>): Promise<void> {
     const missing = new Map<number, ReturnType<typeof partitionOf>>();
     for (const ts of timestamps) {
-      const p = partitionOf(ts);
-      if (!this.known.has(p.from)) missing.set(p.from, p);
+      const from = Math.floor(ts / PARTITION_MS) * PARTITION_MS;
+      if (!this.known.has(from) && !missing.has(from)) missing.set(from, partitionOf(ts));
     }
     if (missing.size === 0) return;
     if (!this.loaded) {

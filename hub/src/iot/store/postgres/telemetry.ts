@@ -3,7 +3,7 @@
 // (device, seq)), range reads, and bucketed aggregates computed in SQL.
 import type pg from 'pg';
 import type { EncodedReading, Reading, TelemetryBucket, TelemetryQuery, TelemetryStore, TelemetryWriteResult } from '../types.js';
-import type { TelemetryPartitions } from './partitions.js';
+import { PARTITION_MS, type TelemetryPartitions } from './partitions.js';
 import type { BatchKind, PgGroupCommitWriter } from './writer.js';
 
 /** One device's readings as submitted by one telemetry event. */
@@ -21,9 +21,10 @@ class TelemetryInserts implements BatchKind<InsertItem, TelemetryWriteResult> {
   constructor(private readonly partitions: TelemetryPartitions) {}
 
   async prepare(client: pg.ClientBase, items: readonly InsertItem[]): Promise<void> {
-    const days = new Set<number>();
-    for (const item of items) for (const r of item.readings) days.add(r.ts);
-    await this.partitions.ensure(client, days);
+    // One timestamp per day is enough to name a partition; the hot path checks a Set, no DDL.
+    const days = new Map<number, number>();
+    for (const item of items) for (const r of item.readings) days.set(Math.floor(r.ts / PARTITION_MS), r.ts);
+    await this.partitions.ensure(client, days.values());
   }
 
   async run(client: pg.ClientBase, items: readonly InsertItem[]): Promise<TelemetryWriteResult[]> {
