@@ -2,12 +2,17 @@
 // dropped whole by retention, migrations serialised by an advisory lock when
 // several hubs start at once, a failing or slow row that fails alone inside a
 // merged multi-row insert, and a database restart under an open store.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PG_MIGRATIONS } from '../../hub/src/iot/store/postgres/migrations.js';
 import { partitionOf } from '../../hub/src/iot/store/postgres/partitions.js';
 import { PostgresStore } from '../../hub/src/iot/store/postgres/store.js';
 import type { Store } from '../../hub/src/iot/store/types.js';
+import { PG_BIN } from '../helpers/postgres.js';
 import { closeStores, openPostgresStore, postgresCluster, stopPostgresCluster } from './store-backends.js';
 
 afterEach(closeStores);
@@ -120,5 +125,32 @@ describe('PostgresStore', () => {
     expect(await store.ping()).toBe(true);
     expect((await store.telemetry.insert('d1', [reading(2, ts), reading(1, ts)], ts))).toEqual({ stored: [reading(2, ts)], duplicates: 1 });
     expect(await store.telemetry.count('d1')).toBe(2);
+  });
+
+  it('restores from the pg_dump / pg_restore round trip docs/scaling.md gives, partitions and schema version included', async () => {
+    const cluster = await postgresCluster();
+    const { store, url } = await openPostgresStore();
+    await seedDevice(store, 'd1');
+    const t0 = 20_000 * DAY;
+    await store.telemetry.insert('d1', [reading(1, t0), reading(2, t0 + DAY)], 0);
+    const dir = mkdtempSync(join(tmpdir(), 'sitehub-dump-'));
+    try {
+      const dump = join(dir, 'sitehub.dump');
+      // While the store is open, as the hubs would be.
+      execFileSync(join(PG_BIN, 'pg_dump'), ['--format=custom', `--file=${dump}`, url]);
+      const restored = await cluster.createDatabase();
+      execFileSync(join(PG_BIN, 'pg_restore'), [`--dbname=${restored}`, dump]);
+      const again = new PostgresStore({ url: restored });
+      try {
+        await again.open();
+        expect((await again.telemetry.query({ deviceId: 'd1', from: 0, to: 1e14, limit: 10 })).map((r) => r.seq)).toEqual([1, 2]);
+        expect((await again.telemetry.insert('d1', [reading(2, t0 + DAY), reading(3, t0 + DAY)], 0)).duplicates).toBe(1);
+        expect((await again.partitions.list(again.pool)).map((p) => p.name)).toEqual(expect.arrayContaining(['telemetry_20241004', 'telemetry_20241005']));
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

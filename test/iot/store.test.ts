@@ -3,6 +3,10 @@
 // tick, a failing job rolled back alone), idempotent telemetry, retention,
 // aggregates, and each resource's reads and writes. What only one backend
 // has (SQLite's pragmas, PostgreSQL's partitions) is at the end.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../hub/src/iot/store/migrations.js';
 import { PG_MIGRATIONS } from '../../hub/src/iot/store/postgres/migrations.js';
@@ -220,5 +224,22 @@ describe('SqliteStore only', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
+  it('copies live with the sqlite3 .backup command docs/scaling.md gives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sitehub-backup-'));
+    const store = new SqliteStore(join(dir, 'sitehub.db'));
+    try {
+      await seedDevice(store);
+      await store.telemetry.insert('d1', [reading(1), reading(2)], 0);
+      // While the store is open and its last writes are still in the WAL.
+      execFileSync('sqlite3', ['sitehub.db', '.backup backup.db'], { cwd: dir });
+      const copy = new SqliteStore(join(dir, 'backup.db'));
+      expect(await copy.telemetry.count('d1')).toBe(2);
+      await copy.close();
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
