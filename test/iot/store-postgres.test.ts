@@ -109,6 +109,33 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('does not queue everything behind a partition it cannot make in time: that write fails retryably, the rest of the group commits', async () => {
+    const { store, url } = await openPostgresStore();
+    await seedDevice(store, 'd1');
+    // A long report query holds a share lock on the table; making a partition needs it exclusively.
+    const report = new pg.Client(url);
+    await report.connect();
+    try {
+      await report.query('BEGIN');
+      await report.query('LOCK TABLE telemetry IN ACCESS SHARE MODE');
+      const farDay = 30_000 * DAY;
+      const started = Date.now();
+      const [insert, site] = await Promise.allSettled([
+        store.telemetry.insert('d1', [reading(1, farDay)], 0),
+        store.registry.createSite({ id: 'other', name: 'other', meta: {}, createdAt: 1 }),
+      ]);
+      expect(insert.status === 'rejected' && String(insert.reason)).toMatch(/lock timeout/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(site.status).toBe('fulfilled');
+      // Committed in the same group as the refused write.
+      expect((await store.registry.getSite('other'))?.name).toBe('other');
+      await report.query('COMMIT');
+      expect((await store.telemetry.insert('d1', [reading(1, farDay)], 0)).stored).toHaveLength(1);
+    } finally {
+      await report.end();
+    }
+  });
+
   it('survives a database restart: refuses writes while it is away, says so on ping, and reconnects by itself', async () => {
     const cluster = await postgresCluster();
     const { store } = await openPostgresStore();

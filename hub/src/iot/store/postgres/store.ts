@@ -49,9 +49,12 @@ export class PostgresStore implements Store {
       await migratePg(client);
       const now = Date.now();
       await this.partitions.ensure(client, [now, now + PARTITION_MS]);
-    } finally {
-      client.release();
+    } catch (err) {
+      // The connection may be the reason: it is not handed back to the pool.
+      client.release(err as Error);
+      throw err;
     }
+    client.release();
   }
 
   /**

@@ -147,7 +147,14 @@ export class PgGroupCommitWriter {
     }
     try {
       for (const [kind, indexes] of byKind) {
-        if (kind.prepare) await kind.prepare(client, indexes.map((i) => (batch[i] as { item: unknown }).item));
+        if (!kind.prepare) continue;
+        try {
+          await kind.prepare(client, indexes.map((i) => (batch[i] as { item: unknown }).item));
+        } catch (err) {
+          // Only this kind's writes depend on it (e.g. a partition that could not be made in time): they fail, the rest goes on.
+          for (const i of indexes) outcomes[i] = { ok: false, err };
+          byKind.delete(kind);
+        }
       }
       await client.query('BEGIN');
       for (const i of plain) {
@@ -214,7 +221,9 @@ export class PgGroupCommitWriter {
   }
 
   private failAll(batch: Job[], err: unknown): void {
-    this.figures.failedJobs += batch.length;
-    for (const job of batch) job.reject(err);
+    for (const job of batch) {
+      if (job.type !== 'marker') this.figures.failedJobs++;
+      job.reject(err);
+    }
   }
 }
