@@ -3,20 +3,13 @@
 // idempotent resends, refusals, and a command that waits for its device.
 // Run on both databases: SQLite (the default) and PostgreSQL.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { HubConfig } from '@sitehub/hub';
 import { closeAll, connected, nextEvent, readings, refused, registerDevice, startHub as startHubOn, ADMIN_TOKEN } from '../iot/helpers.js';
-import { postgresCluster, stopPostgresCluster } from '../iot/store-backends.js';
+import { HUB_DATABASES, stopPostgresCluster } from '../iot/store-backends.js';
 
 afterEach(closeAll);
 afterAll(stopPostgresCluster);
 
-/** The hub settings for each database; PostgreSQL gets a fresh database per hub. */
-const DATABASES: Array<{ name: string; config: () => Promise<Partial<HubConfig>> }> = [
-  { name: 'sqlite', config: async () => ({}) },
-  { name: 'postgres', config: async () => ({ database: await (await postgresCluster()).createDatabase() }) },
-];
-
-describe.each(DATABASES)('a device talking to the hub on $name', (db) => {
+describe.each(HUB_DATABASES)('a device talking to the hub on $name', (db) => {
   const startHub = async () => startHubOn(await db.config());
   it('sends 1,000 readings in acked batches, reads them back over REST, and a resend stores nothing twice', async () => {
     const { api, connect } = await startHub();

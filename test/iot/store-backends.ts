@@ -118,3 +118,9 @@ const postgres: Backend = {
 
 /** Every backend; `describe.each(BACKENDS)` runs a suite on each. */
 export const BACKENDS: Backend[] = [sqlite, postgres];
+
+/** Hub settings for each database, for suites that run a whole hub on both; PostgreSQL gets a fresh database each call. */
+export const HUB_DATABASES: Array<{ name: 'sqlite' | 'postgres'; config: () => Promise<{ database?: string }> }> = [
+  { name: 'sqlite', config: async () => ({}) },
+  { name: 'postgres', config: async () => ({ database: await (await postgresCluster()).createDatabase() }) },
+];
