@@ -136,6 +136,35 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('never opens more connections than databasePoolMax, however many reads and writes wait', async () => {
+    const url = await (await postgresCluster()).createDatabase();
+    const store = new PostgresStore({ url, poolMax: 3 });
+    try {
+      await store.open();
+      await seedDevice(store, 'd1');
+      const ts = Date.now();
+      const work = [
+        ...Array.from({ length: 60 }, () => store.registry.getDevice('d1')),
+        ...Array.from({ length: 60 }, (_, i) => store.telemetry.insert('d1', [reading(i + 1, ts)], ts)),
+        ...Array.from({ length: 20 }, () => store.pool.query('SELECT pg_sleep(0.05)')),
+      ];
+      let most = 0;
+      const watch = (async () => {
+        for (let i = 0; i < 20; i++) {
+          const [{ n }] = await sql<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'sitehub'");
+          most = Math.max(most, n);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      await Promise.all([...work, watch]);
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(3);
+      expect(await store.telemetry.count('d1')).toBe(60);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('survives a database restart: refuses writes while it is away, says so on ping, and reconnects by itself', async () => {
     const cluster = await postgresCluster();
     const { store } = await openPostgresStore();
