@@ -13,6 +13,8 @@ interface InsertItem {
   receivedAt: number;
 }
 
+const INSERT = 'INSERT INTO telemetry (device_id, seq, ts, vals) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::json[])';
+
 /** PostgreSQL's "no partition of relation … found for row": a partition we thought existed is gone. */
 const NO_PARTITION = '23514';
 
@@ -46,17 +48,22 @@ class TelemetryInserts implements BatchKind<InsertItem, TelemetryWriteResult> {
         return true;
       }),
     );
-    const inserted = new Set<string>();
+    // undefined: every first occurrence was new (the common case, no need to ask which).
+    let inserted: Set<string> | undefined;
     if (devices.length) {
       // unnest() of four arrays: four parameters whatever the row count, one plan, no 65,535-parameter ceiling.
-      const { rows } = await client.query<{ device_id: string; seq: number }>(
-        `INSERT INTO telemetry (device_id, seq, ts, vals)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::json[])
-         ON CONFLICT DO NOTHING
-         RETURNING device_id, seq`,
-        [devices, seqs, stamps, vals],
-      );
-      for (const r of rows) inserted.add(r.device_id + '\u0000' + r.seq);
+      // Without RETURNING first (a quarter faster): only when some rows were already there is the
+      // insert rolled back and run again, asking which rows went in.
+      const args = [devices, seqs, stamps, vals];
+      await client.query('SAVEPOINT telemetry');
+      const plain = await client.query(`${INSERT} ON CONFLICT DO NOTHING`, args);
+      if (plain.rowCount === devices.length) await client.query('RELEASE telemetry');
+      else {
+        await client.query('ROLLBACK TO telemetry');
+        await client.query('RELEASE telemetry');
+        const { rows } = await client.query<{ device_id: string; seq: number }>(`${INSERT} ON CONFLICT DO NOTHING RETURNING device_id, seq`, args);
+        inserted = new Set(rows.map((r) => r.device_id + '\u0000' + r.seq));
+      }
     }
     // In id order, so that hubs touching the same devices mostly lock them in the same order; a deadlock
     // that still happens aborts the group, which fails retryably and acks nothing.
@@ -72,7 +79,7 @@ class TelemetryInserts implements BatchKind<InsertItem, TelemetryWriteResult> {
     return items.map((item, k) => {
       const stored: Reading[] = [];
       item.readings.forEach((r, j) => {
-        if (firstOf[k]![j] && inserted.has(item.deviceId + '\u0000' + r.seq)) stored.push(r);
+        if (firstOf[k]![j] && (!inserted || inserted.has(item.deviceId + '\u0000' + r.seq))) stored.push(r);
       });
       return { stored, duplicates: item.readings.length - stored.length };
     });
