@@ -81,6 +81,7 @@ describe.each(BACKENDS)('the store on $name', (backend) => {
     const again = await store.telemetry.insert('d1', [reading(2), reading(3), reading(3)], 0);
     expect(again.stored.map((r) => r.seq)).toEqual([3]);
     expect(again.duplicates).toBe(2);
+    expect(await store.telemetry.insert('d1', [reading(1), reading(3)], 0)).toEqual({ stored: [], duplicates: 2 });
     // Two events of one tick overlapping each other: the first one stores, the second finds duplicates.
     const [a, b, other] = await Promise.all([
       store.telemetry.insert('d1', [reading(4), reading(5)], 0),

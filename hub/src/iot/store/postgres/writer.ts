@@ -28,6 +28,8 @@ export interface BatchKind<I, R> {
   run(client: pg.ClientBase, items: readonly I[]): Promise<R[]>;
   /** Told about a failed run (e.g. to forget a cache the failure shows is stale). */
   failed?(err: unknown): void;
+  /** run() is a single statement, atomic on its own: a group of this kind alone runs it without BEGIN/COMMIT. */
+  readonly oneStatement?: boolean;
 }
 
 type Settle = { resolve: (value: any) => void; reject: (err: unknown) => void };
@@ -156,11 +158,30 @@ export class PgGroupCommitWriter {
           byKind.delete(kind);
         }
       }
+      // Telemetry alone (the hot path): one statement, its own transaction, one round trip. If it
+      // fails, nothing of it is committed, and the group goes the long way below, item by item.
+      let aloneOnly: BatchKind<unknown, unknown> | undefined;
+      const [only] = byKind;
+      if (plain.length === 0 && byKind.size === 1 && only![0].oneStatement) {
+        const [kind, indexes] = only!;
+        try {
+          const values = await kind.run(client, indexes.map((i) => (batch[i] as { item: unknown }).item));
+          indexes.forEach((i, k) => (outcomes[i] = { ok: true, value: values[k] }));
+          byKind.clear();
+        } catch (err) {
+          kind.failed?.(err);
+          aloneOnly = kind;
+        }
+      }
+      if (byKind.size === 0 && plain.length === 0) {
+        this.committed(client, batch, outcomes, started);
+        return;
+      }
       await client.query('BEGIN');
       for (const i of plain) {
         outcomes[i] = await this.inSavepoint(client, () => (batch[i] as { work: (c: pg.ClientBase) => Promise<unknown> }).work(client));
       }
-      for (const [kind, indexes] of byKind) await this.runBatched(client, kind, indexes, batch, outcomes);
+      for (const [kind, indexes] of byKind) await this.runBatched(client, kind, indexes, batch, outcomes, kind === aloneOnly);
       await client.query('COMMIT');
     } catch (err) {
       // The transaction itself failed: nothing in it is durable. The connection may be
@@ -170,6 +191,11 @@ export class PgGroupCommitWriter {
       this.failAll(batch, err);
       return;
     }
+    this.committed(client, batch, outcomes, started);
+  }
+
+  /** After COMMIT: the connection back to the pool, the figures, then each job settled. */
+  private committed(client: pg.PoolClient, batch: Job[], outcomes: Outcome[], started: number): void {
     client.release();
     const elapsed = performance.now() - started;
     this.figures.commits++;
@@ -189,15 +215,17 @@ export class PgGroupCommitWriter {
   }
 
   /** All items of one kind in one run; if it fails, each item again alone so only the one at fault fails. */
-  private async runBatched(client: pg.ClientBase, kind: BatchKind<unknown, unknown>, indexes: number[], batch: Job[], outcomes: Outcome[]): Promise<void> {
+  private async runBatched(client: pg.ClientBase, kind: BatchKind<unknown, unknown>, indexes: number[], batch: Job[], outcomes: Outcome[], aloneOnly: boolean): Promise<void> {
     const items = indexes.map((i) => (batch[i] as { item: unknown }).item);
-    const together = await this.inSavepoint(client, () => kind.run(client, items));
-    if (together.ok) {
-      const values = together.value as unknown[];
-      indexes.forEach((i, k) => (outcomes[i] = { ok: true, value: values[k] }));
-      return;
+    if (!aloneOnly) {
+      const together = await this.inSavepoint(client, () => kind.run(client, items));
+      if (together.ok) {
+        const values = together.value as unknown[];
+        indexes.forEach((i, k) => (outcomes[i] = { ok: true, value: values[k] }));
+        return;
+      }
+      kind.failed?.(together.err);
     }
-    kind.failed?.(together.err);
     for (let k = 0; k < indexes.length; k++) {
       const alone = await this.inSavepoint(client, async () => (await kind.run(client, [items[k]]))[0]);
       if (!alone.ok) kind.failed?.(alone.err);
