@@ -73,7 +73,9 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
       return port;
     },
     async listen() {
-      await store.open();
+      await store.open().catch((err: Error) => {
+        throw new Error(`cannot open the database: ${err.message}`, { cause: err });
+      });
       await services.start();
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
