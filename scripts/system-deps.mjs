@@ -13,6 +13,10 @@ const needed = {
   'mosquitto-clients': 'mosquitto_sub',
   openssl: 'openssl',
   haproxy: 'haproxy',
+  // PostgreSQL 15 (Debian 12's): the tests make throwaway clusters with its initdb and postgres.
+  postgresql: '/usr/lib/postgresql/15/bin/initdb',
+  // The backup command docs/scaling.md gives for SQLite, run by test/iot/store.test.ts.
+  sqlite3: 'sqlite3',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.

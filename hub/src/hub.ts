@@ -1,7 +1,6 @@
 // createHub(): the IoT application — store, fastify, the Socket.IO Server on
 // fastify's http server, and the IoT services — with listen() and close().
 import { existsSync, statSync } from 'node:fs';
-import { join, isAbsolute } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -15,7 +14,7 @@ import { httpsOptions, reloadSecureContext, tlsFailureCode } from './http/tls.js
 import { resolveAdminToken } from './iot/admin-token.js';
 import { rememberPeer } from './iot/device-certificate.js';
 import { createIotServices, type IotServices } from './iot/services.js';
-import { SqliteStore } from './iot/store/sqlite-store.js';
+import { createStore, type HubStore } from './iot/store/open.js';
 import { hashToken } from './iot/tokens.js';
 import { Server } from './realtime/index.js';
 
@@ -27,7 +26,7 @@ export interface Hub {
   readonly config: HubConfig;
   readonly app: FastifyInstance;
   readonly io: Server;
-  readonly store: SqliteStore;
+  readonly store: HubStore;
   readonly services: IotServices;
   readonly log: Logger;
   /** The admin token for the REST API and /console. */
@@ -58,8 +57,8 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
   const config = resolveConfig(partial);
   const log = opts.logger ?? pino({ level: config.logLevel, base: { service: 'sitehub' } });
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
-  const dbFile = config.databaseFile === ':memory:' || isAbsolute(config.databaseFile) ? config.databaseFile : join(config.dataDir, config.databaseFile);
-  const store = new SqliteStore(dbFile, { writerMaxBatch: config.writerMaxBatch });
+  // The database (SQLite or PostgreSQL) is chosen by config.database; nothing above the store knows which.
+  const store = createStore(config, (err) => log.warn({ err }, 'database connection lost; the pool reconnects on next use'));
   if (existsSync(config.dataDir) && (statSync(config.dataDir).mode & 0o077) !== 0) {
     log.warn({ dataDir: config.dataDir }, `the data folder is open to other users of this machine; the hub's own files in it are owner-only, but consider: chmod 700 ${config.dataDir}`);
   }
@@ -131,6 +130,9 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     tls: https !== undefined,
     async listen() {
       startEventLoopMonitor();
+      await store.open().catch((err: Error) => {
+        throw new Error(`cannot open the database: ${err.message}`, { cause: err });
+      });
       const [primary, ...others] = await resolveListenAddresses(config.host);
       await services.start();
       const wanted = config.port === 0 && others.length > 0 ? await pickSharedPort([primary!, ...others]) : config.port;

@@ -1,12 +1,16 @@
 // End to end from a device's point of view, with the official socket.io-client:
 // registration over REST, authenticated connect, batched telemetry with acks,
 // idempotent resends, refusals, and a command that waits for its device.
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, connected, nextEvent, readings, refused, registerDevice, startHub, ADMIN_TOKEN } from '../iot/helpers.js';
+// Run on both databases: SQLite (the default) and PostgreSQL.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeAll, connected, nextEvent, readings, refused, registerDevice, startHub as startHubOn, ADMIN_TOKEN } from '../iot/helpers.js';
+import { HUB_DATABASES, stopPostgresCluster } from '../iot/store-backends.js';
 
 afterEach(closeAll);
+afterAll(stopPostgresCluster);
 
-describe('a device talking to the hub', () => {
+describe.each(HUB_DATABASES)('a device talking to the hub on $name', (db) => {
+  const startHub = async () => startHubOn(await db.config());
   it('sends 1,000 readings in acked batches, reads them back over REST, and a resend stores nothing twice', async () => {
     const { api, connect } = await startHub();
     const { deviceId, token } = await registerDevice(api);

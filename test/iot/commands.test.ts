@@ -1,13 +1,18 @@
 // Commands: retries on ack timeout, failure after the last attempt,
-// redelivery after a reconnect, expiry of undelivered commands.
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, closeAll, connected, nextEvent, registerDevice, startHub } from './helpers.js';
+// redelivery after a reconnect, expiry of undelivered commands. On both
+// databases: commands live in the store.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { HubConfig } from '@sitehub/hub';
+import { ADMIN_TOKEN, closeAll, connected, nextEvent, registerDevice, startHub as startHubOn } from './helpers.js';
+import { HUB_DATABASES, stopPostgresCluster } from './store-backends.js';
 
 afterEach(closeAll);
+afterAll(stopPostgresCluster);
 
 const FAST = { commandAckTimeoutMs: 200, commandMaxAttempts: 3 };
 
-describe('command delivery', () => {
+describe.each(HUB_DATABASES)('command delivery on $name', (db) => {
+  const startHub = async (config: Partial<HubConfig> = {}) => startHubOn({ ...(await db.config()), ...config });
   it('sends again after an ack timeout and stores the answer of the retry', async () => {
     const { api, connect } = await startHub(FAST);
     const { deviceId, token } = await registerDevice(api);

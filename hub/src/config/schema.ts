@@ -95,6 +95,16 @@ export interface HubConfig {
   requestTimeoutMs: number;
   /** Milliseconds an idle keep-alive HTTP connection is kept open. */
   keepAliveTimeoutMs: number;
+
+  // The database (docs/scaling.md, "Choosing a database").
+  /** `sqlite` (the file databaseFile in dataDir) or a `postgres://user:password@host:port/db` URL, for a database several hubs share. */
+  database: string;
+  /** PostgreSQL: most connections this hub opens. */
+  databasePoolMax: number;
+  /** PostgreSQL: server-side limit on one statement, ms. */
+  databaseStatementTimeoutMs: number;
+  /** PostgreSQL: longest wait for a connection, ms. */
+  databaseConnectTimeoutMs: number;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -149,6 +159,11 @@ export const DEFAULT_CONFIG: HubConfig = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 10_000,
+
+  database: 'sqlite',
+  databasePoolMax: 10,
+  databaseStatementTimeoutMs: 15_000,
+  databaseConnectTimeoutMs: 5_000,
 };
 
 type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
@@ -199,6 +214,11 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   headersTimeoutMs: 'positiveInt',
   requestTimeoutMs: 'positiveInt',
   keepAliveTimeoutMs: 'positiveInt',
+
+  database: 'string',
+  databasePoolMax: 'positiveInt',
+  databaseStatementTimeoutMs: 'positiveInt',
+  databaseConnectTimeoutMs: 'positiveInt',
 };
 
 /** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */

@@ -12,7 +12,7 @@ interface Job {
 }
 
 /** Upper bounds (ms) of the commit latency histogram. */
-const LATENCY_BOUNDS = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+export const LATENCY_BOUNDS = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
 
 /** Runs write jobs in batched transactions; a failing job is rolled back alone (savepoint), the others commit. */
 export class GroupCommitWriter {

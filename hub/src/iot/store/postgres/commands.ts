@@ -1,0 +1,111 @@
+// PostgreSQL implementation of commands and their status.
+import type pg from 'pg';
+import type { Command, CommandStatus, CommandStore, CommandUpdate } from '../types.js';
+import type { PgGroupCommitWriter } from './writer.js';
+
+interface CommandRow {
+  id: string;
+  device_id: string;
+  name: string;
+  params: string | null;
+  status: CommandStatus;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  result: string | null;
+  error: string | null;
+  source: string;
+}
+
+const COLUMNS = 'id, device_id, name, params, status, attempts, created_at, updated_at, expires_at, result, error, source';
+const EXPIRED_ERROR = 'expired before the device answered';
+
+function toCommand(r: CommandRow): Command {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    name: r.name,
+    params: r.params === null ? null : JSON.parse(r.params),
+    status: r.status,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    expiresAt: r.expires_at,
+    result: r.result === null ? null : JSON.parse(r.result),
+    error: r.error,
+    source: r.source,
+  };
+}
+
+/** Commands in PostgreSQL. */
+export class PgCommands implements CommandStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly writer: PgGroupCommitWriter,
+  ) {}
+
+  async create(c: Command): Promise<void> {
+    await this.writer.submit((client) =>
+      client.query(
+        `INSERT INTO commands (id, device_id, name, params, status, attempts, created_at, updated_at, expires_at, result, error, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, $10)`,
+        [c.id, c.deviceId, c.name, JSON.stringify(c.params ?? null), c.status, c.attempts, c.createdAt, c.updatedAt, c.expiresAt, c.source],
+      ),
+    );
+  }
+
+  async get(id: string): Promise<Command | undefined> {
+    const row = (await this.pool.query<CommandRow>(`SELECT ${COLUMNS} FROM commands WHERE id = $1`, [id])).rows[0];
+    return row && toCommand(row);
+  }
+
+  async list(f: { deviceId?: string; status?: CommandStatus; limit: number }): Promise<Command[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.deviceId !== undefined) args.push(f.deviceId), where.push(`device_id = $${args.length}`);
+    if (f.status !== undefined) args.push(f.status), where.push(`status = $${args.length}`);
+    args.push(f.limit);
+    const sql = `SELECT ${COLUMNS} FROM commands ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, n DESC LIMIT $${args.length}`;
+    return (await this.pool.query<CommandRow>(sql, args)).rows.map(toCommand);
+  }
+
+  update(id: string, u: CommandUpdate, now: number): Promise<Command | undefined> {
+    return this.writer.submit(async (client) => {
+      const args: unknown[] = [u.status, now];
+      const sets = ['status = $1', 'updated_at = $2'];
+      if (u.attempts !== undefined) args.push(u.attempts), sets.push(`attempts = $${args.length}`);
+      if (u.result !== undefined) args.push(JSON.stringify(u.result)), sets.push(`result = $${args.length}`);
+      if (u.error !== undefined) args.push(u.error), sets.push(`error = $${args.length}`);
+      args.push(id);
+      // A command that reached a final status keeps it: a late ack cannot revive an expired command.
+      const row = (
+        await client.query<CommandRow>(
+          `UPDATE commands SET ${sets.join(', ')} WHERE id = $${args.length} AND status IN ('pending', 'sent') RETURNING ${COLUMNS}`,
+          args,
+        )
+      ).rows[0];
+      return row && toCommand(row);
+    });
+  }
+
+  async deliverable(deviceId: string, now: number): Promise<Command[]> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `SELECT ${COLUMNS} FROM commands WHERE device_id = $1 AND status IN ('pending', 'sent') AND expires_at > $2 ORDER BY created_at, n`,
+      [deviceId, now],
+    );
+    return rows.map(toCommand);
+  }
+
+  expire(now: number): Promise<Command[]> {
+    return this.writer.submit(async (client) => {
+      // One statement: what it returns is exactly what it changed, even with other hubs expiring at the same time.
+      const { rows } = await client.query<CommandRow>(
+        `UPDATE commands SET status = 'expired', updated_at = $1, error = $2
+         WHERE status IN ('pending', 'sent') AND expires_at <= $1 RETURNING ${COLUMNS}`,
+        [now, EXPIRED_ERROR],
+      );
+      return rows.map(toCommand);
+    });
+  }
+}

@@ -1,0 +1,146 @@
+// PostgreSQL schema migrations, versioned like the SQLite ones (migration N
+// brings the schema from version N-1 to N; never edit a shipped one, append).
+// Several hubs may start at once against one database: the whole pass runs
+// under a session advisory lock, so one applies and the others wait, then
+// find nothing left to do.
+import type pg from 'pg';
+
+/** Key of the advisory lock that serialises migrations (any constant: "site" in ASCII). */
+export const MIGRATION_LOCK = 0x73697465;
+
+/** Migration N (1-based) brings a database from version N-1 to N. */
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sites (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    meta text NOT NULL DEFAULT '{}',
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE device_classes (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    description text NOT NULL DEFAULT '',
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE devices (
+    id text PRIMARY KEY,
+    class_id text NOT NULL REFERENCES device_classes(id),
+    site_id text NOT NULL REFERENCES sites(id),
+    name text NOT NULL,
+    meta text NOT NULL DEFAULT '{}',
+    token_hash bytea NOT NULL,
+    disabled boolean NOT NULL DEFAULT false,
+    online boolean NOT NULL DEFAULT false,
+    last_seen bigint,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE INDEX devices_by_site ON devices(site_id);
+  CREATE INDEX devices_by_class ON devices(class_id);
+
+  -- Partitioned by device time, one partition per day (partitions.ts makes
+  -- them on demand), so that retention drops whole partitions. A unique key on
+  -- a partitioned table must hold the partition key; the (device_id, seq) key
+  -- that makes resends idempotent is declared on each partition instead.
+  -- vals is json (kept as sent, like SQLite's text), not jsonb: jsonb refuses
+  -- some valid JSON (\\u0000 in a string) that a device may send.
+  CREATE TABLE telemetry (
+    device_id text NOT NULL,
+    seq bigint NOT NULL,
+    ts bigint NOT NULL,
+    vals json NOT NULL
+  ) PARTITION BY RANGE (ts);
+  CREATE INDEX telemetry_by_time ON telemetry(device_id, ts);
+
+  CREATE TABLE device_state (
+    device_id text PRIMARY KEY,
+    attrs text NOT NULL,
+    ts bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE state_history (
+    id bigserial PRIMARY KEY,
+    device_id text NOT NULL,
+    ts bigint NOT NULL,
+    attrs text NOT NULL
+  );
+  CREATE INDEX state_history_by_time ON state_history(device_id, ts);
+
+  CREATE TABLE events (
+    id bigserial PRIMARY KEY,
+    device_id text NOT NULL,
+    ts bigint NOT NULL,
+    kind text NOT NULL,
+    severity text NOT NULL,
+    message text NOT NULL,
+    data text,
+    received_at bigint NOT NULL
+  );
+  CREATE INDEX events_by_time ON events(device_id, ts);
+
+  CREATE TABLE commands (
+    -- Insertion order, for ties on created_at (SQLite's rowid).
+    n bigserial NOT NULL,
+    id text PRIMARY KEY,
+    device_id text NOT NULL,
+    name text NOT NULL,
+    params text,
+    status text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    expires_at bigint NOT NULL,
+    result text,
+    error text,
+    source text NOT NULL
+  );
+  CREATE INDEX commands_by_device ON commands(device_id, created_at);
+  CREATE INDEX commands_open ON commands(status, expires_at) WHERE status IN ('pending', 'sent');
+
+  CREATE TABLE presence_log (
+    id bigserial PRIMARY KEY,
+    device_id text NOT NULL,
+    online boolean NOT NULL,
+    ts bigint NOT NULL,
+    reason text NOT NULL,
+    transport text NOT NULL
+  );
+  CREATE INDEX presence_by_device ON presence_log(device_id, ts);
+
+  CREATE TABLE bridge_tokens (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    token_hash bytea NOT NULL UNIQUE,
+    disabled boolean NOT NULL DEFAULT false,
+    created_at bigint NOT NULL
+  );
+  `,
+];
+
+/** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */
+export async function migratePg(client: pg.ClientBase, migrations: readonly string[] = PG_MIGRATIONS): Promise<number> {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS sitehub_schema (version integer NOT NULL)');
+    await client.query('INSERT INTO sitehub_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM sitehub_schema)');
+    const current = (await client.query<{ version: number }>('SELECT version FROM sitehub_schema')).rows[0]!.version;
+    if (current > migrations.length) {
+      throw new Error(`database schema version ${current} is newer than this hub knows (${migrations.length}); upgrade sitehub`);
+    }
+    for (let version = current; version < migrations.length; version++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(migrations[version]!);
+        await client.query('UPDATE sitehub_schema SET version = $1', [version + 1]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    }
+    return migrations.length;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
+}
