@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The tests use real system programs (serial ptys through socat, a Mosquitto
-// broker, headless Chromium). This installs the missing ones with apt-get when
+// broker, Redis, headless Chromium). This installs the missing ones with apt-get when
 // running as root, and otherwise says clearly what is missing; tests that need
 // a missing program fail with a message naming it.
 import { execSync, spawnSync } from 'node:child_process';
@@ -11,6 +11,7 @@ const needed = {
   socat: 'socat',
   mosquitto: 'mosquitto',
   'mosquitto-clients': 'mosquitto_sub',
+  'redis-server': 'redis-server',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.

@@ -10,7 +10,7 @@ import { resolveAdminToken } from './iot/admin-token.js';
 import { createIotServices, type IotServices } from './iot/services.js';
 import { SqliteStore } from './iot/store/sqlite-store.js';
 import { hashToken } from './iot/tokens.js';
-import { Server } from './realtime/index.js';
+import { Server, type AdapterConstructor } from './realtime/index.js';
 
 /** The hub's version, reported in the OpenAPI document. */
 export const HUB_VERSION = '0.1.0';
@@ -35,9 +35,10 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-/** Options for embedding: a logger to use instead of a new pino one. */
+/** Options for embedding: a logger to use instead of a new pino one; a cluster adapter (createRedisAdapter) to share rooms with other nodes. */
 export interface CreateHubOptions {
   logger?: Logger;
+  adapter?: AdapterConstructor;
 }
 
 /** Builds the hub from `config` (defaults for everything missing). Nothing listens until listen(). */
@@ -55,6 +56,7 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     maxHttpBufferSize: config.maxMessageBytes,
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
+    ...(opts.adapter ? { adapter: opts.adapter } : {}),
   });
   const services = createIotServices(io, store, config, admin.token, log);
   deps = { services, store, io, adminTokenHash: hashToken(admin.token), isAccepting: () => accepting };
