@@ -30,7 +30,8 @@ export interface ClusterAdapterOptions {
 type Pending = { request: PendingRequest<unknown>; type: number };
 type AckRequest = { clientCount: (n: number) => void; ack: (...args: unknown[]) => void };
 
-const requestId = () => randomBytes(6).toString('base64url');
+/** Six characters, as the anchor's request ids. */
+const requestId = () => randomBytes(6).toString('base64url').slice(0, 6);
 
 /** A namespace's adapter in a cluster sharing one Redis. */
 export class ClusterAdapter extends Adapter {

@@ -44,8 +44,8 @@ interface Pending {
 
 /** The shared Redis link of one node; emits 'up', 'down' and 'heartbeat'. */
 export class RedisLink extends EventEmitter {
-  /** This node's id on the wire (the `uid` of its messages). */
-  readonly uid = randomBytes(6).toString('base64url');
+  /** This node's id on the wire (the `uid` of its messages); six characters, as the anchor's. */
+  readonly uid = randomBytes(6).toString('base64url').slice(0, 6);
   readonly counters: LinkCounters = {
     published: 0,
     received: 0,
