@@ -43,6 +43,8 @@ if (kind === 'sitehub') {
 }
 
 const serverSide = [];
+let stream;
+let streamSent = () => 0;
 io.on('hello', (...args) => {
   const last = args[args.length - 1];
   if (typeof last === 'function') {
@@ -103,6 +105,16 @@ const commands = {
   },
   async disconnect({ target }) {
     io.in(target).disconnectSockets(true);
+  },
+  /** Broadcasts `event` with 1, 2, 3... every `everyMs` until streamStop; returns nothing. */
+  async streamStart({ event, everyMs = 20 }) {
+    let n = 0;
+    stream = setInterval(() => io.emit(event, ++n), everyMs);
+    streamSent = () => n;
+  },
+  async streamStop() {
+    clearInterval(stream);
+    return streamSent();
   },
   async localCount() {
     return io.of('/').sockets.size;
