@@ -7,6 +7,7 @@ const benches = {
   ingest: () => import('./ingest.mjs'),
   agent: () => import('./agent-footprint.mjs'),
   bridge: () => import('./bridge.mjs'),
+  cluster: () => import('./cluster.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
