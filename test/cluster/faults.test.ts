@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
-import { createHub, createRedisAdapter, type Hub } from '@sitehub/hub';
+import { createHub, createRedisAdapter, Server, type Hub } from '@sitehub/hub';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { connectClient, sleep, startNode, until, type ClusterNode, type CountingClient } from './helpers.js';
 
@@ -25,7 +25,6 @@ afterEach(async () => {
   await redis?.stop();
   redis = undefined;
 });
-afterAll(() => undefined);
 
 /** A hub (createHub) in this process on the cluster, for its real /readyz. */
 async function startHub(url: string): Promise<Hub> {
@@ -153,4 +152,26 @@ describe('cluster faults', () => {
     expect(theirs.status).toBe('rejected');
     expect(String((theirs as PromiseRejectedResult).reason)).toMatch(/timeout reached while waiting for fetchSockets response/);
   }, 60_000);
+
+  it('while Redis is away, broadcasts wait in a bounded buffer: the oldest beyond the bound are dropped and counted, the rest flushed on return', async () => {
+    redis = await startRedis();
+    const reconnect = { socket: { reconnectStrategy: (n: number) => Math.min(50 * (n + 1), 500) } };
+    const pub = createClient({ url: redis.url, ...reconnect });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on('error', () => {});
+    await Promise.all([pub.connect(), sub.connect()]);
+    const adapter = createRedisAdapter(pub, sub, { maxBufferedMessages: 5, heartbeatInterval: HEARTBEAT_MS });
+    const io = new Server({ adapter });
+    cleanups.push(() => pub.quit().catch(() => {}), () => sub.quit().catch(() => {}), () => io.close());
+    await until(() => adapter.health().ok, 'the link up');
+
+    await redis.kill('SIGKILL');
+    await until(() => !adapter.health().ok, 'the link down');
+    for (let i = 0; i < 12; i++) io.emit('while-down', i);
+    expect(adapter.health()).toMatchObject({ ok: false, queued: 5, buffered: 12, droppedWhileDown: 7 });
+
+    await redis.start();
+    await until(() => adapter.health().ok, 'the link back up', 10_000);
+    expect(adapter.health()).toMatchObject({ ok: true, queued: 0, flushed: 5, droppedWhileDown: 7, linkLost: 1, linkRestored: 1 });
+  }, 30_000);
 });

@@ -71,6 +71,7 @@ export class ClusterAdapter extends Adapter {
       for (const { request } of this.requests.values()) request.lost(uid);
     });
     this.selfPrefix = encodeMsgpack(link.uid);
+    link.attach();
     link.on('heartbeat', this.onHeartbeat);
     link.on('up', this.onUp);
     link.on('down', this.onDown);
@@ -90,6 +91,7 @@ export class ClusterAdapter extends Adapter {
     if (this.closed) return;
     this.closed = true;
     this.announce('leave');
+    this.link.detach();
     this.link.off('heartbeat', this.onHeartbeat);
     this.link.off('up', this.onUp);
     this.link.off('down', this.onDown);

@@ -65,7 +65,8 @@ export class RedisLink extends EventEmitter {
   private pendingBytes = 0;
   private up: boolean;
   private since = Date.now();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private users = 0;
   private readonly onChange = () => this.update();
   private readonly onError = () => this.update();
 
@@ -86,11 +87,23 @@ export class RedisLink extends EventEmitter {
       // node-redis throws an 'error' with no listener; the link's state says what matters.
       client.on('error', this.onError);
     }
+  }
+
+  /** An adapter starts using the link: the heartbeat runs while at least one does. */
+  attach(): void {
+    if (this.users++ > 0) return;
     this.timer = setInterval(() => {
       this.update();
       if (this.up) this.emit('heartbeat');
     }, this.heartbeatInterval);
     this.timer.unref();
+  }
+
+  /** An adapter closed; the last one stops the heartbeat. */
+  detach(): void {
+    if (this.users === 0 || --this.users > 0) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** True while both clients are connected and ready. */
@@ -141,6 +154,8 @@ export class RedisLink extends EventEmitter {
   /** Stops the heartbeat and forgets the clients (which stay the caller's to close). */
   close(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
+    this.users = 0;
     for (const client of [this.pub, this.sub]) {
       client.off('ready', this.onChange);
       client.off('end', this.onChange);
