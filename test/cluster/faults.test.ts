@@ -75,6 +75,9 @@ describe('cluster faults', () => {
     await until(async () => (await readyz(hub)).status === 503, '/readyz to report the link down', 5000);
     const down = await readyz(hub);
     expect(down.body.adapter).toMatchObject({ ok: false, link: 'down' });
+    const metrics = await (await fetch(`http://127.0.0.1:${hub.port}/metrics`)).text();
+    expect(metrics).toMatch(/^sitehub_cluster_ok 0$/m);
+    expect(metrics).toMatch(/^sitehub_cluster_link_lost_total 1$/m);
     expect((await nodes[0]!.call<any>('health')).ok).toBe(false);
     // The node's own clients keep getting the stream while Redis is away.
     await until(() => local.count('tick') >= atOutage + 20, 'local deliveries during the outage');
