@@ -97,6 +97,17 @@ describe('mixed cluster: 2 sitehub nodes + 1 socket.io node on one Redis', () =>
     }
   });
 
+  it('allSockets and allRooms gather every node (the SOCKETS and ALL_ROOMS requests)', async () => {
+    const ids = (await nodes[0]!.call<{ sockets: { id: string; data: { label: string; node: string } }[] }>('fetch', { rooms: ['b'] })).sockets;
+    for (const node of nodes) {
+      // @socket.io/redis-adapter answers SOCKETS requests but never sends one: its allSockets() is local.
+      const expected = node.kind === 'sitehub' ? ids : ids.filter((s) => s.data.node === node.name);
+      expect((await node.call<string[]>('allSockets', { rooms: ['b'] })).sort()).toEqual(expected.map((s) => s.id).sort());
+      const rooms = await node.call<string[]>('allRooms');
+      for (const room of ['a', 'b', 'even', ...ids.map((s) => s.id)]) expect(rooms).toContain(room);
+    }
+  });
+
   it('a remote socket from fetchSockets can be emitted to across nodes', async () => {
     expect(await nodes[0]!.call('remoteEmit', { label: 'c2', event: 'direct' })).toBe(true); // c2 is on the socket.io node
     expect(await nodes[2]!.call('remoteEmit', { label: 'c1', event: 'direct' })).toBe(true); // c1 is on hub2

@@ -78,6 +78,12 @@ const commands = {
       missingNodes: sockets.missingNodes ?? [],
     };
   },
+  async allRooms() {
+    return [...(await io.of('/').adapter.allRooms())];
+  },
+  async allSockets({ rooms = [] }) {
+    return [...(await io.in(rooms).allSockets())];
+  },
   async remoteEmit({ label, event }) {
     const sockets = await io.fetchSockets();
     const target = sockets.find((s) => s.data?.label === label);
