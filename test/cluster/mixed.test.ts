@@ -68,6 +68,18 @@ describe('mixed cluster: 2 sitehub nodes + 1 socket.io node on one Redis', () =>
     }
   });
 
+  it('a burst of broadcasts arrives complete, once each and in order, on every node', async () => {
+    const count = 60;
+    for (const node of [nodes[0]!, nodes[2]!]) {
+      const event = `burst-${node.name}`;
+      await node.call('burst', { event, count });
+      const expectedFor = (i: number) => Array.from({ length: count }, (_, n) => n).filter((n) => n % 3 === 0 || (n % 3 === 1 && i % 2 === 0) || (n % 3 === 2 && i >= 6));
+      await until(() => clients.every((c, i) => c.count(event) >= expectedFor(i).length), event);
+      await sleep(150);
+      clients.forEach((c, i) => expect(c.received.get(event)!.map((args) => args[0])).toEqual(expectedFor(i)));
+    }
+  });
+
   it('except leaves out the excepted rooms on every node', async () => {
     await nodes[0]!.call('broadcast', { except: ['a'], event: 'e1' });
     await expectDelivered('e1', labels((_, i) => i >= 6));

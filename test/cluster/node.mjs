@@ -78,6 +78,14 @@ const commands = {
       missingNodes: sockets.missingNodes ?? [],
     };
   },
+  /** `count` broadcasts in one go, numbered, in turn to two rooms, to one room, to everyone but a room. */
+  async burst({ event, count }) {
+    for (let i = 0; i < count; i++) {
+      if (i % 3 === 0) io.to(['a', 'b']).emit(event, i);
+      else if (i % 3 === 1) io.to('even').emit(event, i);
+      else io.except('a').emit(event, i);
+    }
+  },
   async allRooms() {
     return [...(await io.of('/').adapter.allRooms())];
   },

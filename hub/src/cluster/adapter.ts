@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { PacketType, type Packet } from '@sitehub/protocol';
 import { Adapter, type AdapterNamespace, type BroadcastOptions, type FetchedSockets, type Room, type SocketDetails, type SocketId } from '../realtime/index.js';
+import { BroadcastInbox } from './inbox.js';
 import type { RedisLink } from './link.js';
 import { Membership } from './membership.js';
 import { asBroadcast, asEnvelope, asOptions, asPacket, isObject, isString, isStringArray, type Envelope } from './parse.js';
@@ -43,6 +44,11 @@ export class ClusterAdapter extends Adapter {
   private readonly ackRequests = new Map<string, AckRequest>();
   /** MessagePack of our uid: a broadcast of ours coming back is recognised without decoding it. */
   private readonly selfPrefix: Buffer;
+  private readonly inbox = new BroadcastInbox({
+    prepareFrames: (packet, opts) =>
+      this.encode(packet).map((part) => this.nsp.server.engine.prepare(part, { compress: opts.flags?.compress !== false })),
+    forEachRecipient: (opts, fn) => this.apply(opts, fn),
+  });
   private subscribed = false;
   private closed = false;
   private readonly onBroadcastMessage: BufferListener = (msg, channel) => this.onBroadcast(msg, channel);
@@ -270,7 +276,7 @@ export class ClusterAdapter extends Adapter {
     }
     if (!message) return void this.link.counters.malformed++;
     if (message.uid === this.uid || message.packet.nsp !== this.nsp.name) return;
-    super.broadcast({ type: PacketType.EVENT, nsp: this.nsp.name, data: message.packet.data }, message.opts);
+    this.inbox.push({ type: PacketType.EVENT, nsp: this.nsp.name, data: message.packet.data }, message.opts);
   }
 
   private onChannelMessage(msg: Buffer, rawChannel: Buffer): void {
