@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { Server as SioServer } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { decode } from 'notepack.io';
+import { decode, encode } from 'notepack.io';
 import { createRedisAdapter, Server } from '@sitehub/hub';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { until } from './helpers.js';
@@ -17,6 +17,8 @@ const clients: Client[] = [];
 let sio: SioServer;
 let hub: Server;
 let hubUid: string;
+let hubFactory: ReturnType<typeof createRedisAdapter>;
+let publisher: Client;
 let sioUid: string;
 const captured: { channel: string; message: Buffer }[] = [];
 
@@ -53,6 +55,8 @@ beforeAll(async () => {
   await recorder.pSubscribe('*', (message, channel) => void captured.push({ channel: channel.toString(), message }), true);
   const factory = createRedisAdapter(await client(), await client());
   hubUid = factory.uid;
+  hubFactory = factory;
+  publisher = await client();
   hub = new Server({ adapter: factory });
   sio = new SioServer({ adapter: createAdapter(await client(), await client()) });
   sioUid = (sio.of('/').adapter as unknown as { uid: string }).uid;
@@ -102,4 +106,23 @@ describe('the wire, against @socket.io/redis-adapter', () => {
       expect(masked(ours.message, [hubUid, ...ids])).toBe(masked(theirs.message, [sioUid, ...ids]));
     }
   });
+
+  it('refuses malformed messages from Redis, counts them, and keeps working; a throwing listener is counted, not fatal', async () => {
+    const before = hubFactory.counters.malformed;
+    await publisher.publish('socket.io#/#', Buffer.from([0xc1, 0xff, 0x00])); // not MessagePack
+    await publisher.publish('socket.io#/#', Buffer.from(encode(['x', { type: 2, data: [{ not: 'an event name' }] }, { rooms: [] }])));
+    await publisher.publish('socket.io-request#/#', '{"type":5,"requestId":"abcdef","opts":{"rooms":[42]}}');
+    await publisher.publish('socket.io-request#/#', '{not json');
+    await until(() => hubFactory.counters.malformed >= before + 4, 'four malformed messages counted');
+
+    hub.of('/').on('boom', () => {
+      throw new Error('listener failure');
+    });
+    const errors = hubFactory.counters.handlerErrors;
+    await publisher.publish('socket.io-request#/#', JSON.stringify({ uid: 'other', type: 6, data: ['boom'] }));
+    await until(() => hubFactory.counters.handlerErrors === errors + 1, 'the throwing listener counted');
+    // Still serving: a request from the anchor node is answered.
+    expect(await sio.fetchSockets()).toEqual([]);
+  });
 });
+

@@ -48,11 +48,13 @@ export class ClusterAdapter extends Adapter {
     prepareFrames: (packet, opts) =>
       this.encode(packet).map((part) => this.nsp.server.engine.prepare(part, { compress: opts.flags?.compress !== false })),
     forEachRecipient: (opts, fn) => this.apply(opts, fn),
+    failed: () => this.link.counters.handlerErrors++,
   });
   private subscribed = false;
   private closed = false;
-  private readonly onBroadcastMessage: BufferListener = (msg, channel) => this.onBroadcast(msg, channel);
-  private readonly onRequestMessage: BufferListener = (msg, channel) => this.onChannelMessage(msg, channel);
+  // A throw must not reach node-redis's parser (it would break the connection): handlers are fenced.
+  private readonly onBroadcastMessage: BufferListener = (msg, channel) => this.fenced(() => this.onBroadcast(msg, channel));
+  private readonly onRequestMessage: BufferListener = (msg, channel) => this.fenced(() => this.onChannelMessage(msg, channel));
   private readonly onHeartbeat = () => this.announce('heartbeat');
   private readonly onUp = () => {
     if (!this.subscribed) void this.subscribe();
@@ -259,6 +261,14 @@ export class ClusterAdapter extends Adapter {
     this.link.publish(channel, Buffer.isBuffer(body) ? body : JSON.stringify({ requestId: request.requestId, uid: this.uid, ...body }));
   }
 
+  private fenced(handle: () => void): void {
+    try {
+      handle();
+    } catch {
+      this.link.counters.handlerErrors++;
+    }
+  }
+
   private onBroadcast(msg: Buffer, rawChannel: Buffer): void {
     const channel = rawChannel.toString();
     if (!channel.startsWith(this.ch.broadcast)) return;
@@ -290,7 +300,7 @@ export class ClusterAdapter extends Adapter {
     if (!envelope) return void this.link.counters.malformed++;
     this.link.counters.received++;
     if (channel === this.ch.heartbeat) return this.onPeerMessage(envelope);
-    if (channel === this.ch.request) return void this.onRequest(envelope);
+    if (channel === this.ch.request) return void this.onRequest(envelope).catch(() => this.link.counters.handlerErrors++);
     if (channel.startsWith(this.ch.response)) return this.onResponse(envelope);
   }
 

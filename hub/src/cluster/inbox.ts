@@ -14,6 +14,8 @@ export interface InboxTarget {
   prepareFrames(packet: Packet, opts: BroadcastOptions): PreparedMessage[];
   /** Calls `fn` once per local socket the broadcast reaches. */
   forEachRecipient(opts: BroadcastOptions, fn: (socket: AdapterSocket) => void): void;
+  /** A delivery threw (it runs in a microtask, where a throw would end the process). */
+  failed(err: unknown): void;
 }
 
 interface Queued {
@@ -32,7 +34,14 @@ export class BroadcastInbox {
     this.queue.push({ packet, opts });
     if (this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(() => this.drain());
+    queueMicrotask(() => {
+      try {
+        this.drain();
+      } catch (err) {
+        this.scheduled = false;
+        this.target.failed(err);
+      }
+    });
   }
 
   private drain(): void {

@@ -33,6 +33,8 @@ export interface LinkCounters {
   droppedWhileDown: number;
   publishErrors: number;
   malformed: number;
+  /** Messages whose handling threw (a listener of serverSideEmit, a socket's write...). */
+  handlerErrors: number;
   linkLost: number;
   linkRestored: number;
 }
@@ -54,6 +56,7 @@ export class RedisLink extends EventEmitter {
     droppedWhileDown: 0,
     publishErrors: 0,
     malformed: 0,
+    handlerErrors: 0,
     linkLost: 0,
     linkRestored: 0,
   };
