@@ -11,7 +11,8 @@ import { Adapter, type AdapterNamespace, type BroadcastOptions, type FetchedSock
 import { BroadcastInbox } from './inbox.js';
 import type { RedisLink } from './link.js';
 import { Membership } from './membership.js';
-import { asBroadcast, asEnvelope, asOptions, asPacket, isObject, isString, isStringArray, type Envelope } from './parse.js';
+import { asBroadcast, asEnvelope, asOptions, asPacket, isString, isStringArray, type Envelope } from './parse.js';
+import { details, first, responseValue, wireOptions, wirePacket, wireTargets } from './wire-shapes.js';
 import { PendingRequest, type RequestOutcome } from './pending-request.js';
 import { channelsOf, decodeBroadcast, decodeMessage, encodeBroadcast, encodeMsgpack, RequestType, type Channels } from './protocol.js';
 import type { BufferListener } from './redis-client.js';
@@ -402,47 +403,4 @@ export class ClusterAdapter extends Adapter {
     if (value === undefined) return void this.link.counters.malformed++;
     pending.request.answer(res.uid, value);
   }
-}
-
-/** The payload of a response, checked for its request type; undefined when malformed. */
-function responseValue(type: number, raw: Record<string, unknown>): unknown {
-  switch (type) {
-    case RequestType.SOCKETS:
-      return isStringArray(raw.sockets) ? raw.sockets : undefined;
-    case RequestType.ALL_ROOMS:
-      return isStringArray(raw.rooms) ? raw.rooms : undefined;
-    case RequestType.REMOTE_FETCH:
-      return Array.isArray(raw.sockets) && raw.sockets.every(isSocketDetails) ? raw.sockets : undefined;
-    case RequestType.SERVER_SIDE_EMIT:
-      return raw.data;
-    default:
-      return undefined;
-  }
-}
-
-function isSocketDetails(v: unknown): v is SocketDetails<unknown> {
-  return isObject(v) && isString(v.id) && isObject(v.handshake) && isStringArray(v.rooms);
-}
-
-/** A local socket as a REMOTE_FETCH answer carries it (the handshake without a session store, as the anchor). */
-function details(socket: SocketDetails<unknown>): Record<string, unknown> {
-  const { sessionStore: _, ...handshake } = socket.handshake as unknown as Record<string, unknown>;
-  return { id: socket.id, handshake, rooms: [...socket.rooms], data: socket.data };
-}
-
-function wirePacket(packet: Packet) {
-  // Key order as socket.io builds its packet, so the bytes match the anchor's.
-  return { type: packet.type, data: packet.data as unknown[], nsp: packet.nsp };
-}
-
-function wireOptions(opts: BroadcastOptions) {
-  return { rooms: [...opts.rooms], except: [...(opts.except ?? [])], flags: opts.flags ?? {} };
-}
-
-function wireTargets(opts: BroadcastOptions) {
-  return { rooms: [...opts.rooms], except: [...(opts.except ?? [])] };
-}
-
-function first<T>(set: Set<T>): T {
-  return set.values().next().value as T;
 }
