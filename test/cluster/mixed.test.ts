@@ -165,6 +165,16 @@ describe('mixed cluster: 2 sitehub nodes + 1 socket.io node on one Redis', () =>
     await expectDelivered('from-emitter', labels((_, i) => i < 6));
     emitter.except('even').emit('from-emitter-2');
     await expectDelivered('from-emitter-2', labels((_, i) => i % 2 === 1));
+    // Its join requests and server-side emits too.
+    emitter.in('b').socketsJoin('emitter-room');
+    await until(async () => (await nodes[0]!.call<{ sockets: unknown[] }>('fetch', { rooms: ['emitter-room'] })).sockets.length === 6, 'emitter join');
+    emitter.serverSideEmit('hello', 'from-emitter');
+    const got = new Map<string, unknown[][]>(nodes.map((n) => [n.name, []]));
+    await until(async () => {
+      for (const n of nodes) got.get(n.name)!.push(...(await n.call<unknown[][]>('received')));
+      return nodes.every((n) => got.get(n.name)!.length >= 1);
+    }, 'emitter serverSideEmit on every node');
+    for (const n of nodes) expect(got.get(n.name)).toEqual([['from-emitter']]);
   });
 
   it('disconnectSockets disconnects the targeted sockets on every node', async () => {
