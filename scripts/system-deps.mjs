@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The tests use real system programs (serial ptys through socat, a Mosquitto
-// broker, headless Chromium). This installs the missing ones with apt-get when
+// broker, Redis, headless Chromium). This installs the missing ones with apt-get when
 // running as root, and otherwise says clearly what is missing; tests that need
 // a missing program fail with a message naming it.
 import { execSync, spawnSync } from 'node:child_process';
@@ -17,6 +17,7 @@ const needed = {
   postgresql: '/usr/lib/postgresql/15/bin/initdb',
   // The backup command docs/scaling.md gives for SQLite, run by test/iot/store.test.ts.
   sqlite3: 'sqlite3',
+  'redis-server': 'redis-server',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.

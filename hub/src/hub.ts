@@ -16,7 +16,7 @@ import { rememberPeer } from './iot/device-certificate.js';
 import { createIotServices, type IotServices } from './iot/services.js';
 import { createStore, type HubStore } from './iot/store/open.js';
 import { hashToken } from './iot/tokens.js';
-import { Server } from './realtime/index.js';
+import { Server, type AdapterConstructor } from './realtime/index.js';
 
 /** The hub's version, reported in the OpenAPI document. */
 export const HUB_VERSION = '0.1.0';
@@ -47,9 +47,10 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-/** Options for embedding: a logger to use instead of a new pino one. */
+/** Options for embedding: a logger to use instead of a new pino one; a cluster adapter (createRedisAdapter) to share rooms with other nodes. */
 export interface CreateHubOptions {
   logger?: Logger;
+  adapter?: AdapterConstructor;
 }
 
 /** Builds the hub from `config` (defaults for everything missing). Nothing listens until listen(). */
@@ -81,6 +82,7 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     attachmentTimeout: config.attachmentTimeoutMs,
     // Device namespaces come and go with their sockets: a CONNECT for a class leaves nothing behind.
     cleanupEmptyChildNamespaces: true,
+    ...(opts.adapter ? { adapter: opts.adapter } : {}),
   });
   guardHttpServer(
     app.server,

@@ -4,3 +4,4 @@ export * from './realtime/index.js';
 export { createHub, HUB_VERSION } from './hub.js';
 export type { Hub, CreateHubOptions } from './hub.js';
 export type { HubConfig, TlsClientAuth } from './config/index.js';
+export * from './cluster/index.js';

@@ -8,6 +8,7 @@ const benches = {
   agent: () => import('./agent-footprint.mjs'),
   bridge: () => import('./bridge.mjs'),
   abuse: () => import('./abuse.mjs'),
+  cluster: () => import('./cluster.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -53,6 +53,8 @@ export class EngineSocket extends EventEmitter {
   upgrading = false;
 
   private writeBuffer: OutboundPacket[] = [];
+  /** Set by sendPreparedMany while it queues: one flush at the end. */
+  private holdFlush = false;
   private writeBufferBytes = 0;
   private readonly heartbeat: Heartbeat;
   private upgrade: UpgradeNegotiation | undefined;
@@ -87,6 +89,18 @@ export class EngineSocket extends EventEmitter {
   /** Sends a message prepared once by `server.prepare()` – the broadcast fast path. */
   sendPrepared(message: PreparedMessage, cb?: SendCallback): this {
     this.sendPacket('message', undefined, message.compress, cb, message);
+    return this;
+  }
+
+  /** Sends several prepared messages, flushed together (one write on WebSocket, one response when polling). */
+  sendPreparedMany(messages: PreparedMessage[]): this {
+    this.holdFlush = true;
+    try {
+      for (const message of messages) this.sendPacket('message', undefined, message.compress, undefined, message);
+    } finally {
+      this.holdFlush = false;
+    }
+    this.flush();
     return this;
   }
 
@@ -203,7 +217,7 @@ export class EngineSocket extends EventEmitter {
     const size = packetSize(packet);
     this.writeBuffer.push(packet);
     this.writeBufferBytes += size;
-    this.flush();
+    if (!this.holdFlush) this.flush();
     // A slow consumer is cut off rather than left to grow our memory; one
     // message alone may always be pending, however large.
     const pending = this.writeBufferBytes + this.transport.bufferedBytes;

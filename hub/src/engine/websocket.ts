@@ -6,7 +6,7 @@ import { decodePacket, encodePacket } from '@sitehub/protocol';
 import { WebSocket, type RawData } from 'ws';
 import type { PreparedMessage } from './prepared.js';
 import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
-import { rawSenderOf, type RawFrameSender } from './ws-internals.js';
+import { rawSenderOf, rawSocketOf, type RawFrameSender } from './ws-internals.js';
 
 /** Limits the transport enforces itself (ws enforces the others). */
 export interface WebSocketLimits {
@@ -86,7 +86,11 @@ export class WebSocketTransport implements Transport {
   }
 
   send(packets: OutboundPacket[]): void {
+    // Several packets at once (a batch of broadcasts) leave in one write.
+    const socket = packets.length > 1 ? rawSocketOf(this.ws) : undefined;
+    socket?.cork();
     for (const packet of packets) this.write(packet);
+    socket?.uncork();
   }
 
   shutdown(how: TransportShutdown, code = 1000): void {

@@ -44,3 +44,9 @@ export function rawSenderOf(ws: WebSocket): RawFrameSender | undefined {
   const sender = (ws as unknown as { _sender?: Partial<RawFrameSender> })._sender;
   return typeof sender?.sendFrame === 'function' ? (sender as RawFrameSender) : undefined;
 }
+
+/** The socket under a ws connection, for cork/uncork around several frames; undefined if ws hides it. */
+export function rawSocketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
+  const socket = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
+  return typeof socket?.cork === 'function' && typeof socket.uncork === 'function' ? (socket as { cork(): void; uncork(): void }) : undefined;
+}

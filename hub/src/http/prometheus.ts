@@ -107,6 +107,12 @@ export function renderMetrics({ io, services, store }: HttpDeps, httpRefused: La
     const name = `sitehub_realtime_${key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}_total`;
     out.metric(name, 'counter', `Socket.IO layer: ${key}`).sample(name, value);
   }
+  // A cluster adapter's link: its numeric figures (counters, and `queued` messages waiting for Redis).
+  for (const [key, value] of Object.entries(io.adapter()?.health?.() ?? {})) {
+    if (typeof value !== 'number' && typeof value !== 'boolean') continue;
+    const name = `sitehub_cluster_${key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}${key === 'queued' || key === 'ok' ? '' : '_total'}`;
+    out.metric(name, key === 'queued' || key === 'ok' ? 'gauge' : 'counter', `Cluster adapter: ${key}`).sample(name, Number(value));
+  }
   const m = services.metrics;
   out.labelled('sitehub_refused_connections_total', 'Refused namespace CONNECTs by namespace kind and code', ['namespace', 'code'], m.refusedConnections.values);
   out.labelled('sitehub_bad_inputs_total', 'Device and operator input refused by validation, by kind', ['kind'], m.badInputs.values);

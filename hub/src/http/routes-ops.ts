@@ -12,8 +12,10 @@ export function opsRoutes(app: FastifyInstance, deps: HttpDeps, openApi: () => o
   app.get('/readyz', { config: PUBLIC }, async (_req, reply) => {
     const db = await deps.store.ping();
     const accepting = deps.isAccepting();
-    const ok = db && accepting;
-    return reply.code(ok ? 200 : 503).send({ ok, db, accepting });
+    // A cluster adapter reports its link to the other nodes (Redis); the in-memory one has none.
+    const adapter = deps.io.adapter()?.health?.();
+    const ok = db && accepting && adapter?.ok !== false;
+    return reply.code(ok ? 200 : 503).send(adapter ? { ok, db, accepting, adapter } : { ok, db, accepting });
   });
   app.get('/metrics', { config: PUBLIC }, async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderMetrics(deps, refused)));
   app.get('/openapi.json', { config: PUBLIC }, async () => openApi());

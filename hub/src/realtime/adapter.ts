@@ -1,11 +1,11 @@
 // The in-memory adapter: the room index of one namespace and delivery of
 // broadcasts to the sockets of this process. A cluster adapter replaces it
-// through the `adapter` option (a class taking the namespace).
+// through the `adapter` option (a class or factory taking the namespace) and
+// sees the namespace only through the seam in adapter-seam.ts.
 import { EventEmitter } from 'node:events';
 import type { Packet } from '@sitehub/protocol';
 import type { PreparedMessage } from '../engine/index.js';
-import type { Namespace } from './namespace.js';
-import type { Socket } from './socket.js';
+import type { AdapterHealth, AdapterNamespace, AdapterSocket, FetchedSockets } from './adapter-seam.js';
 import type {
   BroadcastFlags,
   BroadcastOptions,
@@ -17,15 +17,17 @@ import type {
   SocketId,
 } from './types.js';
 
-/** What the `adapter` option holds: a class (or factory) building the adapter of a namespace. */
-export type AdapterConstructor = (new (nsp: Namespace) => Adapter) | ((nsp: Namespace) => Adapter);
+/** What the `adapter` option holds: a class (or factory) building the adapter of a namespace; `health` feeds /readyz. */
+export type AdapterConstructor = ((new (nsp: AdapterNamespace) => Adapter) | ((nsp: AdapterNamespace) => Adapter)) & {
+  health?: () => AdapterHealth;
+};
 
 /** Builds a namespace's adapter from the `adapter` option, class or factory function. */
-export function createAdapter(ctor: AdapterConstructor, nsp: Namespace): Adapter {
+export function createAdapter(ctor: AdapterConstructor, nsp: AdapterNamespace): Adapter {
   // A class cannot be called without `new`; an arrow function cannot be constructed.
   return typeof ctor.prototype === 'object' && ctor.prototype !== null
-    ? new (ctor as new (nsp: Namespace) => Adapter)(nsp)
-    : (ctor as (nsp: Namespace) => Adapter)(nsp);
+    ? new (ctor as new (nsp: AdapterNamespace) => Adapter)(nsp)
+    : (ctor as (nsp: AdapterNamespace) => Adapter)(nsp);
 }
 
 /** Room index and local broadcast; emits create-room, delete-room, join-room, leave-room. */
@@ -35,7 +37,7 @@ export class Adapter extends EventEmitter {
   /** socket -> the rooms it is in */
   readonly sids = new Map<SocketId, Set<Room>>();
 
-  constructor(readonly nsp: Namespace) {
+  constructor(readonly nsp: AdapterNamespace) {
     super();
   }
 
@@ -125,7 +127,7 @@ export class Adapter extends EventEmitter {
     encoded: EncodedPacket,
     packet: Packet,
     opts: BroadcastOptions,
-    beforeWrite?: (socket: Socket) => void,
+    beforeWrite?: (socket: AdapterSocket) => void,
   ): number {
     const flags: BroadcastFlags = opts.flags ?? {};
     let frames: PreparedMessage[] | undefined;
@@ -149,7 +151,7 @@ export class Adapter extends EventEmitter {
   }
 
   /** The matching sockets of this process. */
-  fetchSockets(opts: BroadcastOptions): Promise<Socket[]> {
+  fetchSockets(opts: BroadcastOptions): Promise<FetchedSockets> {
     return Promise.resolve(this.collect(opts));
   }
 
@@ -174,6 +176,11 @@ export class Adapter extends EventEmitter {
     if (typeof last === 'function') process.nextTick(() => last(null, []));
   }
 
+  /** Hands an event from another server to this namespace's listeners (a cluster adapter calls it). */
+  protected serverSideEmitLocally(args: [string, ...unknown[]]): void {
+    this.nsp._onServerSideEmit(args);
+  }
+
   /** Keeps a disconnected socket's state for connection state recovery (no-op without recovery). */
   persistSession(_session: SessionToPersist): void {}
 
@@ -183,14 +190,14 @@ export class Adapter extends EventEmitter {
   }
 
   /** Snapshot first: the callers of collect() change rooms or disconnect sockets. */
-  private collect(opts: BroadcastOptions): Socket[] {
-    const sockets: Socket[] = [];
+  private collect(opts: BroadcastOptions): AdapterSocket[] {
+    const sockets: AdapterSocket[] = [];
     this.apply(opts, (socket) => sockets.push(socket));
     return sockets;
   }
 
   /** Calls `fn` once for each connected socket matching `opts`. */
-  protected apply(opts: BroadcastOptions, fn: (socket: Socket) => void): void {
+  protected apply(opts: BroadcastOptions, fn: (socket: AdapterSocket) => void): void {
     const except = this.exceptedIds(opts.except);
     const connected = this.nsp.sockets;
     if (opts.rooms.size === 0) {

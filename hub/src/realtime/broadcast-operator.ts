@@ -87,10 +87,14 @@ export class BroadcastOperator<SocketData = any> {
     return this.adapter.sockets(this.rooms);
   }
 
-  /** The targeted sockets, as objects with id, handshake, rooms, data and emit/join/leave/disconnect. */
-  async fetchSockets(): Promise<RemoteSocket<SocketData>[]> {
+  /** The targeted sockets, as objects with id, handshake, rooms, data and emit/join/leave/disconnect; `missingNodes` names the cluster nodes that did not answer. */
+  async fetchSockets(): Promise<RemoteSocket<SocketData>[] & { missingNodes?: string[] }> {
     const sockets = await this.adapter.fetchSockets(this.options());
-    return sockets.map((socket) => new RemoteSocket<SocketData>(this.adapter, socket));
+    const remote: RemoteSocket<SocketData>[] & { missingNodes?: string[] } = sockets.map(
+      (socket) => new RemoteSocket<SocketData>(this.adapter, socket),
+    );
+    if (sockets.missingNodes) remote.missingNodes = sockets.missingNodes;
+    return remote;
   }
 
   /** Makes the targeted sockets join `room` (or rooms). */

@@ -99,7 +99,8 @@ export class Client {
   /** @internal Writes a broadcast packet prepared once for every recipient. */
   _writePrepared(frames: PreparedMessage[], volatile: boolean): void {
     if (!this.isOpen || (volatile && !this.conn.transport.writable)) return;
-    for (const frame of frames) this.conn.sendPrepared(frame);
+    if (frames.length === 1) this.conn.sendPrepared(frames[0]!);
+    else this.conn.sendPreparedMany(frames);
   }
 
   /** @internal A namespace accepted the socket (called before 'connection' is emitted). */

@@ -7,6 +7,8 @@ export { Client } from './client.js';
 export { BroadcastOperator } from './broadcast-operator.js';
 export { RemoteSocket } from './remote-socket.js';
 export { Adapter, type AdapterConstructor } from './adapter.js';
+export type { AdapterNamespace, AdapterSocket, AdapterHealth, FetchedSockets } from './adapter-seam.js';
+export type { SocketDetails } from './remote-socket.js';
 export { SessionAwareAdapter, RECOVERABLE_DISCONNECT_REASONS } from './recovery.js';
 export { RealtimeMetrics } from './metrics.js';
 export { setClientBundleHandler, CLIENT_BUNDLE_FILES, type ClientBundleHandler } from './serve-client.js';

@@ -5,7 +5,7 @@ import type { Packet } from '@sitehub/protocol';
 import { Adapter } from './adapter.js';
 import { Namespace } from './namespace.js';
 import type { Server } from './server.js';
-import type { Socket } from './socket.js';
+import type { FetchedSockets } from './adapter-seam.js';
 import type { BroadcastOptions, Room, SocketId } from './types.js';
 
 let parentCount = 0;
@@ -81,8 +81,8 @@ class ParentBroadcastAdapter extends Adapter {
     return ids;
   }
 
-  override async fetchSockets(opts: BroadcastOptions): Promise<Socket[]> {
-    const all: Socket[] = [];
+  override async fetchSockets(opts: BroadcastOptions): Promise<FetchedSockets> {
+    const all: FetchedSockets = [];
     for (const child of this.children) all.push(...(await child.adapter.fetchSockets(opts)));
     return all;
   }

@@ -2,7 +2,7 @@
 // and a log of the packets sent since, both bounded in count and age.
 import type { Packet } from '@sitehub/protocol';
 import { Adapter } from './adapter.js';
-import type { Namespace } from './namespace.js';
+import type { AdapterNamespace } from './adapter-seam.js';
 import { PacketLog, type LoggedPacket } from './packet-log.js';
 import type {
   BroadcastOptions,
@@ -48,7 +48,7 @@ export class SessionAwareAdapter extends Adapter {
   private readonly log: PacketLog;
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(nsp: Namespace) {
+  constructor(nsp: AdapterNamespace) {
     super(nsp);
     this.config = recoveryConfig(nsp.server.opts.connectionStateRecovery ?? {});
     this.log = new PacketLog(this.config.maxStoredPackets);
