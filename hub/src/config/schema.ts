@@ -21,6 +21,8 @@ export interface HubConfig {
   retentionDays: number;
   /** How often retention runs, in ms. */
   pruneIntervalMs: number;
+  /** How long bridges can resume from a stream position, in ms; 0 means as long as retentionDays. */
+  streamRetentionMs: number;
   /** Largest Socket.IO message a client may send, in bytes. Above 10 MB so that an oversize telemetry batch is answered with an ack error rather than a dropped connection. */
   maxMessageBytes: number;
   /** Most readings in one telemetry event. */
@@ -56,6 +58,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   logLevel: 'info',
   retentionDays: 30,
   pruneIntervalMs: 3_600_000,
+  streamRetentionMs: 0,
   maxMessageBytes: 16 * 1024 * 1024,
   maxReadingsPerBatch: 1000,
   maxValuesPerReading: 64,
@@ -82,6 +85,7 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   logLevel: 'level',
   retentionDays: 'positiveInt',
   pruneIntervalMs: 'positiveInt',
+  streamRetentionMs: 'nonNegativeInt',
   maxMessageBytes: 'positiveInt',
   maxReadingsPerBatch: 'positiveInt',
   maxValuesPerReading: 'positiveInt',

@@ -1,6 +1,7 @@
 // SQLite implementation of telemetry: idempotent inserts on (device, seq),
 // range reads and bucketed aggregates for charts.
 import type { SqliteDb } from './db.js';
+import type { SqliteStream } from './sqlite-stream.js';
 import type { GroupCommitWriter } from './writer.js';
 import type { EncodedReading, Reading, TelemetryBucket, TelemetryQuery, TelemetryStore, TelemetryWriteResult } from './types.js';
 
@@ -13,6 +14,7 @@ export class SqliteTelemetry implements TelemetryStore {
   constructor(
     private readonly db: SqliteDb,
     private readonly writer: GroupCommitWriter,
+    private readonly stream: SqliteStream,
   ) {
     this.insertRow = db.prepare('INSERT OR IGNORE INTO telemetry (device_id, seq, ts, vals) VALUES (?, ?, ?, ?)');
     this.touchDevice = db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?');
@@ -22,11 +24,18 @@ export class SqliteTelemetry implements TelemetryStore {
   insert(deviceId: string, readings: readonly EncodedReading[], receivedAt: number): Promise<TelemetryWriteResult> {
     return this.writer.submit(() => {
       const stored: Reading[] = [];
+      // The stream body is assembled from the values' JSON that validation already made.
+      let body = '';
       for (const r of readings) {
-        if (this.insertRow.run(deviceId, r.seq, r.ts, r.valuesJson).changes === 1) stored.push(r);
+        if (this.insertRow.run(deviceId, r.seq, r.ts, r.valuesJson).changes === 1) {
+          stored.push(r);
+          body += (body ? ',{"seq":' : '{"seq":') + r.seq + ',"ts":' + r.ts + ',"values":' + r.valuesJson + '}';
+        }
       }
       this.touchDevice.run(receivedAt, deviceId);
-      return { stored, duplicates: readings.length - stored.length };
+      if (!stored.length) return { stored, duplicates: readings.length };
+      const pos = this.stream.append(deviceId, 'telemetry', receivedAt, '{"readings":[' + body + ']}');
+      return { stored, duplicates: readings.length - stored.length, pos };
     });
   }
 
