@@ -75,7 +75,10 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
     log.child({ link: 'hub' }),
   );
   const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus };
+  // Set by close(): records that arrive then are not handed on, so the position stays before them.
+  let stopping = false;
   hub.on('record', (kind: HubStream, update: unknown, pos: number | undefined) => {
+    if (stopping) return;
     try {
       const messages = mapHubUpdate(kind, update, { topics, qos, origin: payloadOrigin, recent });
       log.debug({ kind, messages: messages.length, pos }, 'hub update');
@@ -85,7 +88,9 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
       log.error({ err: (err as Error).message, kind }, 'could not forward a hub update');
     }
   });
-  hub.on('position', (pos: number) => mqtt.send([], pos));
+  hub.on('position', (pos: number) => {
+    if (!stopping) mqtt.send([], pos);
+  });
   let gaps = 0;
   const gapTopic = bridgeGapTopic(config.topicPrefix, config.bridgeId);
   hub.on('gap', (notice: GapNotice) => {
@@ -130,11 +135,18 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
       log.info({ bridgeId: config.bridgeId, hub: config.hubUrl, mqtt: config.mqttUrl, healthPort: health?.port }, 'bridge started');
     },
     async close() {
+      stopping = true;
       clearInterval(confirmTimer);
+      // A stop may be followed by a new disk: tell the hub where the broker has
+      // acknowledged everything (what is still queued then comes again, at least once).
+      // The broker link stops publishing at once; the hub learns the position meanwhile.
       const pos = outbox.acknowledgedPosition();
-      if (pos !== undefined && hub.connected && (confirmed === undefined || pos > confirmed)) hub.confirm(pos);
+      const mqttClosed = mqtt.close();
+      if (pos !== undefined && hub.connected && (confirmed === undefined || pos > confirmed)) {
+        await hub.confirmAndWait(pos, config.mqttCloseTimeoutMs).catch((err: Error) => log.warn({ err: err.message }, 'the hub did not take the last position'));
+      }
       hub.close();
-      await mqtt.close();
+      await mqttClosed;
       outbox.close();
       if (health) await new Promise<void>((resolve) => health!.server.close(() => resolve()));
       log.info('bridge stopped');

@@ -94,6 +94,12 @@ export class HubLink extends EventEmitter {
     if (this.connected) this.socket.emit('confirm', { pos });
   }
 
+  /** Tells the hub `pos` as a stopping bridge's last position and waits until it has stored it (or `timeoutMs`). */
+  async confirmAndWait(pos: number, timeoutMs: number): Promise<void> {
+    const answer = (await this.socket.timeout(timeoutMs).emitWithAck('confirm', { pos, final: true })) as { ok: boolean; error?: string };
+    if (!answer.ok) throw new Error(answer.error ?? 'confirm refused');
+  }
+
   /** Sends a command to a device and waits for its outcome (or `timeoutMs`). */
   async command(request: { deviceId: string; name: string; params?: unknown }, timeoutMs: number): Promise<HubCommandAnswer> {
     const waitMs = Math.max(1, Math.min(timeoutMs - 500, 120_000));

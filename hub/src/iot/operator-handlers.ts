@@ -90,6 +90,8 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
       try {
         const payload = args[0];
         const pos = await confirmed.confirm(payload && typeof payload === 'object' ? (payload as Record<string, unknown>).pos : undefined);
+        // The last words of a bridge that is stopping: keep them now, not after the throttle.
+        if (!socket.connected || (payload as Record<string, unknown>).final === true) await confirmed.flush();
         ack({ ok: true, pos });
       } catch (err) {
         ctx.metrics.badInputs.inc('bridge_confirm');
