@@ -3,6 +3,7 @@
 // the bridge has handed on (or, with a fresh disk, the one the hub kept for
 // its token), so neither a bridge restart nor a hub restart loses a record.
 import { EventEmitter } from 'node:events';
+import type { GapNotice, ReplayPage, SubscribeRequest } from '@sitehub/protocol/iot';
 import { io, type Socket } from '@sitehub/device-client';
 import type { Logger } from 'pino';
 
@@ -30,12 +31,7 @@ export const HUB_STREAMS = ['telemetry', 'state', 'event', 'presence'] as const;
 /** A hub stream event name the bridge forwards. */
 export type HubStream = (typeof HUB_STREAMS)[number];
 
-/** The gap notice: records after `after` through `through` are beyond the hub's retention. */
-export interface GapNotice {
-  after: number;
-  through: number;
-  reason: string;
-}
+export type { GapNotice };
 
 const FORWARDED = new Set<string>(HUB_STREAMS);
 
@@ -71,7 +67,7 @@ export class HubLink extends EventEmitter {
     });
     this.socket.on('connect_error', (err: Error) => this.log.warn({ err: err.message }, 'hub connect failed'));
     for (const name of HUB_STREAMS) this.socket.on(name, (payload: unknown) => this.onRecord(name, payload));
-    this.socket.on('replay', (page: { records?: unknown; through?: unknown }, ack?: (answer: unknown) => void) => {
+    this.socket.on('replay', (page: Partial<ReplayPage> | undefined, ack?: (answer: unknown) => void) => {
       // The ack goes back once every record of the page is committed to the queue: the hub's backpressure.
       const records = Array.isArray(page?.records) ? (page.records as unknown[]) : [];
       for (const item of records) {
@@ -118,7 +114,8 @@ export class HubLink extends EventEmitter {
   private async subscribe(): Promise<void> {
     try {
       const after = this.opts.position() ?? 'confirmed';
-      const answer = (await this.socket.timeout(10_000).emitWithAck('subscribe', { ...this.opts.filter, after })) as { ok: boolean; error?: string; from?: number; head?: number };
+      const request: SubscribeRequest = { ...this.opts.filter, after };
+      const answer = (await this.socket.timeout(10_000).emitWithAck('subscribe', request)) as { ok: boolean; error?: string; from?: number; head?: number };
       if (!answer.ok) {
         this.log.error({ error: answer.error }, 'hub refused the subscription');
         return;

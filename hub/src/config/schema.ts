@@ -1,5 +1,6 @@
 // The hub's configuration: every setting, its default, and the validation
 // that turns a wrong value into a message naming the setting and its source.
+import { DEFAULT_LIMITS } from '@sitehub/protocol/iot';
 
 /** Everything createHub() needs; every field has a safe default (see DEFAULT_CONFIG). */
 export interface HubConfig {
@@ -59,11 +60,11 @@ export const DEFAULT_CONFIG: HubConfig = {
   retentionDays: 30,
   pruneIntervalMs: 3_600_000,
   streamRetentionMs: 0,
-  maxMessageBytes: 16 * 1024 * 1024,
-  maxReadingsPerBatch: 1000,
-  maxValuesPerReading: 64,
-  maxRecordBytes: 16 * 1024,
-  maxClockSkewMs: 5 * 60_000,
+  maxMessageBytes: DEFAULT_LIMITS.maxMessageBytes,
+  maxReadingsPerBatch: DEFAULT_LIMITS.maxReadingsPerBatch,
+  maxValuesPerReading: DEFAULT_LIMITS.maxValuesPerReading,
+  maxRecordBytes: DEFAULT_LIMITS.maxRecordBytes,
+  maxClockSkewMs: DEFAULT_LIMITS.maxClockSkewMs,
   commandAckTimeoutMs: 10_000,
   commandMaxAttempts: 3,
   commandTtlMs: 24 * 3_600_000,

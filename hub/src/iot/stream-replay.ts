@@ -7,6 +7,7 @@
 // gap, no reordering. A record published live after the join whose position
 // the replay already sent is a duplicate the bridge absorbs. Positions older
 // than retention cannot be replayed: the bridge gets a `gap` notice first.
+import type { GapNotice, ResumeOutcome } from '@sitehub/protocol/iot';
 import type { Socket } from '../realtime/index.js';
 import type { IotContext } from './context.js';
 import { HubError } from './errors.js';
@@ -31,20 +32,6 @@ export function parseResume(value: unknown): ResumeFrom {
   throw new HubError('invalid_position', 'after must be a stream position (an integer >= 0) or "confirmed"');
 }
 
-/** What a resume did, for the subscribe ack and the `resumed` event. */
-export interface ResumeOutcome {
-  from: number;
-  through: number;
-  records: number;
-  gap?: GapNotice;
-}
-
-/** Told to a bridge whose position the store no longer holds: records after `after` through `through` cannot be replayed. */
-export interface GapNotice {
-  after: number;
-  through: number;
-  reason: 'retention' | 'unknown_position';
-}
 
 function matches(rooms: Set<string>, r: StreamRecord): boolean {
   return rooms.has('all') || rooms.has(`site:${r.siteId}`) || rooms.has(`class:${r.classId}`) || rooms.has(`device:${r.deviceId}`);

@@ -52,12 +52,9 @@ export interface DeviceFilter {
   offset: number;
 }
 
-/** One telemetry reading: `seq` per device, `ts` in ms since the epoch. */
-export interface Reading {
-  seq: number;
-  ts: number;
-  values: Record<string, unknown>;
-}
+import type { Reading, StreamEventName } from '@sitehub/protocol/iot';
+
+export type { Reading, StreamEventName };
 
 /** A validated reading with its values already serialised (validation measured them). */
 export interface EncodedReading extends Reading {
@@ -227,9 +224,6 @@ export interface PresenceStore {
   resetOnline(ts: number): Promise<number>;
   history(deviceId: string, limit: number): Promise<PresenceChange[]>;
 }
-
-/** Stream event names, as pushed to operators and replayed to bridges. */
-export type StreamEventName = 'presence' | 'telemetry' | 'state' | 'event' | 'command';
 
 /** One replayable stream record: what was streamed live, as stored. */
 export interface StreamRecord {
