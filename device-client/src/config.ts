@@ -1,6 +1,7 @@
 // The agent's configuration: a JSON file, validated as a whole at start so
 // that every mistake is reported at once with its path in the file.
 import { readFileSync } from 'node:fs';
+import { CLASS_PATTERN, NAME_PATTERN } from '@sitehub/protocol/iot';
 import { dirname, resolve } from 'node:path';
 import { PARSER_NAMES, type ParserSpec } from './serial/parsers/index.js';
 
@@ -119,7 +120,7 @@ class Checker {
   }
 }
 
-const METRIC = /^[A-Za-z0-9_.:-]{1,64}$/;
+const METRIC = NAME_PATTERN;
 
 /** Validates a parsed configuration; relative outbox paths resolve against `baseDir`. */
 export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir?: string } = {}): AgentConfig {
@@ -135,7 +136,7 @@ export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir
     url,
     deviceId: c.str(hubRaw, 'deviceId', 'hub.', { required: true }),
     token: c.str(hubRaw, 'token', 'hub.', { required: true }),
-    class: c.str(hubRaw, 'class', 'hub.', { required: true, pattern: /^[a-z0-9-]{1,32}$/ }),
+    class: c.str(hubRaw, 'class', 'hub.', { required: true, pattern: CLASS_PATTERN }),
     transports,
   };
 
