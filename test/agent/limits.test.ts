@@ -59,7 +59,7 @@ describe('limits a device is told', () => {
     expect(agent.stats.rejected).toBe(0);
     expect(agent.stats.deadLetters).toBe(0);
     expect(agent.state()['batch.size']).toBe(100);
-  });
+  }, 40_000);
 
   it('a reading the hub refuses as invalid goes to the dead-letter table, is counted, readable by command, and the readings after it are delivered', async () => {
     const hub = await startHub();
