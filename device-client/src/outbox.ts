@@ -11,7 +11,7 @@ import type { Reading as ContractReading, ReadingValue } from '@sitehub/protocol
 export type { ReadingValue };
 
 /** A reading as stored and sent: `{ seq, ts, values }`. */
-export type Reading = ContractReading & { values: Record<string, ReadingValue> };
+export type Reading = ContractReading<ReadingValue>;
 
 /** A reading the hub refused on its content, kept with the hub's answer. */
 export interface DeadLetter extends Reading {

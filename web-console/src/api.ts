@@ -1,5 +1,6 @@
 // REST calls with the session cookie. A 401 means the session ended: the
 // app goes back to the sign-in page.
+import type { Reading as ContractReading, ReadingValue } from '@sitehub/protocol/iot';
 
 /** A device as the hub lists it. */
 export interface Device {
@@ -53,11 +54,8 @@ export interface HubEvent {
   data: unknown;
 }
 
-export interface Reading {
-  seq: number;
-  ts: number;
-  values: Record<string, number | boolean | string>;
-}
+/** A stored reading, as the device contract has it. */
+export type Reading = ContractReading<ReadingValue>;
 
 export interface Bucket {
   ts: number;

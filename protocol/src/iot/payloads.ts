@@ -4,11 +4,11 @@ import type { DeviceLimits } from './limits.js';
 /** A value a reading or a state attribute may hold. */
 export type ReadingValue = number | boolean | string;
 
-/** One telemetry reading: `seq` per device and monotonic, `ts` in ms since the epoch. */
-export interface Reading {
+/** One telemetry reading: `seq` per device and monotonic, `ts` in ms since the epoch; `V` narrows the values. */
+export interface Reading<V = unknown> {
   seq: number;
   ts: number;
-  values: Record<string, unknown>;
+  values: Record<string, V>;
 }
 
 /** The hub's answer to `telemetry`, `state` and `event`. */
@@ -77,7 +77,7 @@ export interface StreamHeader {
 
 /** Stream payloads pushed to /console and /bridge, by event name. */
 export interface StreamPayloads {
-  telemetry: StreamHeader & { readings: Reading[] };
+  telemetry: StreamHeader & { readings: Array<Reading<ReadingValue>> };
   state: StreamHeader & { attrs: Record<string, unknown>; ts: number; updatedAt: number; changed: Record<string, unknown> };
   event: StreamHeader & { id: number; ts: number; kind: string; severity: string; message: string; data: unknown; receivedAt: number };
   presence: StreamHeader & { online: boolean; ts: number; reason: string; transport: string };
