@@ -1,6 +1,8 @@
 // SQLite implementation of the stream replay log and the bridges' confirmed
 // positions. The other SQLite modules call `append` inside their own writer
 // jobs, so a record and its stream entry commit (or roll back) together.
+// A telemetry entry holds only the seq ranges of its batch; the readings are
+// read back from the telemetry table on replay.
 import type { SqliteDb } from './db.js';
 import type { GroupCommitWriter } from './writer.js';
 import type { StreamEventName, StreamRecord, StreamStore } from './types.js';
@@ -23,6 +25,7 @@ export class SqliteStream implements StreamStore {
         `SELECT s.pos, s.device_id, s.event, s.body, d.site_id, d.class_id FROM stream_log s LEFT JOIN devices d ON d.id = s.device_id
          WHERE s.pos > ? ORDER BY s.pos LIMIT ?`,
       ),
+      readings: db.prepare('SELECT seq, ts, vals FROM telemetry WHERE device_id = ? AND seq BETWEEN ? AND ? ORDER BY seq'),
       head: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'stream_log'").pluck(),
       prunedThrough: db.prepare('SELECT pruned_through FROM stream_meta WHERE id = 1').pluck(),
       setPrunedThrough: db.prepare('UPDATE stream_meta SET pruned_through = max(pruned_through, ?) WHERE id = 1'),
@@ -43,7 +46,22 @@ export class SqliteStream implements StreamStore {
 
   async readAfter(after: number, limit: number): Promise<StreamRecord[]> {
     const rows = this.stmt.after.all(after, limit) as Array<{ pos: number; device_id: string; event: StreamEventName; body: string; site_id: string | null; class_id: string | null }>;
-    return rows.map((r) => ({ pos: r.pos, event: r.event, deviceId: r.device_id, siteId: r.site_id ?? '_', classId: r.class_id ?? '_', body: JSON.parse(r.body) }));
+    return rows.map((r) => {
+      let body = JSON.parse(r.body) as Record<string, unknown>;
+      if (r.event === 'telemetry') body = { readings: this.readingsOf(r.device_id, body.seqs as Array<[number, number]>) };
+      return { pos: r.pos, event: r.event, deviceId: r.device_id, siteId: r.site_id ?? '_', classId: r.class_id ?? '_', body };
+    });
+  }
+
+  /** The readings a telemetry record refers to (seq ranges of the batch as stored). */
+  private readingsOf(deviceId: string, ranges: Array<[number, number]>): Array<{ seq: number; ts: number; values: unknown }> {
+    const out: Array<{ seq: number; ts: number; values: unknown }> = [];
+    for (const [first, last] of ranges) {
+      for (const row of this.stmt.readings.all(deviceId, first, last) as Array<{ seq: number; ts: number; vals: string }>) {
+        out.push({ seq: row.seq, ts: row.ts, values: JSON.parse(row.vals) });
+      }
+    }
+    return out;
   }
 
   async head(): Promise<number> {
