@@ -116,8 +116,9 @@ export class Agent {
     });
     // The hub announces its limits right after the connection; the batches follow them.
     socket.on('limits', (limits: Partial<DeviceLimits>) => {
+      const before = this.sender.batchSize;
       this.sender.setLimits(limits);
-      this.sendState();
+      if (this.sender.batchSize !== before) this.sendState();
     });
     socket.on('disconnect', (reason: string) => {
       this.log.warn({ reason }, 'disconnected from hub');

@@ -228,7 +228,9 @@ export class BatchSender {
       return;
     }
     if (isSizeRefusal(ack.code)) {
-      this.sizeCap = Math.max(1, Math.floor(batch.length / 2));
+      // A batch sent before the hub's limits arrived is explained by them; only a refusal
+      // within the announced limits teaches a smaller size.
+      if (batch.length <= this.batchSize) this.sizeCap = Math.max(1, Math.floor(batch.length / 2));
       this.stats.splits++;
       this.log.warn({ firstSeq: first, readings: batch.length, batchSize: this.batchSize, error: ack.error }, 'hub refused a batch for its size; splitting');
     } else {

@@ -1,5 +1,6 @@
 // Errors the IoT services raise for a caller's mistake; the HTTP layer maps
 // `status`, the Socket.IO handlers send `code` and `message` in acks.
+import { STORE_UNAVAILABLE } from '@sitehub/protocol/iot';
 
 /** A refused request: `code` is stable for programs, `message` is for people. */
 export class HubError extends Error {
@@ -27,6 +28,6 @@ export function refusedAck(code: string, error: string): { ok: false; error: str
 export const STORE_UNAVAILABLE_ACK = Object.freeze({
   ok: false,
   error: 'store unavailable, retry later',
-  code: 'store_unavailable',
+  code: STORE_UNAVAILABLE,
   retryable: true,
 } as const);

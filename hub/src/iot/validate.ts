@@ -1,6 +1,7 @@
 // Validation of what devices send. Everything is checked before anything is
 // written, so a refused message leaves no trace in the store. Each refusal
 // names a `kind` for the bad-input metrics and an `error` for the device.
+import { SEVERITIES } from '@sitehub/protocol/iot';
 import type { EncodedReading } from './store/types.js';
 import { MAX_STRING_VALUE, MIN_TS, NAME_PATTERN, type InputLimits } from './limits.js';
 
@@ -89,8 +90,7 @@ export function validateState(payload: unknown, limits: InputLimits, now: number
   return { ok: true, attrs: attrs as Record<string, unknown>, ts: ts as number };
 }
 
-/** Severities an event may carry. */
-export const SEVERITIES = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+export { SEVERITIES } from '@sitehub/protocol/iot';
 
 /** A validated device event. */
 export interface EventInput {

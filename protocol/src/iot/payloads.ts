@@ -22,10 +22,15 @@ export type TelemetryAck = Extract<DeviceAck, { ok: true }> | Extract<DeviceAck,
 /** A state update: a flat attribute map, or one with its timestamp. */
 export type StatePayload = Record<string, unknown> | { attrs: Record<string, unknown>; ts?: number };
 
+/** Severities an event may carry. */
+export const SEVERITIES = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+/** An event's severity. */
+export type Severity = (typeof SEVERITIES)[number];
+
 /** An alarm or log from a device. */
 export interface EventPayload {
   kind: string;
-  severity?: 'debug' | 'info' | 'warning' | 'error' | 'critical';
+  severity?: Severity;
   message?: string;
   data?: unknown;
   ts?: number;
