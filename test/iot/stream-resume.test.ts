@@ -115,3 +115,25 @@ describe('resumable streams on /bridge', () => {
     expect(metrics).toMatch(/bridge_subscribe"?\}? 4/);
   });
 });
+
+describe('acks after the commit', () => {
+  it('a stream publish that fails after the commit never turns a stored state, event or reading into a failure', async () => {
+    const hub = await startHub();
+    const d = await registerDevice(hub.api, { deviceId: 'ak-1', siteId: 'site-k', classId: 'thermo' });
+    const operator = hub.connect('/console', { token: ADMIN_TOKEN });
+    await connected(operator);
+    // Someone watches, and sending to them breaks.
+    hub.hub.services.ctx.streams.console.to = () => {
+      throw new Error('broken stream');
+    };
+    const dev = hub.connect('/devices/thermo', { deviceId: d.deviceId, token: d.token });
+    await connected(dev);
+    expect(await dev.emitWithAck('state', { mode: 'eco' })).toEqual({ ok: true });
+    expect(await dev.emitWithAck('event', { kind: 'alarm' })).toMatchObject({ ok: true });
+    expect(await dev.emitWithAck('telemetry', readings(1, 2))).toMatchObject({ ok: true, stored: 2 });
+    expect((await hub.api('GET', `/api/devices/${d.deviceId}/state`)).body.attrs).toMatchObject({ mode: 'eco' });
+    const metrics = await (await fetch(`${hub.base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    expect(metrics).not.toMatch(/acks_sent_total\{event="(state|event|telemetry)",outcome="error"\}/);
+    expect(metrics).toMatch(/events_out_total\{namespace="stream",event="state_failed"\} 1/);
+  });
+});

@@ -2,6 +2,7 @@
 // /bridge sockets that subscribed to the device, its site, its class, or all.
 // Each payload carries the position the store gave the record, from which a
 // bridge resumes (see stream-replay.ts).
+import type { Logger } from 'pino';
 import type { Namespace, Server } from '../realtime/index.js';
 import type { IotMetrics } from './metrics.js';
 import type { StreamEventName } from './store/types.js';
@@ -36,15 +37,30 @@ export class Streams {
   constructor(
     io: Server,
     private readonly metrics: IotMetrics,
+    private readonly log?: Logger,
   ) {
     this.console = io.of('/console');
     this.bridge = io.of('/bridge');
   }
 
-  /** Sends `event` to every operator subscribed to the device (encoded once per namespace); `pos` is the record's stream position. */
+  /**
+   * Sends `event` to every operator subscribed to the device (encoded once per
+   * namespace); `pos` is the record's stream position. Never throws: it runs
+   * after a commit, and what is stored must not be reported as not stored.
+   * Bridges get a record that failed here again when they resume.
+   */
   publish(event: StreamEvent, device: DeviceScope, pos: number | undefined, body: Record<string, unknown>): void {
     // Most of the time nobody watches: skip the room lookup and encoding entirely.
     if (this.console.sockets.size === 0 && this.bridge.sockets.size === 0) return;
+    try {
+      this.broadcast(event, device, pos, body);
+    } catch (err) {
+      this.metrics.eventsOut.inc(`stream|${event}_failed`);
+      this.log?.error({ err, deviceId: device.id, event, pos }, 'stream publish failed (the record is stored)');
+    }
+  }
+
+  private broadcast(event: StreamEvent, device: DeviceScope, pos: number | undefined, body: Record<string, unknown>): void {
     const rooms = scopeRooms(device);
     const payload = streamPayload(device, pos, body);
     if (this.console.sockets.size > 0) {
