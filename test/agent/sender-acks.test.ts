@@ -59,6 +59,21 @@ describe('agent batch sender and hub acks', () => {
     outbox.close();
   });
 
+  it('moves the reading the hub names (index) to the dead-letter table at once and resends the others', async () => {
+    const { outbox, sender, sent } = setup([], (batch) => {
+      const index = batch.findIndex((r) => r.seq === 2);
+      return index >= 0 ? { ok: false, error: 'bad ts', code: 'telemetry_ts', retryable: false, index } : undefined;
+    }, 3);
+    outbox.append([{ ts: 1, values: { t: 1 } }, { ts: 2, values: { t: 2 } }, { ts: 3, values: { t: 3 } }]);
+    sender.connected();
+    await until(() => outbox.depth === 0);
+    expect(sent).toEqual([[1, 2, 3], [1, 3]]);
+    expect(outbox.deadLetters(0, 10).map((d) => d.seq)).toEqual([2]);
+    expect(sender.stats.ackedReadings).toBe(2);
+    sender.stop();
+    outbox.close();
+  });
+
   it('splits a batch refused for its size and sends every reading', async () => {
     // A hub that takes at most 3 readings per batch but never said so.
     const { outbox, sender, sent } = setup([], (batch) => (batch.length > 3 ? { ok: false, error: 'too many', code: 'telemetry_size', retryable: false } : undefined), 10);

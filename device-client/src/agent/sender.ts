@@ -7,7 +7,7 @@
 // refused for its size is split, one refused on content is narrowed down to
 // the reading at fault, so a setting never costs a reading. The sender owns
 // the batch interval timer too.
-import { DEFAULT_LIMITS, isSizeRefusal, type DeviceLimits, type TelemetryAck } from '@sitehub/protocol/iot';
+import { DEFAULT_LIMITS, isSizeRefusal, type DeviceLimits, type RefusedAck, type TelemetryAck } from '@sitehub/protocol/iot';
 import { EventEmitter } from 'node:events';
 import type { Outbox, Reading } from '../outbox.js';
 
@@ -25,7 +25,7 @@ export interface SenderOptions {
 }
 
 /** An ack as the sender reads it: the contract's, loosely (an old or odd hub may leave fields out). */
-export type SenderAck = Partial<{ ok: boolean } & Omit<Extract<TelemetryAck, { ok: true }>, 'ok'> & Omit<Extract<TelemetryAck, { ok: false }>, 'ok'>>;
+export type SenderAck = Partial<{ ok: boolean } & Omit<Extract<TelemetryAck, { ok: true }>, 'ok'> & Omit<RefusedAck, 'ok'>>;
 
 /** How the sender emits; the agent wires it to its socket. */
 export type EmitTelemetry = (batch: Reading[], timeoutMs: number, done: (err: Error | null, ack?: SenderAck) => void) => void;
@@ -213,18 +213,24 @@ export class BatchSender {
 
   /**
    * A refusal on content: resending the same batch would be refused forever.
-   * Too big: split it. Several readings: send them one by one to find the
-   * reading at fault. One reading: it moves to the dead-letter table.
+   * The reading the hub names (or the only one) moves to the dead-letter
+   * table and the others go again. Otherwise: too big, split the batch;
+   * several readings, send them one by one to find the reading at fault.
    */
   private refused(batch: Reading[], ack: SenderAck, current: boolean): void {
     const first = batch[0].seq;
     const last = batch[batch.length - 1].seq;
-    if (batch.length === 1) {
-      this.outbox.deadLetter(first, ack.code ?? 'refused', ack.error ?? 'refused by the hub');
+    const index = batch.length === 1 ? 0 : typeof ack.index === 'number' && Number.isInteger(ack.index) ? ack.index : -1;
+    if (index >= 0 && index < batch.length) {
+      const seq = batch[index].seq;
+      this.outbox.deadLetter(seq, ack.code ?? 'refused', ack.error ?? 'refused by the hub');
       this.stats.rejected++;
-      this.log.error({ seq: first, code: ack.code, error: ack.error }, 'hub refused a reading; moved it to the dead-letter table');
-      this.events.emit('dead-letter', first, ack.code);
-      if (current) this.pump();
+      this.log.error({ seq, code: ack.code, error: ack.error }, 'hub refused a reading; moved it to the dead-letter table');
+      this.events.emit('dead-letter', seq, ack.code);
+      if (!current) return;
+      // Nothing of a refused batch was stored: the rest of it goes again.
+      if (batch.length > 1) this.rewindPending = true;
+      this.pump();
       return;
     }
     if (isSizeRefusal(ack.code)) {

@@ -19,9 +19,9 @@ export function notFound(what: string, id: string): HubError {
   return new HubError('not_found', `${what} "${id}" does not exist`, 404);
 }
 
-/** A device ack for input refused on its content: resending it unchanged is refused again. */
-export function refusedAck(code: string, error: string): { ok: false; error: string; code: string; retryable: false } {
-  return { ok: false, error, code, retryable: false };
+/** A device ack for input refused on its content: resending it unchanged is refused again; `index` names the reading at fault. */
+export function refusedAck(code: string, error: string, index?: number): { ok: false; error: string; code: string; retryable: false; index?: number } {
+  return index === undefined ? { ok: false, error, code, retryable: false } : { ok: false, error, code, retryable: false, index };
 }
 
 /** The device ack when the commit failed: nothing was stored, resend the same seqs. */

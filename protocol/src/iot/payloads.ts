@@ -11,13 +11,25 @@ export interface Reading<V = unknown> {
   values: Record<string, V>;
 }
 
-/** The hub's answer to `telemetry`, `state` and `event`. */
-export type DeviceAck =
-  | { ok: true; stored?: number; duplicates?: number; id?: number }
-  | { ok: false; error: string; code: string; retryable: boolean };
+/**
+ * A refusal: `retryable: false` when the content is at fault (resending it is
+ * refused again), `true` when the hub could not commit. `index`: the reading
+ * at fault in a telemetry batch, when one reading is (absent when the batch
+ * as a whole is, e.g. too many readings).
+ */
+export interface RefusedAck {
+  ok: false;
+  error: string;
+  code: string;
+  retryable: boolean;
+  index?: number;
+}
 
 /** The telemetry ack: how many readings were new and how many the hub already had. */
-export type TelemetryAck = Extract<DeviceAck, { ok: true }> | Extract<DeviceAck, { ok: false }>;
+export type TelemetryAck = { ok: true; stored: number; duplicates: number } | RefusedAck;
+
+/** The hub's answer to `state` (`{ ok: true }`) and `event` (`{ ok: true, id }`). */
+export type DeviceAck = { ok: true; id?: number } | RefusedAck;
 
 /** A state update: a flat attribute map, or one with its timestamp. */
 export type StatePayload = Record<string, unknown> | { attrs: Record<string, unknown>; ts?: number };
