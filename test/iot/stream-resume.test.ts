@@ -102,6 +102,28 @@ describe('resumable streams on /bridge', () => {
     expect(replayed.map(([e, p]) => [e, p.readings?.map((r: any) => r.seq)])).toEqual([['telemetry', [6, 7, 8]]]);
   });
 
+  it('splits a large replay into messages the bridge acks one by one, in order', async () => {
+    const hub = await startHub();
+    const d = await registerDevice(hub.api, { deviceId: 'rl-1', siteId: 'site-l', classId: 'thermo' });
+    const dev = hub.connect('/devices/thermo', { deviceId: d.deviceId, token: d.token });
+    await connected(dev);
+    const note = 'x'.repeat(300);
+    for (let first = 1; first <= 3000; first += 100) {
+      const batch = readings(first, 100).map((r) => ({ ...r, values: { ...r.values, note } }));
+      expect(await dev.emitWithAck('telemetry', batch)).toMatchObject({ ok: true, stored: 100 });
+    }
+    const { socket } = await bridgeSocket(hub);
+    const seen = record(socket);
+    await socket.emitWithAck('subscribe', { after: 0 });
+    await until(() => seen.some((s) => s.kind === 'resumed'), 'the end of the replay');
+    const pages = seen.filter((s) => s.kind === 'replay').map((s) => s.payload);
+    expect(pages.length).toBeGreaterThan(3); // about 1 MB of readings, at most about 256 KiB a message
+    const seqs = pages.flatMap((p) => p.records.filter(([e]: [string]) => e === 'telemetry').flatMap(([, p]: [string, any]) => p.readings.map((r: any) => r.seq)));
+    expect(seqs).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    const throughs = pages.map((p) => p.through);
+    expect([...throughs].sort((a, b) => a - b)).toEqual(throughs);
+  });
+
   it('refuses bad positions, and a resume on /console', async () => {
     const hub = await startHub();
     const { socket } = await bridgeSocket(hub);

@@ -16,6 +16,13 @@ import type { StreamRecord } from './store/types.js';
 
 /** Records read from the store per page. */
 const PAGE = 500;
+/**
+ * Bytes of records in one `replay` message, about: well under the engine's
+ * per-session write bound (maxBufferedBytes, 1 MiB by default), so a replay
+ * never gets the bridge cut off as a slow consumer. A single larger record
+ * still goes, alone.
+ */
+const REPLAY_MESSAGE_BYTES = 256 * 1024;
 /** How long the hub waits for the bridge to ack a page before it drops the session. */
 const PAGE_ACK_TIMEOUT_MS = 30_000;
 /** Most time between two stores of a bridge token's confirmed position. */
@@ -57,16 +64,26 @@ export async function replayThenJoin(ctx: IotContext, socket: Socket, rooms: str
     if (!socket.connected) throw new HubError('disconnected', 'the bridge left during its replay');
     const page = await stream.readAfter(cursor, PAGE);
     if (page.length === 0) break;
-    const through = page[page.length - 1]!.pos;
-    const items: Array<[string, Record<string, unknown>]> = [];
+    let items: Array<[string, Record<string, unknown>]> = [];
+    let bytes = 0;
+    const send = async (through: number) => {
+      // `through` moves the bridge's position even when its filter matched nothing.
+      await socket.timeout(PAGE_ACK_TIMEOUT_MS).emitWithAck('replay', { records: items, through });
+      ctx.metrics.eventsOut.inc('bridge|replay');
+      records += items.length;
+      cursor = through;
+      items = [];
+      bytes = 0;
+    };
     for (const r of page) {
-      if (matches(wanted, r)) items.push([r.event, streamPayload({ id: r.deviceId, siteId: r.siteId, classId: r.classId }, r.pos, r.body)]);
+      if (!matches(wanted, r)) continue;
+      const payload = streamPayload({ id: r.deviceId, siteId: r.siteId, classId: r.classId }, r.pos, r.body);
+      const size = JSON.stringify(payload).length;
+      if (items.length > 0 && bytes + size > REPLAY_MESSAGE_BYTES) await send(items[items.length - 1]![1].pos as number);
+      items.push([r.event, payload]);
+      bytes += size;
     }
-    // `through` moves the bridge's position even when its filter matched nothing in the page.
-    await socket.timeout(PAGE_ACK_TIMEOUT_MS).emitWithAck('replay', { records: items, through });
-    ctx.metrics.eventsOut.inc('bridge|replay');
-    records += items.length;
-    cursor = through;
+    await send(page[page.length - 1]!.pos);
   }
   // No await between the empty read above and this join: see the opening comment.
   void socket.join(rooms);
