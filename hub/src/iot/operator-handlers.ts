@@ -53,6 +53,7 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
     ctx.metrics.eventsIn.inc(`${kind}|subscribe`);
     let rooms: string[];
     let start: number | undefined;
+    let resuming = false;
     try {
       rooms = filterRooms(args[0]);
       if (socket.rooms.size + rooms.length > MAX_SUBSCRIPTIONS + 1) throw new HubError('too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions`);
@@ -60,19 +61,22 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
       if (after !== undefined && bridgeId === undefined) throw new HubError('invalid_filter', 'only bridges resume from a position');
       // Rooms joined during a replay would let live records overtake replayed ones.
       if (replaying) throw new HubError('replay_in_progress', 'a resume is running on this session');
+      // Taken before the first await, so that two subscribes cannot both pass the check above.
+      resuming = replaying = after !== undefined;
       start = after === 'confirmed' ? await ctx.store.stream.bridgePosition(bridgeId!) : after;
     } catch (err) {
+      if (resuming) replaying = false;
       if (err instanceof HubError) ctx.metrics.badInputs.inc(`${kind}_subscribe`);
       else ctx.log.error({ err }, 'subscribe failed');
       return ack(errorAnswer(err));
     }
     if (start === undefined) {
+      replaying = false;
       void socket.join(rooms);
       // The head tells a bridge with no position where the live stream starts.
       return ack({ ok: true, rooms, ...(bridgeId !== undefined && { head: await ctx.store.stream.head() }) });
     }
     ack({ ok: true, rooms, from: start });
-    replaying = true;
     try {
       const outcome = await replayThenJoin(ctx, socket, rooms, start);
       socket.emit('resumed', outcome);
