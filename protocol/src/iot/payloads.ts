@@ -48,6 +48,38 @@ export interface EventPayload {
   ts?: number;
 }
 
+/** Where a command is in its life. */
+export type CommandStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
+
+/** A command and what became of it, as the hub stores, lists and streams it. */
+export interface CommandRecord {
+  id: string;
+  deviceId: string;
+  name: string;
+  params: unknown;
+  status: CommandStatus;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  result: unknown;
+  error: string | null;
+  /** Who asked: 'api', 'console' or 'bridge:<tokenId>'. */
+  source: string;
+}
+
+/** An alarm or log from a device, as the hub stores, lists and streams it. */
+export interface DeviceEventRecord {
+  id: number;
+  deviceId: string;
+  ts: number;
+  kind: string;
+  severity: string;
+  message: string;
+  data: unknown;
+  receivedAt: number;
+}
+
 /** A command as the hub sends it to a device. */
 export interface DeviceCommand {
   id: string;
@@ -96,9 +128,9 @@ export interface StreamHeader {
 export interface StreamPayloads {
   telemetry: StreamHeader & { readings: Array<Reading<ReadingValue>> };
   state: StreamHeader & { attrs: Record<string, unknown>; ts: number; updatedAt: number; changed: Record<string, unknown> };
-  event: StreamHeader & { id: number; ts: number; kind: string; severity: string; message: string; data: unknown; receivedAt: number };
+  event: StreamHeader & Omit<DeviceEventRecord, 'deviceId'>;
   presence: StreamHeader & { online: boolean; ts: number; reason: string; transport: string };
-  command: StreamHeader & { id: string; name: string; params: unknown; status: string; attempts: number; createdAt: number; updatedAt: number; expiresAt: number; result: unknown; error: string | null; source: string };
+  command: StreamHeader & Omit<CommandRecord, 'deviceId'>;
 }
 
 /** A stream event name. */

@@ -52,7 +52,7 @@ export interface DeviceFilter {
   offset: number;
 }
 
-import type { Reading, StreamEventName } from '@sitehub/protocol/iot';
+import type { CommandRecord, CommandStatus, DeviceEventRecord, Reading, StreamEventName } from '@sitehub/protocol/iot';
 
 export type { Reading, StreamEventName };
 
@@ -105,37 +105,12 @@ export interface StateChange {
   ts: number;
 }
 
-/** An alarm or log event from a device. */
-export interface DeviceEvent {
-  id: number;
-  deviceId: string;
-  ts: number;
-  kind: string;
-  severity: string;
-  message: string;
-  data: unknown;
-  receivedAt: number;
-}
+/** An alarm or log event from a device (the contract's record). */
+export type DeviceEvent = DeviceEventRecord;
 
-/** Where a command is in its life. */
-export type CommandStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
-
-/** A command to a device and what became of it. */
-export interface Command {
-  id: string;
-  deviceId: string;
-  name: string;
-  params: unknown;
-  status: CommandStatus;
-  attempts: number;
-  createdAt: number;
-  updatedAt: number;
-  expiresAt: number;
-  result: unknown;
-  error: string | null;
-  /** Who asked: 'api', 'console' or 'bridge:<tokenId>'. */
-  source: string;
-}
+/** A command to a device and what became of it (the contract's record). */
+export type Command = CommandRecord;
+export type { CommandStatus };
 
 /** A change of a command's status. */
 export interface CommandUpdate {
