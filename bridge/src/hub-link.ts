@@ -3,7 +3,7 @@
 // the bridge has handed on (or, with a fresh disk, the one the hub kept for
 // its token), so neither a bridge restart nor a hub restart loses a record.
 import { EventEmitter } from 'node:events';
-import type { GapNotice, ReplayPage, SubscribeRequest } from '@sitehub/protocol/iot';
+import type { CommandRecord, GapNotice, ReplayPage, SubscribeRequest } from '@sitehub/protocol/iot';
 import { io, type Socket } from '@sitehub/device-client';
 import type { Logger } from 'pino';
 
@@ -20,7 +20,7 @@ export interface HubLinkOptions {
 /** Answer of the hub to a `command` emitted on /bridge. */
 export interface HubCommandAnswer {
   ok: boolean;
-  command?: { id: number | string; status: string; result?: unknown; error?: unknown };
+  command?: CommandRecord;
   error?: string;
   code?: string;
 }
