@@ -6,7 +6,7 @@
 // On each connect the agent reports its state (version, uptime, ports,
 // outbox depth, drops).
 import { readFileSync } from 'node:fs';
-import type { DeviceCommand, DeviceLimits } from '@sitehub/protocol/iot';
+import type { HubToDeviceEvents } from '@sitehub/protocol/iot';
 import { pino, type Logger } from 'pino';
 import { Collector } from './agent/collector.js';
 import { COMMAND_HANDLERS, commandContext, runCommand, type CommandContext } from './agent/commands.js';
@@ -115,7 +115,8 @@ export class Agent {
       this.sender.connected();
     });
     // The hub announces its limits right after the connection; the batches follow them.
-    socket.on('limits', (limits: Partial<DeviceLimits>) => {
+    // Typed by the contract, but read defensively: the values come from the network.
+    socket.on('limits', (limits: Partial<Parameters<HubToDeviceEvents['limits']>[0]> | undefined) => {
       const before = this.sender.batchSize;
       this.sender.setLimits(limits);
       if (this.sender.batchSize !== before) this.sendState();
@@ -127,7 +128,7 @@ export class Agent {
     socket.on('connect_error', (err) => {
       this.log.warn({ err: err.message, code: (err.data as { code?: string } | undefined)?.code }, 'cannot connect to hub');
     });
-    socket.on('command', (cmd: Partial<DeviceCommand> | undefined, ack?: (answer: unknown) => void) => {
+    socket.on('command', (cmd: Partial<Parameters<HubToDeviceEvents['command']>[0]> | undefined, ack?: Parameters<HubToDeviceEvents['command']>[1]) => {
       void runCommand(cmd?.name, cmd?.params, this.commands).then((answer) => {
         this.log.info({ id: cmd?.id, name: cmd?.name, ok: answer.ok, error: answer.error }, 'command');
         if (typeof ack === 'function') ack(answer);
