@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources; the build is checked separately.
     alias: {
+      // Before '@sitehub/protocol', which would otherwise take it as a path prefix.
+      '@sitehub/protocol/iot': src('./protocol/src/iot/index.ts'),
       '@sitehub/protocol': src('./protocol/src/index.ts'),
       '@sitehub/hub': src('./hub/src/index.ts'),
       '@sitehub/device-client': src('./device-client/src/index.ts'),

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { BridgeConfig } from './config.js';
 import { defaultConfig } from './config.js';
-import { TopicMap, bridgeStatusTopic } from './topics.js';
+import { TopicMap, bridgeGapTopic, bridgeStatusTopic } from './topics.js';
 import { Outbox } from './queue.js';
 import { MqttLink } from './mqtt-link.js';
-import { HubLink, HUB_STREAMS } from './hub-link.js';
+import { HubLink, type GapNotice, type HubStream } from './hub-link.js';
 import { mapHubUpdate } from './mapping.js';
 import { CommandRouter } from './commands.js';
 import { RecentKeys } from './dedup.js';
@@ -18,7 +18,8 @@ import { startHealthServer } from './health.js';
 export interface BridgeStatus {
   ok: boolean;
   bridgeId: string;
-  hub: { connected: boolean };
+  /** `position`: last hub stream position handed on; `confirmed`: last one the hub was told; `gaps`: gap notices received. */
+  hub: { connected: boolean; position: number | null; confirmed: number | null; gaps: number };
   mqtt: { connected: boolean; queued: number; dropped: number; published: number };
   commands: { ok: number; failed: number; rejected: number; duplicate: number };
 }
@@ -72,21 +73,44 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
     log.child({ link: 'mqtt' }),
   );
   const hub = new HubLink(
-    { url: config.hubUrl, token: config.hubToken, filter: config.hubFilter, reconnectDelayMaxMs: config.hubReconnectDelayMaxMs, tls: hubTlsFiles },
+    { url: config.hubUrl, token: config.hubToken, filter: config.hubFilter, reconnectDelayMaxMs: config.hubReconnectDelayMaxMs, tls: hubTlsFiles, position: () => outbox.position },
     log.child({ link: 'hub' }),
   );
   const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus };
-  for (const kind of HUB_STREAMS) {
-    hub.on(kind, (update: unknown) => {
-      try {
-        const messages = mapHubUpdate(kind, update, { topics, qos, origin: payloadOrigin, recent });
-        log.debug({ kind, messages: messages.length }, 'hub update');
-        if (messages.length) mqtt.send(messages);
-      } catch (err) {
-        log.error({ err: (err as Error).message, kind }, 'could not forward a hub update');
-      }
-    });
-  }
+  // Set by close(): records that arrive then are not handed on, so the position stays before them.
+  let stopping = false;
+  hub.on('record', (kind: HubStream, update: unknown, pos: number | undefined) => {
+    if (stopping) return;
+    try {
+      const messages = mapHubUpdate(kind, update, { topics, qos, origin: payloadOrigin, recent });
+      log.debug({ kind, messages: messages.length, pos }, 'hub update');
+      // A record that maps to nothing (a duplicate) still moves the position.
+      if (messages.length || pos !== undefined) mqtt.send(messages, pos);
+    } catch (err) {
+      log.error({ err: (err as Error).message, kind }, 'could not forward a hub update');
+    }
+  });
+  hub.on('position', (pos: number) => {
+    if (!stopping) mqtt.send([], pos);
+  });
+  let gaps = 0;
+  const gapTopic = bridgeGapTopic(config.topicPrefix, config.bridgeId);
+  hub.on('gap', (notice: GapNotice) => {
+    gaps++;
+    log.warn({ ...notice }, 'the hub no longer holds part of the stream: gap published');
+    mqtt.send([{ topic: gapTopic, payload: JSON.stringify({ bridgeId: config.bridgeId, after: notice.after, through: notice.through, reason: notice.reason, ts: Date.now() }), qos: 1, retain: false }], notice.through);
+  });
+  // The hub keeps the position the broker has acknowledged everything through:
+  // where a bridge that lost its disk resumes.
+  let confirmed: number | undefined;
+  hub.on('up', () => (confirmed = undefined));
+  const confirmTimer = setInterval(() => {
+    const pos = outbox.acknowledgedPosition();
+    if (pos === undefined || !hub.connected || (confirmed !== undefined && pos <= confirmed)) return;
+    hub.confirm(pos);
+    confirmed = pos;
+  }, config.confirmIntervalMs);
+  confirmTimer.unref();
   const router = new CommandRouter({ topics, qos: config.qosResult, timeoutMs: config.commandTimeoutMs, origin: payloadOrigin, recent }, hub, mqtt, log.child({ part: 'commands' }));
   mqtt.on('command', (topic: string, payload: Buffer, packet) => {
     router.handle(topic, payload, packet).catch((err: Error) => log.error({ err: err.message, topic }, 'command handling failed'));
@@ -96,7 +120,7 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
   const status = (): BridgeStatus => ({
     ok: hub.connected && mqtt.connected,
     bridgeId: config.bridgeId,
-    hub: { connected: hub.connected },
+    hub: { connected: hub.connected, position: outbox.position ?? null, confirmed: confirmed ?? null, gaps },
     mqtt: { connected: mqtt.connected, queued: outbox.length, dropped: outbox.dropped, published: mqtt.published },
     commands: { ...router.counts },
   });
@@ -113,8 +137,18 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
       log.info({ bridgeId: config.bridgeId, hub: config.hubUrl, mqtt: config.mqttUrl, healthPort: health?.port }, 'bridge started');
     },
     async close() {
+      stopping = true;
+      clearInterval(confirmTimer);
+      // A stop may be followed by a new disk: tell the hub where the broker has
+      // acknowledged everything (what is still queued then comes again, at least once).
+      // The broker link stops publishing at once; the hub learns the position meanwhile.
+      const pos = outbox.acknowledgedPosition();
+      const mqttClosed = mqtt.close();
+      if (pos !== undefined && hub.connected && (confirmed === undefined || pos > confirmed)) {
+        await hub.confirmAndWait(pos, config.mqttCloseTimeoutMs).catch((err: Error) => log.warn({ err: err.message }, 'the hub did not take the last position'));
+      }
       hub.close();
-      await mqtt.close();
+      await mqttClosed;
       outbox.close();
       if (health) await new Promise<void>((resolve) => health!.server.close(() => resolve()));
       log.info('bridge stopped');

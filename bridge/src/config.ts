@@ -60,6 +60,8 @@ export interface BridgeConfig {
   /** How many recent (device, seq) and request keys are remembered to drop duplicates. */
   dedupWindow: number;
   hubReconnectDelayMaxMs: number;
+  /** How often the bridge tells the hub the stream position the broker has acknowledged. */
+  confirmIntervalMs: number;
   /** Port of the /healthz server; unset = off, 0 = any free port. */
   healthPort: number | undefined;
   healthHost: string;
@@ -104,6 +106,7 @@ const SCHEMA: Record<keyof BridgeConfig, Kind> = {
   inflightWindow: 'int',
   dedupWindow: 'int',
   hubReconnectDelayMaxMs: 'int',
+  confirmIntervalMs: 'int',
   healthPort: 'optInt',
   healthHost: 'string',
   logLevel: 'string',
@@ -147,6 +150,7 @@ export function defaultConfig(): BridgeConfig {
     inflightWindow: 200,
     dedupWindow: 100_000,
     hubReconnectDelayMaxMs: 5000,
+    confirmIntervalMs: 1000,
     healthPort: undefined,
     healthHost: '127.0.0.1',
     logLevel: 'info',

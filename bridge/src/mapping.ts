@@ -1,5 +1,6 @@
 // Hub updates -> MQTT messages: one message per reading, state update, event
 // or presence change, on the templated topic, with the configured QoS/retain.
+import type { Reading } from '@sitehub/protocol/iot';
 import type { DeviceKind, TopicMap, TopicSubject } from './topics.js';
 import type { OutgoingMessage } from './mqtt-link.js';
 import type { RecentKeys } from './dedup.js';
@@ -12,11 +13,6 @@ export interface MappingOptions {
   recent: RecentKeys;
 }
 
-interface Reading {
-  seq: number;
-  ts: number;
-  values: Record<string, unknown>;
-}
 
 const RETAINED: Record<DeviceKind, boolean> = { telemetry: false, state: true, event: false, status: true };
 

@@ -104,11 +104,15 @@ export class MqttLink extends EventEmitter {
     return this.client.connected;
   }
 
-  /** Queues messages (QoS 1+ durably) and publishes them in order when the broker is there. */
-  send(messages: OutgoingMessage[]): void {
+  /**
+   * Queues messages (QoS 1+ durably) and publishes them in order when the
+   * broker is there; `pos`, the hub stream position they came from, is kept
+   * in the same commit.
+   */
+  send(messages: OutgoingMessage[], pos?: number): void {
     const durable = messages.filter((m) => m.qos > 0);
-    if (durable.length) {
-      const dropped = this.outbox.push(durable);
+    if (durable.length || pos !== undefined) {
+      const dropped = this.outbox.push(durable, pos);
       if (dropped) this.log.warn({ dropped, max: this.outbox.length }, 'outgoing queue full, oldest messages dropped');
     }
     // QoS 0 is fire-and-forget by definition: sent only while connected.

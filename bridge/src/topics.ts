@@ -95,7 +95,12 @@ export class TopicMap {
   }
 }
 
-/** The bridge's own birth/will topic. */
+/** Where the bridge publishes the hub's gap notices. */
+export function bridgeGapTopic(prefix: string, bridgeId: string): string {
+  return `${prefix}/bridge/${level(bridgeId)}/gap`;
+}
+
+/** The bridge's retained birth/will topic. */
 export function bridgeStatusTopic(prefix: string, bridgeId: string): string {
   return `${prefix}/bridge/${level(bridgeId)}/status`;
 }

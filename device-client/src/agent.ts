@@ -1,15 +1,21 @@
-// The edge agent: serial sources (or synthetic sensors) -> outbox -> hub.
-// A reading is committed to the outbox before it can be sent, and leaves it
-// only on the hub's ack; commands from the hub are answered; on each connect
-// the agent reports its state (version, uptime, ports, outbox depth, drops).
+// The edge agent: wires serial sources (or synthetic sensors) -> collector ->
+// outbox -> sender -> hub, the command table and the drop tally. Each part
+// owns its state: the collector the in-memory queue and the simulation cap,
+// the sender the batch size, the hub's limits and the batch timer, the
+// outbox the seqs, drops and dead letters, the command table its context.
+// On each connect the agent reports its state (version, uptime, ports,
+// outbox depth, drops).
 import { readFileSync } from 'node:fs';
+import type { HubToDeviceEvents } from '@sitehub/protocol/iot';
 import { pino, type Logger } from 'pino';
-import { COMMAND_HANDLERS, runCommand, type CommandContext } from './agent/commands.js';
+import { Collector } from './agent/collector.js';
+import { COMMAND_HANDLERS, commandContext, runCommand, type CommandContext } from './agent/commands.js';
+import { DropTally } from './agent/drops.js';
 import { BatchSender } from './agent/sender.js';
 import { io } from './client/io.js';
 import type { Socket } from './client/socket.js';
 import type { AgentConfig } from './config.js';
-import { Outbox, type DropCounts, type ReadingValue } from './outbox.js';
+import { Outbox, type ReadingValue } from './outbox.js';
 import { SerialSource, type PortLister, type SourceInfo } from './serial/port-source.js';
 import { SimulatedSource } from './serial/simulated-source.js';
 
@@ -22,15 +28,15 @@ export const AGENT_VERSION: string = (() => {
   }
 })();
 
+/** A burst of changes worth a state report is sent as one report after this long, ms. */
+const STATE_COALESCE_MS = 200;
+
 /** Extra wiring for embedding and tests. */
 export interface AgentOptions {
   logger?: Logger;
   /** Port listing for `match` sources (default: SerialPort.list). */
   listPorts?: PortLister;
 }
-
-/** Most readings held in memory between two outbox commits. */
-const MAX_PENDING = 10_000;
 
 /** The sitehub edge agent. */
 export class Agent {
@@ -39,18 +45,16 @@ export class Agent {
   readonly outbox: Outbox;
   readonly sources: SerialSource[];
   readonly simulator: SimulatedSource | null;
+  readonly drops: DropTally;
+  private readonly collector: Collector;
   private readonly sender: BatchSender;
+  private readonly commands: CommandContext;
   private socket: Socket | null = null;
-  private pending: Array<{ ts: number; values: Record<string, ReadingValue> }> = [];
-  private flushScheduled = false;
-  private batchTimer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
-  private reportingDrops = false;
+  private stateTimer: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
   /** The PEM contents of hub.tls, read at construction so that a missing file stops the agent at once. */
   private readonly tls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
-  /** Readings lost because the in-memory queue before the outbox overflowed. */
-  private overflowDrops = 0;
 
   constructor(config: AgentConfig, opts: AgentOptions = {}) {
     this.config = config;
@@ -70,12 +74,21 @@ export class Agent {
         if (!this.socket) return done(new Error('not connected'));
         this.socket.timeout(timeoutMs).emit('telemetry', batch, done);
       },
-      { batchSize: config.batch.size, maxInFlight: config.batch.maxInFlight, ackTimeoutMs: config.batch.ackTimeoutMs, ratePerSec: config.outbox.replayRatePerSec },
+      { batchSize: config.batch.size, maxInFlight: config.batch.maxInFlight, ackTimeoutMs: config.batch.ackTimeoutMs, ratePerSec: config.outbox.replayRatePerSec, intervalMs: config.batch.intervalMs },
       this.log,
     );
+    // The operators learn of a dead letter through the state report (one per burst).
+    this.sender.events.on('dead-letter', () => this.scheduleState());
+    this.simulator = config.simulate ? new SimulatedSource(config.simulate) : null;
+    this.collector = new Collector(this.outbox, this.log, config.simulate?.total ?? 0);
+    this.collector.on('committed', () => {
+      if (this.collector.capReached) void this.simulator?.stop();
+      this.sender.pump(false);
+    });
+    this.collector.on('outbox-drops', () => this.drops.report(this.socket));
     this.sources = config.sources.map((s) => {
       const source = new SerialSource(s, this.log, opts.listPorts);
-      source.on('reading', (values: Record<string, ReadingValue>, ts: number) => this.ingest([values], ts));
+      source.on('reading', (values: Record<string, ReadingValue>, ts: number) => this.collector.ingest([values], ts));
       // A port that opens, closes or waits is news for the operators: the
       // state report goes out again rather than waiting for the next connect.
       source.on('status', () => {
@@ -83,8 +96,14 @@ export class Agent {
       });
       return source;
     });
-    this.simulator = config.simulate ? new SimulatedSource(config.simulate) : null;
-    this.simulator?.on('readings', (samples: Array<Record<string, ReadingValue>>, ts: number) => this.ingest(samples, ts));
+    this.simulator?.on('readings', (samples: Array<Record<string, ReadingValue>>, ts: number) => this.collector.ingest(samples, ts));
+    this.drops = new DropTally(
+      this.outbox,
+      () => this.sourceInfos().reduce((n, s) => n + s.dropped, 0),
+      () => this.collector.overflow,
+      config.batch.ackTimeoutMs,
+    );
+    this.commands = commandContext({ sender: this.sender, sources: this.sources, simulator: this.simulator, outbox: this.outbox, state: () => this.state() });
   }
 
   /** Opens ports, connects to the hub and starts sending. */
@@ -103,8 +122,15 @@ export class Agent {
     socket.on('connect', () => {
       this.log.info({ depth: this.outbox.depth }, 'connected to hub');
       this.sendState();
-      this.reportDrops();
+      this.drops.report(socket);
       this.sender.connected();
+    });
+    // The hub announces its limits right after the connection; the batches follow them.
+    // Typed by the contract, but read defensively: the values come from the network.
+    socket.on('limits', (limits: Partial<Parameters<HubToDeviceEvents['limits']>[0]> | undefined) => {
+      const before = this.sender.batchSize;
+      this.sender.setLimits(limits);
+      if (this.sender.batchSize !== before) this.sendState();
     });
     socket.on('disconnect', (reason: string) => {
       this.log.warn({ reason }, 'disconnected from hub');
@@ -113,13 +139,13 @@ export class Agent {
     socket.on('connect_error', (err) => {
       this.log.warn({ err: err.message, code: (err.data as { code?: string } | undefined)?.code }, 'cannot connect to hub');
     });
-    socket.on('command', (cmd: { id?: unknown; name?: unknown; params?: unknown }, ack?: (answer: unknown) => void) => {
-      void runCommand(cmd?.name, cmd?.params, this.commandContext()).then((answer) => {
+    socket.on('command', (cmd: Partial<Parameters<HubToDeviceEvents['command']>[0]> | undefined, ack?: Parameters<HubToDeviceEvents['command']>[1]) => {
+      void runCommand(cmd?.name, cmd?.params, this.commands).then((answer) => {
         this.log.info({ id: cmd?.id, name: cmd?.name, ok: answer.ok, error: answer.error }, 'command');
         if (typeof ack === 'function') ack(answer);
       });
     });
-    this.batchTimer = setInterval(() => this.sender.pump(true), this.config.batch.intervalMs);
+    this.sender.setIntervalMs(this.config.batch.intervalMs);
     this.pruneTimer = setInterval(() => this.prune(), this.config.outbox.pruneIntervalMs);
     this.prune();
     for (const source of this.sources) source.start();
@@ -130,9 +156,9 @@ export class Agent {
   async stop(): Promise<void> {
     await Promise.all(this.sources.map((s) => s.stop()));
     await this.simulator?.stop();
-    this.flush();
-    if (this.batchTimer) clearInterval(this.batchTimer);
+    this.collector.flush();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.stateTimer) clearTimeout(this.stateTimer);
     this.sender.stop();
     this.socket?.close();
     this.socket = null;
@@ -142,32 +168,24 @@ export class Agent {
 
   /** Queues readings for the next outbox commit (one transaction per event-loop turn). */
   ingest(samples: Array<Record<string, ReadingValue>>, ts = Date.now()): void {
-    for (const values of samples) {
-      if (this.pending.length >= MAX_PENDING) {
-        this.overflowDrops++;
-        continue;
-      }
-      this.pending.push({ ts, values });
-    }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.collector.ingest(samples, ts);
   }
 
   /** The state report: flat attributes, as the hub's `state` wants them. */
   state(): Record<string, string | number | boolean> {
+    const drops = this.drops.totals();
     const attrs: Record<string, string | number | boolean> = {
       'agent.version': AGENT_VERSION,
       'agent.uptimeS': Math.round((Date.now() - this.startedAt) / 1000),
       'outbox.depth': this.outbox.depth,
       'outbox.lastSeq': this.outbox.lastSeq,
-      'dropped.size': this.outbox.dropped.size,
-      'dropped.age': this.outbox.dropped.age,
-      'dropped.noise': this.sourceInfos().reduce((n, s) => n + s.dropped, 0),
-      'dropped.overflow': this.overflowDrops,
+      'dropped.size': drops.size,
+      'dropped.age': drops.age,
+      'dropped.noise': drops.noise,
+      'dropped.overflow': drops.overflow,
+      'dropped.deadLetter': drops.deadLetter,
       'batch.size': this.sender.batchSize,
-      'batch.intervalMs': this.config.batch.intervalMs,
+      'batch.intervalMs': this.sender.intervalMs,
     };
     for (const s of this.sourceInfos().slice(0, 16)) {
       attrs[`port.${s.name}.status`] = s.status;
@@ -182,99 +200,31 @@ export class Agent {
     return [...this.sources.map((s) => s.info()), ...(this.simulator ? [this.simulator.info()] : [])];
   }
 
-  /** Sender counters (acked, duplicates, resends). */
+  /** Sender counters (acked, duplicates, resends, splits, dead letters). */
   get stats() {
-    return { ...this.sender.stats, depth: this.outbox.depth, lastSeq: this.outbox.lastSeq };
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.pending.length === 0) return;
-    let batch = this.pending;
-    this.pending = [];
-    const total = this.config.simulate?.total ?? 0;
-    if (this.simulator && total > 0) {
-      // A finite simulation stops at exactly `total` seqs, across restarts too.
-      batch = batch.slice(0, Math.max(0, total - this.outbox.lastSeq));
-      if (this.outbox.lastSeq + batch.length >= total) void this.simulator.stop();
-    }
-    const before = this.outbox.dropped;
-    try {
-      this.outbox.append(batch);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message, lost: batch.length }, 'outbox write failed');
-      return;
-    }
-    const after = this.outbox.dropped;
-    if (after.size !== before.size) {
-      this.log.warn({ dropped: after.size - before.size, maxReadings: this.outbox.maxReadings }, 'outbox full; dropped oldest readings');
-      this.reportDrops();
-    }
-    this.sender.pump(false);
+    return { ...this.sender.stats, depth: this.outbox.depth, lastSeq: this.outbox.lastSeq, deadLetters: this.outbox.deadLetterCount };
   }
 
   private prune(): void {
     const n = this.outbox.pruneByAge();
     if (n > 0) {
       this.log.warn({ dropped: n, maxAgeMs: this.outbox.maxAgeMs }, 'outbox readings too old; dropped');
-      this.reportDrops();
+      this.drops.report(this.socket);
     }
+  }
+
+  private scheduleState(): void {
+    if (this.stateTimer) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = null;
+      if (this.socket?.connected) this.sendState();
+    }, STATE_COALESCE_MS);
   }
 
   private sendState(): void {
     this.socket?.timeout(this.config.batch.ackTimeoutMs).emit('state', this.state(), (err: Error | null, ack?: { ok?: boolean; error?: string }) => {
       if (err || !ack?.ok) this.log.warn({ err: err?.message ?? ack?.error }, 'state not acked');
     });
-  }
-
-  /** Tells the hub about drops it has not heard of; they count as reported once the event is acked. */
-  private reportDrops(): void {
-    const socket = this.socket;
-    if (!socket?.connected || this.reportingDrops) return;
-    const counts: DropCounts = this.outbox.unreportedDrops;
-    if (counts.size === 0 && counts.age === 0) return;
-    this.reportingDrops = true;
-    const total = this.outbox.dropped;
-    socket.timeout(this.config.batch.ackTimeoutMs).emit(
-      'event',
-      {
-        kind: 'outbox-drop',
-        severity: 'warning',
-        message: `outbox dropped ${counts.size + counts.age} readings (oldest first): ${counts.size} over the size limit, ${counts.age} over the age limit`,
-        data: { size: counts.size, age: counts.age, totalSize: total.size, totalAge: total.age },
-      },
-      (err: Error | null, ack?: { ok?: boolean }) => {
-        this.reportingDrops = false;
-        if (!err && ack?.ok) {
-          this.outbox.markReported(counts);
-          this.reportDrops();
-        }
-      },
-    );
-  }
-
-  private commandContext(): CommandContext {
-    return {
-      setInterval: (target, ms, sourceName) => {
-        if (target === 'batch') {
-          this.config.batch.intervalMs = ms;
-          if (this.batchTimer) clearInterval(this.batchTimer);
-          this.batchTimer = setInterval(() => this.sender.pump(true), ms);
-          return { target, ms };
-        }
-        const sources = this.sources.filter((s) => sourceName === undefined || s.config.name === sourceName);
-        if (sourceName !== undefined && sources.length === 0 && !(this.simulator && sourceName === 'simulated')) throw new Error(`no source named ${sourceName}`);
-        for (const s of sources) s.sampleIntervalMs = ms;
-        if (this.simulator && (sourceName === undefined || sourceName === 'simulated')) this.simulator.intervalMs = ms;
-        return { target, ms };
-      },
-      serialWrite: (name, data) => {
-        const source = this.sources.find((s) => s.config.name === name);
-        if (!source) return Promise.reject(new Error(`no source named ${name}`));
-        return source.write(data);
-      },
-      state: () => this.state(),
-    };
   }
 }
 

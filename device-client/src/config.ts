@@ -1,6 +1,7 @@
 // The agent's configuration: a JSON file, validated as a whole at start so
 // that every mistake is reported at once with its path in the file.
 import { readFileSync } from 'node:fs';
+import { CLASS_PATTERN, DEFAULT_LIMITS, NAME_PATTERN } from '@sitehub/protocol/iot';
 import { dirname, resolve } from 'node:path';
 import { PARSER_NAMES, type ParserSpec } from './serial/parsers/index.js';
 
@@ -126,7 +127,7 @@ class Checker {
   }
 }
 
-const METRIC = /^[A-Za-z0-9_.:-]{1,64}$/;
+const METRIC = NAME_PATTERN;
 
 /** `hub.tls`: file paths relative to the config file; a certificate needs its key. */
 function hubTls(c: Checker, hubRaw: Record<string, unknown>, baseDir: string): HubTlsFiles {
@@ -156,7 +157,7 @@ export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir
     url,
     deviceId: c.str(hubRaw, 'deviceId', 'hub.', { required: true }),
     token: c.str(hubRaw, 'token', 'hub.', { required: true }),
-    class: c.str(hubRaw, 'class', 'hub.', { required: true, pattern: /^[a-z0-9-]{1,32}$/ }),
+    class: c.str(hubRaw, 'class', 'hub.', { required: true, pattern: CLASS_PATTERN }),
     transports,
     tls: hubTls(c, hubRaw, opts.baseDir ?? process.cwd()),
   };
@@ -231,7 +232,8 @@ export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir
   const b = c.obj(raw, 'batch', '');
   c.unknownKeys(b, ['size', 'intervalMs', 'maxInFlight', 'ackTimeoutMs'], 'batch.');
   const batch = {
-    size: c.int(b, 'size', 'batch.', 100, 1, 1000),
+    // The hub's limit is told on connect and followed; the hub default bounds what is configurable.
+    size: c.int(b, 'size', 'batch.', 100, 1, DEFAULT_LIMITS.maxReadingsPerBatch),
     intervalMs: c.int(b, 'intervalMs', 'batch.', 1000, 10),
     maxInFlight: c.int(b, 'maxInFlight', 'batch.', 4, 1, 64),
     ackTimeoutMs: c.int(b, 'ackTimeoutMs', 'batch.', 10_000, 100),

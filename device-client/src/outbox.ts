@@ -1,19 +1,26 @@
 // The durable outbox: every reading gets the device's next seq and is
 // committed to SQLite before anything is sent; rows leave only when the hub
-// has acked them. Seq and drop counters live in the same file, so a restart
+// has acked them, or move to the dead-letter table when the hub refused the
+// reading itself. Seq and drop counters live in the same file, so a restart
 // (or a SIGKILL) neither reuses a seq nor forgets what was dropped.
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { privateDatabaseFile } from './private-file.js';
 
-/** A value the hub accepts in a reading. */
-export type ReadingValue = number | boolean | string;
+import type { Reading as ContractReading, ReadingValue } from '@sitehub/protocol/iot';
+
+export type { ReadingValue };
 
 /** A reading as stored and sent: `{ seq, ts, values }`. */
-export interface Reading {
-  seq: number;
-  ts: number;
-  values: Record<string, ReadingValue>;
+export type Reading = ContractReading<ReadingValue>;
+
+/** A reading the hub refused on its content, kept with the hub's answer. */
+export interface DeadLetter extends Reading {
+  /** The hub's refusal code (`telemetry_ts`, `telemetry_shape`, …). */
+  code: string;
+  error: string;
+  /** When it was moved here, ms. */
+  at: number;
 }
 
 /** Outbox limits; the oldest readings are dropped first when one is exceeded. */
@@ -33,7 +40,7 @@ export interface DropCounts {
   age: number;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** A SQLite outbox (WAL) with monotonic seqs that survive restarts. */
 export class Outbox {
@@ -49,6 +56,9 @@ export class Outbox {
   private readonly getMeta: Statement;
   private readonly appendTx: (readings: Array<{ ts: number; values: Record<string, ReadingValue> }>) => Reading[];
   private readonly ackTx: (seqs: number[]) => number;
+  private readonly deadLetterTx: (seq: number, code: string, error: string, at: number) => boolean;
+  private readonly selectDeadLetters: Statement;
+  private deadLetterCache: number;
 
   constructor(file: string, opts: OutboxOptions = {}) {
     this.maxReadings = opts.maxReadings ?? 1_000_000;
@@ -80,6 +90,15 @@ export class Outbox {
       if (this.depthCache > this.maxReadings) this.dropOldest(this.depthCache - this.maxReadings, 'size');
       return out;
     });
+    this.deadLetterCache = (this.db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }).n;
+    const moveRow = this.db.prepare('INSERT OR IGNORE INTO dead_letters (seq, ts, vals, code, error, at) SELECT seq, ts, vals, ?, ?, ? FROM readings WHERE seq = ?');
+    this.selectDeadLetters = this.db.prepare('SELECT seq, ts, vals, code, error, at FROM dead_letters WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.deadLetterTx = this.db.transaction((seq: number, code: string, error: string, at: number) => {
+      const moved = moveRow.run(code, error.slice(0, 1024), at, seq).changes === 1;
+      if (this.deleteOne.run(seq).changes === 1) this.depthCache--;
+      if (moved) this.deadLetterCache++;
+      return moved;
+    });
     this.ackTx = this.db.transaction((seqs) => {
       let removed = 0;
       for (const seq of seqs) removed += this.deleteOne.run(seq).changes;
@@ -103,6 +122,22 @@ export class Outbox {
   /** Deletes readings the hub has acked; returns how many were still there. */
   ack(seqs: number[]): number {
     return this.ackTx(seqs);
+  }
+
+  /** Moves a reading the hub refused on its content to the dead-letter table; false if it was not in the outbox. */
+  deadLetter(seq: number, code: string, error: string, at = Date.now()): boolean {
+    return this.deadLetterTx(seq, code, error, at);
+  }
+
+  /** Up to `limit` dead letters with seq > `afterSeq`, oldest first. */
+  deadLetters(afterSeq: number, limit: number): DeadLetter[] {
+    const rows = this.selectDeadLetters.all(afterSeq, limit) as Array<{ seq: number; ts: number; vals: string; code: string; error: string; at: number }>;
+    return rows.map((r) => ({ seq: r.seq, ts: r.ts, values: JSON.parse(r.vals), code: r.code, error: r.error, at: r.at }));
+  }
+
+  /** Readings in the dead-letter table. */
+  get deadLetterCount(): number {
+    return this.deadLetterCache;
   }
 
   /** Drops readings older than maxAgeMs; returns how many. */
@@ -168,12 +203,21 @@ export class Outbox {
 
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version >= SCHEMA_VERSION) return;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS readings (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, vals TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS readings_ts ON readings (ts);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
+    if (version > SCHEMA_VERSION) throw new Error(`outbox schema ${version} is newer than this agent knows (${SCHEMA_VERSION}); upgrade the agent`);
+    if (version < 1) {
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS readings (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, vals TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS readings_ts ON readings (ts);
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        PRAGMA user_version = 1;
+      `);
+    }
+    if (version < 2) {
+      // Readings the hub refused on their content: kept for an operator to read back, never resent.
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, vals TEXT NOT NULL, code TEXT NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL);
+        PRAGMA user_version = 2;
+      `);
+    }
   }
 }

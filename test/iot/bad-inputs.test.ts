@@ -53,10 +53,12 @@ describe('IoT bad inputs', () => {
     for (const answer of [nonNumericSeq, nanSeq, future, huge, manyKeys]) {
       expect(answer.ok).toBe(false);
       expect(typeof answer.error).toBe('string');
-      expect(Object.keys(answer).sort()).toEqual(['code', 'error', 'ok', 'retryable']);
+      // `index` names the reading at fault when one reading of a batch is.
+      expect(Object.keys(answer).filter((k) => k !== 'index').sort()).toEqual(['code', 'error', 'ok', 'retryable']);
       // Refused on content: a device must not resend it unchanged.
       expect(answer.retryable).toBe(false);
     }
+    expect([nonNumericSeq.index, future.index, huge.index]).toEqual([5, 5, 5]);
     expect(nonNumericSeq.error).toMatch(/seq/);
     expect(future.error).toMatch(/future/);
     expect(huge.error).toMatch(/longer than|bytes/);

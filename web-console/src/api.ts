@@ -1,5 +1,6 @@
 // REST calls with the session cookie. A 401 means the session ended: the
 // app goes back to the sign-in page.
+import type { CommandRecord, DeviceEventRecord, Reading as ContractReading, ReadingValue, StreamHeader } from '@sitehub/protocol/iot';
 
 /** A device as the hub lists it. */
 export interface Device {
@@ -26,38 +27,13 @@ export interface DeviceClass {
 }
 
 /** A command record. */
-export interface Command {
-  id: string;
-  deviceId: string;
-  name: string;
-  params: unknown;
-  status: 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
-  attempts: number;
-  createdAt: number;
-  updatedAt: number;
-  expiresAt: number;
-  result: unknown;
-  error: string | null;
-  source: string;
-}
+export type Command = CommandRecord;
 
-export interface HubEvent {
-  id: number;
-  deviceId: string;
-  siteId?: string;
-  classId?: string;
-  ts: number;
-  kind: string;
-  severity: string;
-  message: string;
-  data: unknown;
-}
+/** A device event as listed (REST) or streamed (with the device's site and class). */
+export type HubEvent = DeviceEventRecord & Partial<Pick<StreamHeader, 'siteId' | 'classId'>>;
 
-export interface Reading {
-  seq: number;
-  ts: number;
-  values: Record<string, number | boolean | string>;
-}
+/** A stored reading, as the device contract has it. */
+export type Reading = ContractReading<ReadingValue>;
 
 export interface Bucket {
   ts: number;

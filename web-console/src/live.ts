@@ -1,31 +1,12 @@
 // The /console socket: one per signed-in page, subscribed to everything.
 // Listeners are called synchronously; pages that render what they hear must
 // batch it (see useThrottled) so that a busy hub cannot freeze the page.
-import type { Command, HubEvent, Reading } from './api';
+import type { StreamPayloads } from '@sitehub/protocol/iot';
+import type { Command, HubEvent } from './api';
 
-export interface PresenceMsg {
-  deviceId: string;
-  siteId: string;
-  classId: string;
-  online: boolean;
-  ts: number;
-  reason?: string;
-  transport?: string;
-}
-export interface TelemetryMsg {
-  deviceId: string;
-  siteId: string;
-  classId: string;
-  readings: Reading[];
-}
-export interface StateMsg {
-  deviceId: string;
-  siteId: string;
-  classId: string;
-  attrs: Record<string, unknown>;
-  ts: number;
-  changed: Record<string, unknown>;
-}
+export type PresenceMsg = StreamPayloads['presence'];
+export type TelemetryMsg = StreamPayloads['telemetry'];
+export type StateMsg = StreamPayloads['state'];
 
 export interface LiveEvents {
   presence: PresenceMsg;

@@ -1,16 +1,60 @@
 // Commands the hub can send to the agent, one handler per name in a table;
-// every command is answered by its ack, unknown names with an error.
+// every command is answered by its ack, unknown names with an error. The
+// table also builds the context its handlers act on, from the agent's parts.
+import type { CommandAnswer } from '@sitehub/protocol/iot';
+import type { DeadLetter, Outbox } from '../outbox.js';
+import type { SerialSource } from '../serial/port-source.js';
+import type { SimulatedSource } from '../serial/simulated-source.js';
+import type { BatchSender } from './sender.js';
+
 /** What a handler gets to act on. */
 export interface CommandContext {
   setInterval(target: 'sample' | 'batch', ms: number, source?: string): { target: string; ms: number };
   serialWrite(source: string, data: Buffer): Promise<number>;
   state(): Record<string, unknown>;
+  /** Dead letters after `afterSeq`, oldest first, and how many there are in all. */
+  deadLetters(afterSeq: number, limit: number): { count: number; items: DeadLetter[] };
+}
+
+/** The agent's parts the commands act on. */
+export interface CommandTargets {
+  sender: BatchSender;
+  sources: SerialSource[];
+  simulator: SimulatedSource | null;
+  outbox: Outbox;
+  state(): Record<string, unknown>;
+}
+
+/** The context of the agent's commands over its parts. */
+export function commandContext(t: CommandTargets): CommandContext {
+  return {
+    setInterval: (target, ms, sourceName) => {
+      if (target === 'batch') {
+        t.sender.setIntervalMs(ms);
+        return { target, ms };
+      }
+      const sources = t.sources.filter((s) => sourceName === undefined || s.config.name === sourceName);
+      if (sourceName !== undefined && sources.length === 0 && !(t.simulator && sourceName === 'simulated')) throw new Error(`no source named ${sourceName}`);
+      for (const s of sources) s.sampleIntervalMs = ms;
+      if (t.simulator && (sourceName === undefined || sourceName === 'simulated')) t.simulator.intervalMs = ms;
+      return { target, ms };
+    },
+    serialWrite: (name, data) => {
+      const source = t.sources.find((s) => s.config.name === name);
+      if (!source) return Promise.reject(new Error(`no source named ${name}`));
+      return source.write(data);
+    },
+    state: () => t.state(),
+    deadLetters: (afterSeq, limit) => ({ count: t.outbox.deadLetterCount, items: t.outbox.deadLetters(afterSeq, limit) }),
+  };
 }
 
 /** A command handler: resolves with the result or throws with the error to report. */
 export type CommandHandler = (params: Record<string, unknown>, ctx: CommandContext) => unknown | Promise<unknown>;
 
 const MAX_WRITE_BYTES = 4096;
+/** Most dead letters one `dead-letters` answer holds (an answer has a size limit at the hub). */
+const MAX_DEAD_LETTERS_PER_ANSWER = 100;
 
 /** The agent's commands. */
 export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
@@ -38,10 +82,19 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   },
 
   'get-state': (_params, ctx) => ctx.state(),
+
+  /** Reads back readings the hub refused: `{ afterSeq?, limit? }` -> `{ count, items }`. */
+  'dead-letters': (params, ctx) => {
+    const afterSeq = params.afterSeq ?? 0;
+    const limit = params.limit ?? 20;
+    if (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new Error('afterSeq must be an integer >= 0');
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_DEAD_LETTERS_PER_ANSWER) throw new Error(`limit must be an integer from 1 to ${MAX_DEAD_LETTERS_PER_ANSWER}`);
+    return ctx.deadLetters(afterSeq, limit);
+  },
 };
 
 /** Runs a command and returns the ack payload `{ ok, result? , error? }`. */
-export async function runCommand(name: unknown, params: unknown, ctx: CommandContext): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+export async function runCommand(name: unknown, params: unknown, ctx: CommandContext): Promise<CommandAnswer> {
   const handler = typeof name === 'string' && Object.hasOwn(COMMAND_HANDLERS, name) ? COMMAND_HANDLERS[name] : undefined;
   if (!handler) return { ok: false, error: `unknown command ${JSON.stringify(name)}; known: ${Object.keys(COMMAND_HANDLERS).join(', ')}` };
   try {

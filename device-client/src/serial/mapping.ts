@@ -1,10 +1,11 @@
 // Turns a parsed record into reading values the hub accepts: the source's
 // field -> metric map and prefix, then the hub's rules on names and values,
 // so that one odd field never makes the hub refuse a whole batch.
+import { NAME_PATTERN } from '@sitehub/protocol/iot';
 import type { ReadingValue } from '../outbox.js';
 import type { ParsedRecord } from './parsers/index.js';
 
-const METRIC = /^[A-Za-z0-9_.:-]{1,64}$/;
+const METRIC = NAME_PATTERN;
 /** The hub's default limits on one reading. */
 export const MAX_VALUES_PER_READING = 64;
 export const MAX_STRING_VALUE = 1024;

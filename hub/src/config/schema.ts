@@ -2,6 +2,7 @@
 // that turns a wrong value into a message naming the setting and its source.
 import { tlsSettingProblems } from './tls.js';
 import { compileTrust, type TrustProxy } from '../engine/index.js';
+import { DEFAULT_LIMITS } from '@sitehub/protocol/iot';
 
 /** Everything createHub() needs; every field has a safe default (see DEFAULT_CONFIG). */
 export interface HubConfig {
@@ -23,6 +24,8 @@ export interface HubConfig {
   retentionDays: number;
   /** How often retention runs, in ms. */
   pruneIntervalMs: number;
+  /** How long bridges can resume from a stream position, in ms; 0 means as long as retentionDays. */
+  streamRetentionMs: number;
   /** Largest Socket.IO message a client may send, in bytes (socket.io's default). A larger one closes the connection (WebSocket 1009, polling 413). */
   maxMessageBytes: number;
   /** Most readings in one telemetry event. */
@@ -121,11 +124,12 @@ export const DEFAULT_CONFIG: HubConfig = {
   logLevel: 'info',
   retentionDays: 30,
   pruneIntervalMs: 3_600_000,
-  maxMessageBytes: 1_000_000,
-  maxReadingsPerBatch: 1000,
-  maxValuesPerReading: 64,
-  maxRecordBytes: 16 * 1024,
-  maxClockSkewMs: 5 * 60_000,
+  streamRetentionMs: 0,
+  maxMessageBytes: DEFAULT_LIMITS.maxMessageBytes,
+  maxReadingsPerBatch: DEFAULT_LIMITS.maxReadingsPerBatch,
+  maxValuesPerReading: DEFAULT_LIMITS.maxValuesPerReading,
+  maxRecordBytes: DEFAULT_LIMITS.maxRecordBytes,
+  maxClockSkewMs: DEFAULT_LIMITS.maxClockSkewMs,
   commandAckTimeoutMs: 10_000,
   commandMaxAttempts: 3,
   commandTtlMs: 24 * 3_600_000,
@@ -179,6 +183,7 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   logLevel: 'level',
   retentionDays: 'positiveInt',
   pruneIntervalMs: 'positiveInt',
+  streamRetentionMs: 'nonNegativeInt',
   maxMessageBytes: 'positiveInt',
   maxReadingsPerBatch: 'positiveInt',
   maxValuesPerReading: 'positiveInt',

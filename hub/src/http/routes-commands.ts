@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CommandStatus } from '../iot/store/types.js';
 import type { HttpDeps } from './deps.js';
+import { NAME_SOURCE } from '@sitehub/protocol/iot';
 import { ADMIN } from './route-auth.js';
 import { commandSchema, commandStatuses, errorResponses, idParam, listOf } from './schemas.js';
 
@@ -19,7 +20,7 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
         type: 'object',
         properties: {
           deviceId: { type: 'string', maxLength: 64 },
-          name: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+          name: { type: 'string', pattern: NAME_SOURCE },
           params: {},
           ttlMs: { type: 'integer', minimum: 1 },
         },

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../iot/errors.js';
 import type { HttpDeps } from './deps.js';
+import { NAME_SOURCE } from '@sitehub/protocol/iot';
 import { ADMIN } from './route-auth.js';
 import { bucketSchema, errorResponses, eventSchema, idParam, listOf, readingSchema, stateSchema } from './schemas.js';
 
@@ -58,7 +59,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
       querystring: {
         type: 'object',
         properties: {
-          metric: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+          metric: { type: 'string', pattern: NAME_SOURCE },
           ...timeRange,
           interval: { type: 'integer', minimum: 1, description: 'bucket width in ms (buckets align on multiples of it)' },
         },

@@ -1,6 +1,7 @@
 // REST routes for sites, device classes and bridge tokens.
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
+import { CLASS_SOURCE } from '@sitehub/protocol/iot';
 import { ADMIN } from './route-auth.js';
 import { bridgeTokenSchema, classSchema, errorResponses, idParam, listOf, siteSchema } from './schemas.js';
 
@@ -56,7 +57,7 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
       summary: 'Create a device class (devices of it connect to /devices/<id>)',
       body: {
         type: 'object',
-        properties: { id: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' }, name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 } },
+        properties: { id: { type: 'string', pattern: CLASS_SOURCE }, name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 } },
         required: ['id'],
         additionalProperties: false,
       },

@@ -5,7 +5,7 @@ import type { Socket } from '../realtime/index.js';
 import type { IotContext } from './context.js';
 import { HubError, notFound } from './errors.js';
 import { NAME_PATTERN } from './limits.js';
-import type { Command, CommandStatus, CommandUpdate } from './store/types.js';
+import type { Command, CommandStatus, CommandUpdate, Positioned } from './store/types.js';
 import type { DeviceScope } from './streams.js';
 import { newId } from './tokens.js';
 
@@ -83,8 +83,8 @@ export class Commands {
       error: null,
       source,
     };
-    await this.ctx.store.commands.create(command);
-    this.ctx.streams.publish('command', device, command);
+    const pos = await this.ctx.store.commands.create(command);
+    this.ctx.streams.publish('command', device, pos, commandBody(command));
     const socket = this.live.socketOf(device.id);
     if (socket) void this.deliver(socket, device, command);
     return command;
@@ -182,8 +182,9 @@ export class Commands {
     return command;
   }
 
-  private announce(device: DeviceScope, command: Command): void {
-    this.ctx.streams.publish('command', device, command);
+  private announce(device: DeviceScope, command: Positioned<Command>): void {
+    const { pos, ...plain } = command;
+    this.ctx.streams.publish('command', device, pos, commandBody(plain));
     if (FINAL.has(command.status)) for (const done of [...(this.waiters.get(command.id) ?? [])]) done(command);
   }
 
@@ -198,6 +199,12 @@ export class Commands {
       if (!this.stopped) this.ctx.log.error({ err }, 'command expiry sweep failed');
     }
   }
+}
+
+/** A command as streamed: everything but the device id, which the stream adds. */
+function commandBody(command: Command): Record<string, unknown> {
+  const { deviceId: _deviceId, ...body } = command;
+  return body;
 }
 
 /** Reads a device's answer `{ ok, result?, error? }`; anything else counts as a failure. */

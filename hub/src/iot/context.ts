@@ -26,10 +26,10 @@ export function ackOf(args: unknown[]): (answer: unknown) => void {
 }
 
 /** Answers a device event refused on its content: counted, nothing stored. */
-export function refuseDeviceInput(ctx: IotContext, event: string, refusal: { kind: string; error: string }, ack: (answer: unknown) => void): void {
+export function refuseDeviceInput(ctx: IotContext, event: string, refusal: { kind: string; error: string; index?: number }, ack: (answer: unknown) => void): void {
   ctx.metrics.badInputs.inc(refusal.kind);
   ctx.metrics.acksSent.inc(`${event}|error`);
-  ack(refusedAck(refusal.kind, refusal.error));
+  ack(refusedAck(refusal.kind, refusal.error, refusal.index));
 }
 
 /** Answers a device event whose commit failed: logged, the device is told to retry. */

@@ -1,6 +1,7 @@
 // The device namespaces `/devices/<class>`: authentication of the CONNECT
 // payload, the rooms a device joins, its events, presence and command
 // delivery on connect. One live session per device: a new one replaces the old.
+import { DEVICE_NAMESPACE } from '@sitehub/protocol/iot';
 import type { Server, Socket } from '../realtime/index.js';
 import { tooManyFailuresError, type AuthGuard } from './auth-guard.js';
 import type { Commands, LiveDevices } from './commands.js';
@@ -8,13 +9,13 @@ import { deviceCertificateRefusal, type CertificateRefusal } from './device-cert
 import type { IotContext } from './context.js';
 import { ID_PATTERN } from './limits.js';
 import type { Presence } from './presence.js';
+import { deviceLimits } from './limits.js';
 import type { DeviceRefusal } from './registry.js';
 import { handleDeviceEvent, handleState } from './state-events.js';
 import type { DeviceScope } from './streams.js';
 import { handleTelemetry } from './telemetry.js';
 
-/** Device namespaces: `/devices/` followed by a class id. */
-export const DEVICE_NAMESPACE = /^\/devices\/[a-z0-9-]{1,32}$/;
+export { DEVICE_NAMESPACE } from '@sitehub/protocol/iot';
 
 const REFUSAL_MESSAGES: Record<DeviceRefusal | CertificateRefusal, string> = {
   invalid_credentials: 'authentication failed',
@@ -128,6 +129,7 @@ export class DeviceSessions implements LiveDevices {
     if (previous) previous.disconnect(true);
     void socket.join([`site:${siteId}`, `device:${id}`]);
     const transport = socket.conn.transport.name;
+    socket.emit('limits', deviceLimits(this.ctx.config));
     if (enrolledToken) {
       // The only time this token is ever shown: the device must keep it.
       socket.emit('enrolled', { deviceId: id, token: enrolledToken });

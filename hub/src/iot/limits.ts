@@ -1,5 +1,9 @@
-// The limits the IoT services enforce on device input, taken from the config.
+// The limits the IoT services enforce on device input, taken from the config;
+// the patterns and fixed bounds come from the device contract.
+import { DEFAULT_LIMITS, type DeviceLimits } from '@sitehub/protocol/iot';
 import type { HubConfig } from '../config/index.js';
+
+export { CLASS_PATTERN, ID_PATTERN, NAME_PATTERN } from '@sitehub/protocol/iot';
 
 /** Limits on one device message. */
 export interface InputLimits {
@@ -19,13 +23,12 @@ export function inputLimits(config: HubConfig): InputLimits {
   };
 }
 
-/** Identifiers: sites and devices. */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-/** Device classes: they are part of a namespace name. */
-export const CLASS_PATTERN = /^[a-z0-9-]{1,32}$/;
-/** Metric, attribute, command and event-kind names. */
-export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** What the hub tells a device in the `limits` event when it connects. */
+export function deviceLimits(config: HubConfig): DeviceLimits {
+  return { ...DEFAULT_LIMITS, ...inputLimits(config), maxMessageBytes: config.maxMessageBytes };
+}
+
 /** Earliest accepted device timestamp (2000-01-01): older ones are a device with no clock. */
-export const MIN_TS = 946_684_800_000;
+export const MIN_TS = DEFAULT_LIMITS.minTs;
 /** Longest string value in readings and state. */
-export const MAX_STRING_VALUE = 1024;
+export const MAX_STRING_VALUE = DEFAULT_LIMITS.maxStringValue;

@@ -1,11 +1,13 @@
 // What /console and /bridge sockets may do once authenticated: subscribe to
 // streams by site, class or device (rooms), and send commands whose final
-// result comes back in the ack.
+// result comes back in the ack. Bridges may also resume a subscription from a
+// stream position and confirm the positions they have handed on.
 import type { Socket } from '../realtime/index.js';
 import type { CommandRequest, Commands } from './commands.js';
 import { ackOf, type IotContext } from './context.js';
 import { HubError } from './errors.js';
 import { CLASS_PATTERN, ID_PATTERN } from './limits.js';
+import { ConfirmedPosition, parseResume, replayThenJoin } from './stream-replay.js';
 
 /** Most stream rooms one operator socket may join. */
 const MAX_SUBSCRIPTIONS = 1000;
@@ -43,19 +45,66 @@ function errorAnswer(err: unknown): { ok: false; error: string; code: string } {
 
 /** Installs subscribe/unsubscribe/command handlers on an operator socket; `source` is stored with its commands. */
 export function attachOperatorHandlers(ctx: IotContext, commands: Commands, socket: Socket, kind: 'console' | 'bridge', source: string): void {
-  socket.on('subscribe', (...args: unknown[]) => {
+  const bridgeId = kind === 'bridge' ? (socket.data.bridgeId as string) : undefined;
+  const confirmed = bridgeId === undefined ? undefined : new ConfirmedPosition(ctx, bridgeId);
+  let replaying = false;
+  socket.on('subscribe', async (...args: unknown[]) => {
     const ack = ackOf(args);
     ctx.metrics.eventsIn.inc(`${kind}|subscribe`);
+    let rooms: string[];
+    let start: number | undefined;
+    let resuming = false;
     try {
-      const rooms = filterRooms(args[0]);
+      rooms = filterRooms(args[0]);
       if (socket.rooms.size + rooms.length > MAX_SUBSCRIPTIONS + 1) throw new HubError('too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions`);
-      void socket.join(rooms);
-      ack({ ok: true, rooms });
+      const after = args[0] && typeof args[0] === 'object' ? parseResume((args[0] as Record<string, unknown>).after) : undefined;
+      if (after !== undefined && bridgeId === undefined) throw new HubError('invalid_filter', 'only bridges resume from a position');
+      // Rooms joined during a replay would let live records overtake replayed ones.
+      if (replaying) throw new HubError('replay_in_progress', 'a resume is running on this session');
+      // Taken before the first await, so that two subscribes cannot both pass the check above.
+      resuming = replaying = after !== undefined;
+      start = after === 'confirmed' ? await ctx.store.stream.bridgePosition(bridgeId!) : after;
     } catch (err) {
-      ctx.metrics.badInputs.inc(`${kind}_subscribe`);
-      ack(errorAnswer(err));
+      if (resuming) replaying = false;
+      if (err instanceof HubError) ctx.metrics.badInputs.inc(`${kind}_subscribe`);
+      else ctx.log.error({ err }, 'subscribe failed');
+      return ack(errorAnswer(err));
+    }
+    if (start === undefined) {
+      replaying = false;
+      void socket.join(rooms);
+      // The head tells a bridge with no position where the live stream starts.
+      return ack({ ok: true, rooms, ...(bridgeId !== undefined && { head: await ctx.store.stream.head() }) });
+    }
+    ack({ ok: true, rooms, from: start });
+    try {
+      const outcome = await replayThenJoin(ctx, socket, rooms, start);
+      socket.emit('resumed', outcome);
+    } catch (err) {
+      // A bridge that cannot take its replay resumes again on its next session.
+      if (socket.connected) ctx.log.warn({ err, bridgeId }, 'replay to a bridge failed; ending its session');
+      socket.disconnect(true);
+    } finally {
+      replaying = false;
     }
   });
+  if (confirmed) {
+    socket.on('confirm', async (...args: unknown[]) => {
+      const ack = ackOf(args);
+      ctx.metrics.eventsIn.inc('bridge|confirm');
+      try {
+        const payload = args[0];
+        const pos = await confirmed.confirm(payload && typeof payload === 'object' ? (payload as Record<string, unknown>).pos : undefined);
+        // The last words of a bridge that is stopping: keep them now, not after the throttle.
+        if (!socket.connected || (payload as Record<string, unknown>).final === true) await confirmed.flush();
+        ack({ ok: true, pos });
+      } catch (err) {
+        ctx.metrics.badInputs.inc('bridge_confirm');
+        ack(errorAnswer(err));
+      }
+    });
+    socket.on('disconnect', () => void confirmed.flush());
+  }
   socket.on('unsubscribe', (...args: unknown[]) => {
     const ack = ackOf(args);
     ctx.metrics.eventsIn.inc(`${kind}|unsubscribe`);

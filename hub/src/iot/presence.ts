@@ -19,11 +19,13 @@ export class Presence {
 
   private async change(device: DeviceScope, online: boolean, reason: string, transport: string): Promise<void> {
     const ts = Date.now();
+    let pos: number | undefined;
     try {
-      await this.ctx.store.presence.record({ deviceId: device.id, online, ts, reason, transport });
+      pos = await this.ctx.store.presence.record({ deviceId: device.id, online, ts, reason, transport });
     } catch (err) {
       this.ctx.log.error({ err, deviceId: device.id }, 'presence not stored');
     }
-    this.ctx.streams.publish('presence', device, { deviceId: device.id, siteId: device.siteId, classId: device.classId, online, ts, reason, transport });
+    // Operators still learn of a change the store missed; it just has no position to resume from.
+    this.ctx.streams.publish('presence', device, pos, { online, ts, reason, transport });
   }
 }

@@ -19,9 +19,14 @@ export class Retention {
   runOnce(): Promise<void> {
     this.running ??= (async () => {
       try {
-        const cutoff = Date.now() - this.ctx.config.retentionDays * 86_400_000;
+        const now = Date.now();
+        const cutoff = now - this.ctx.config.retentionDays * 86_400_000;
         const removed = await this.ctx.store.prune(cutoff);
         if (removed) this.ctx.log.info({ removed, cutoff }, 'retention pruned old records');
+        // The replay log may be kept shorter than the data: it only serves bridges that were away.
+        const streamCutoff = this.ctx.config.streamRetentionMs > 0 ? now - this.ctx.config.streamRetentionMs : cutoff;
+        const replayRemoved = await this.ctx.store.stream.prune(Math.max(cutoff, streamCutoff));
+        if (replayRemoved) this.ctx.log.info({ removed: replayRemoved, cutoff: streamCutoff }, 'retention pruned the stream replay log');
       } catch (err) {
         this.ctx.log.warn({ err }, 'retention pass failed');
       } finally {

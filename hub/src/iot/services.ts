@@ -40,7 +40,7 @@ export interface IotServices {
 export function createIotServices(io: Server, store: Store, config: HubConfig, adminToken: string, log: Logger): IotServices {
   const metrics = new IotMetrics();
   const registry = new Registry(store, config.enrollmentKey);
-  const streams = new Streams(io, metrics);
+  const streams = new Streams(io, metrics, log);
   const ctx: IotContext = { config, limits: inputLimits(config), store, registry, streams, metrics, log };
   const authGuard = new AuthGuard({
     windowMs: config.authFailureWindowMs,

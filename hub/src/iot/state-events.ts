@@ -13,14 +13,16 @@ export async function handleState(ctx: IotContext, device: DeviceScope, args: un
   if (!checked.ok) {
     return refuseDeviceInput(ctx, 'state', checked, ack);
   }
+  let state;
   try {
-    const state = await ctx.store.stateEvents.applyState({ deviceId: device.id, attrs: checked.attrs, ts: checked.ts }, now);
-    ctx.metrics.acksSent.inc('state|ok');
-    ack({ ok: true });
-    ctx.streams.publish('state', device, { ...state, siteId: device.siteId, classId: device.classId, changed: checked.attrs });
+    state = await ctx.store.stateEvents.applyState({ deviceId: device.id, attrs: checked.attrs, ts: checked.ts }, now);
   } catch (err) {
-    reportStoreFailure(ctx, 'state', device.id, err, ack);
+    return reportStoreFailure(ctx, 'state', device.id, err, ack);
   }
+  // Committed: from here on nothing may tell the device it was not stored.
+  ctx.metrics.acksSent.inc('state|ok');
+  ack({ ok: true });
+  ctx.streams.publish('state', device, state.pos, { attrs: state.attrs, ts: state.ts, updatedAt: state.updatedAt, changed: checked.attrs });
 }
 
 /** Handles one `event` event (alarm, log): ({ kind, severity?, message?, data?, ts? }, ack). */
@@ -32,12 +34,15 @@ export async function handleDeviceEvent(ctx: IotContext, device: DeviceScope, ar
   if (!checked.ok) {
     return refuseDeviceInput(ctx, 'event', checked, ack);
   }
+  let stored;
   try {
-    const stored = await ctx.store.stateEvents.insertEvent({ deviceId: device.id, ...checked.event, receivedAt: now });
-    ctx.metrics.acksSent.inc('event|ok');
-    ack({ ok: true, id: stored.id });
-    ctx.streams.publish('event', device, { ...stored, siteId: device.siteId, classId: device.classId });
+    stored = await ctx.store.stateEvents.insertEvent({ deviceId: device.id, ...checked.event, receivedAt: now });
   } catch (err) {
-    reportStoreFailure(ctx, 'event', device.id, err, ack);
+    return reportStoreFailure(ctx, 'event', device.id, err, ack);
   }
+  // Committed: from here on nothing may tell the device it was not stored.
+  ctx.metrics.acksSent.inc('event|ok');
+  ack({ ok: true, id: stored.id });
+  const { deviceId: _deviceId, pos, ...body } = stored;
+  ctx.streams.publish('event', device, pos, body);
 }

@@ -27,12 +27,7 @@ export async function handleTelemetry(ctx: IotContext, device: DeviceScope, args
   ctx.metrics.acksSent.inc('telemetry|ok');
   ack({ ok: true, stored: result.stored.length, duplicates: result.duplicates });
   ctx.metrics.telemetryAckMs.observe(performance.now() - received);
-  if (result.stored.length) {
-    ctx.streams.publish('telemetry', device, {
-      deviceId: device.id,
-      siteId: device.siteId,
-      classId: device.classId,
-      readings: result.stored.map((r) => ({ seq: r.seq, ts: r.ts, values: r.values })),
-    });
+  if (result.pos !== undefined) {
+    ctx.streams.publish('telemetry', device, result.pos, { readings: result.stored.map((r) => ({ seq: r.seq, ts: r.ts, values: r.values })) });
   }
 }

@@ -1,14 +1,16 @@
 // Validation of what devices send. Everything is checked before anything is
 // written, so a refused message leaves no trace in the store. Each refusal
 // names a `kind` for the bad-input metrics and an `error` for the device.
+import { SEVERITIES } from '@sitehub/protocol/iot';
 import type { EncodedReading } from './store/types.js';
 import { MAX_STRING_VALUE, MIN_TS, NAME_PATTERN, type InputLimits } from './limits.js';
 
-/** A refusal: `kind` for metrics, `error` for the ack. */
+/** A refusal: `kind` for metrics, `error` for the ack; `index` names the reading at fault in a batch. */
 export interface Refusal {
   ok: false;
   kind: string;
   error: string;
+  index?: number;
 }
 
 const refuse = (kind: string, error: string): Refusal => ({ ok: false, kind, error });
@@ -62,15 +64,15 @@ export function validateReadings(payload: unknown, limits: InputLimits, now: num
   for (let i = 0; i < list.length; i++) {
     const r = list[i];
     const at = list.length > 1 ? ` (reading ${i})` : '';
-    if (!isPlainObject(r)) return refuse('telemetry_shape', `a reading must be an object { seq, ts, values }${at}`);
+    if (!isPlainObject(r)) return { ...refuse('telemetry_shape', `a reading must be an object { seq, ts, values }${at}`), index: i };
     const { seq, ts, values } = r;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      return refuse('telemetry_seq', `seq must be a non-negative integer${at}`);
+      return { ...refuse('telemetry_seq', `seq must be a non-negative integer${at}`), index: i };
     }
     const badTs = checkTs(ts, now, limits, 'telemetry');
-    if (badTs) return { ...badTs, error: badTs.error + at };
+    if (badTs) return { ...badTs, error: badTs.error + at, index: i };
     const json = checkValues(values, limits, 'values', false);
-    if (typeof json !== 'string') return { ...json, kind: json.kind.replace('values', 'telemetry'), error: json.error + at };
+    if (typeof json !== 'string') return { ...json, kind: json.kind.replace('values', 'telemetry'), error: json.error + at, index: i };
     readings[i] = { seq, ts: ts as number, values: values as Record<string, unknown>, valuesJson: json };
   }
   return { ok: true, readings };
@@ -89,8 +91,7 @@ export function validateState(payload: unknown, limits: InputLimits, now: number
   return { ok: true, attrs: attrs as Record<string, unknown>, ts: ts as number };
 }
 
-/** Severities an event may carry. */
-export const SEVERITIES = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+export { SEVERITIES } from '@sitehub/protocol/iot';
 
 /** A validated device event. */
 export interface EventInput {

@@ -4,8 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Device, type DeviceClass, type Site } from '../api';
 import { deviceStore } from '../device-store';
 
-const ID = '^[A-Za-z0-9_.:-]{1,64}$';
-const CLASS = '^[a-z0-9-]{1,32}$';
+import { CLASS_SOURCE as CLASS, ID_SOURCE as ID } from '@sitehub/protocol/iot';
 
 export function RegisterDialog({ onClose }: { onClose: (deviceId?: string) => void }) {
   const dialog = useRef<HTMLDialogElement>(null);

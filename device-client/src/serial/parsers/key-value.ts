@@ -1,7 +1,8 @@
 // key=value lines: `temp=21.4 rh=40` (pairs separated by spaces, commas or semicolons).
+import { NAME_SOURCE } from '@sitehub/protocol/iot';
 import { CountingTransform, coerce, type ParsedRecord } from './types.js';
 
-const PAIR = /^([A-Za-z0-9_.:-]{1,64})=(.*)$/;
+const PAIR = new RegExp('^(' + NAME_SOURCE.slice(1, -1) + ')=(.*)$');
 
 /** Lines in, one record per line made only of key=value pairs. */
 export class KeyValueParser extends CountingTransform {

@@ -102,4 +102,27 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: the replay log of everything streamed (resumable bridge streams) and
+  // each bridge token's confirmed position. AUTOINCREMENT: a position is never
+  // reused, even after retention deleted the newest rows.
+  `
+  CREATE TABLE stream_log (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX stream_log_by_time ON stream_log(at);
+  CREATE TABLE stream_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pruned_through INTEGER NOT NULL
+  );
+  INSERT INTO stream_meta (id, pruned_through) VALUES (1, 0);
+  CREATE TABLE bridge_positions (
+    token_id TEXT PRIMARY KEY,
+    pos INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -1,7 +1,14 @@
 // SQLite implementation of commands and their status.
 import type { SqliteDb } from './db.js';
+import type { SqliteStream } from './sqlite-stream.js';
 import type { GroupCommitWriter } from './writer.js';
-import type { Command, CommandStatus, CommandStore, CommandUpdate } from './types.js';
+import type { Command, CommandStatus, CommandStore, CommandUpdate, Positioned } from './types.js';
+
+/** A command's stream body: the command without its device id. */
+function streamBody(c: Command): string {
+  const { deviceId: _deviceId, ...body } = c;
+  return JSON.stringify(body);
+}
 
 interface CommandRow {
   id: string;
@@ -42,6 +49,7 @@ export class SqliteCommands implements CommandStore {
   constructor(
     private readonly db: SqliteDb,
     private readonly writer: GroupCommitWriter,
+    private readonly stream: SqliteStream,
   ) {
     this.stmt = {
       insert: db.prepare(
@@ -57,10 +65,11 @@ export class SqliteCommands implements CommandStore {
     };
   }
 
-  async create(c: Command): Promise<void> {
-    await this.writer.submit(() =>
-      this.stmt.insert.run(c.id, c.deviceId, c.name, JSON.stringify(c.params ?? null), c.status, c.attempts, c.createdAt, c.updatedAt, c.expiresAt, c.source),
-    );
+  create(c: Command): Promise<number> {
+    return this.writer.submit(() => {
+      this.stmt.insert.run(c.id, c.deviceId, c.name, JSON.stringify(c.params ?? null), c.status, c.attempts, c.createdAt, c.updatedAt, c.expiresAt, c.source);
+      return this.stream.append(c.deviceId, 'command', c.createdAt, streamBody(c));
+    });
   }
 
   async get(id: string): Promise<Command | undefined> {
@@ -77,7 +86,7 @@ export class SqliteCommands implements CommandStore {
     return (this.db.prepare(sql).all(...args, f.limit) as CommandRow[]).map(toCommand);
   }
 
-  update(id: string, u: CommandUpdate, now: number): Promise<Command | undefined> {
+  update(id: string, u: CommandUpdate, now: number): Promise<Positioned<Command> | undefined> {
     return this.writer.submit(() => {
       const sets = ['status = ?', 'updated_at = ?'];
       const args: unknown[] = [u.status, now];
@@ -89,7 +98,8 @@ export class SqliteCommands implements CommandStore {
         .prepare(`UPDATE commands SET ${sets.join(', ')} WHERE id = ? AND status IN ('pending', 'sent')`)
         .run(...args, id);
       if (info.changes === 0) return undefined;
-      return toCommand(this.stmt.get.get(id) as CommandRow);
+      const command = toCommand(this.stmt.get.get(id) as CommandRow);
+      return { ...command, pos: this.stream.append(command.deviceId, 'command', now, streamBody(command)) };
     });
   }
 
@@ -97,11 +107,14 @@ export class SqliteCommands implements CommandStore {
     return (this.stmt.deliverable.all(deviceId, now) as CommandRow[]).map(toCommand);
   }
 
-  expire(now: number): Promise<Command[]> {
+  expire(now: number): Promise<Array<Positioned<Command>>> {
     return this.writer.submit(() => {
       const due = (this.stmt.dueToExpire.all(now) as CommandRow[]).map(toCommand);
       if (due.length) this.stmt.expire.run(now, now);
-      return due.map((c) => ({ ...c, status: 'expired' as const, updatedAt: now, error: 'expired before the device answered' }));
+      return due.map((c) => {
+        const expired: Command = { ...c, status: 'expired', updatedAt: now, error: 'expired before the device answered' };
+        return { ...expired, pos: this.stream.append(c.deviceId, 'command', now, streamBody(expired)) };
+      });
     });
   }
 }

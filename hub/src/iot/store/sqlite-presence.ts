@@ -1,6 +1,7 @@
 // SQLite implementation of presence: the online flag and last-seen time on
 // the device, and the connect/disconnect history.
 import type { SqliteDb } from './db.js';
+import type { SqliteStream } from './sqlite-stream.js';
 import type { GroupCommitWriter } from './writer.js';
 import type { PresenceChange, PresenceStore } from './types.js';
 
@@ -11,6 +12,7 @@ export class SqlitePresence implements PresenceStore {
   constructor(
     db: SqliteDb,
     private readonly writer: GroupCommitWriter,
+    private readonly stream: SqliteStream,
   ) {
     this.stmt = {
       setOnline: db.prepare('UPDATE devices SET online = ?, last_seen = ? WHERE id = ?'),
@@ -21,10 +23,11 @@ export class SqlitePresence implements PresenceStore {
     };
   }
 
-  async record(c: PresenceChange): Promise<void> {
-    await this.writer.submit(() => {
+  record(c: PresenceChange): Promise<number> {
+    return this.writer.submit(() => {
       this.stmt.setOnline.run(c.online ? 1 : 0, c.ts, c.deviceId);
       this.stmt.log.run(c.deviceId, c.online ? 1 : 0, c.ts, c.reason, c.transport);
+      return this.stream.append(c.deviceId, 'presence', c.ts, JSON.stringify({ online: c.online, ts: c.ts, reason: c.reason, transport: c.transport }));
     });
   }
 
@@ -32,7 +35,11 @@ export class SqlitePresence implements PresenceStore {
     return this.writer.submit(() => {
       const ids = this.stmt.onlineDevices.all() as Array<{ id: string }>;
       // last_seen stays what it was: the hub did not see the devices at restart time.
-      for (const { id } of ids) this.stmt.log.run(id, 0, ts, 'hub restarted', '');
+      for (const { id } of ids) {
+        this.stmt.log.run(id, 0, ts, 'hub restarted', '');
+        // Nobody is subscribed yet at start: the change reaches bridges through the replay log.
+        this.stream.append(id, 'presence', ts, JSON.stringify({ online: false, ts, reason: 'hub restarted', transport: '' }));
+      }
       this.stmt.clearOnline.run();
       return ids.length;
     });

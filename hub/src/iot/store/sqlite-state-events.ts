@@ -1,8 +1,9 @@
 // SQLite implementation of device state (current value plus history) and
 // device events.
 import type { SqliteDb } from './db.js';
+import type { SqliteStream } from './sqlite-stream.js';
 import type { GroupCommitWriter } from './writer.js';
-import type { DeviceEvent, DeviceState, StateChange, StateEventStore } from './types.js';
+import type { DeviceEvent, DeviceState, Positioned, StateChange, StateEventStore } from './types.js';
 
 interface EventRow {
   id: number;
@@ -35,6 +36,7 @@ export class SqliteStateEvents implements StateEventStore {
   constructor(
     private readonly db: SqliteDb,
     private readonly writer: GroupCommitWriter,
+    private readonly stream: SqliteStream,
   ) {
     this.stmt = {
       getState: db.prepare('SELECT device_id, attrs, ts, updated_at FROM device_state WHERE device_id = ?'),
@@ -50,7 +52,7 @@ export class SqliteStateEvents implements StateEventStore {
     };
   }
 
-  applyState(change: StateChange, receivedAt: number): Promise<DeviceState> {
+  applyState(change: StateChange, receivedAt: number): Promise<Positioned<DeviceState>> {
     return this.writer.submit(() => {
       const row = this.stmt.getState.get(change.deviceId) as { attrs: string; ts: number } | undefined;
       const attrs: Record<string, unknown> = row ? JSON.parse(row.attrs) : {};
@@ -60,9 +62,12 @@ export class SqliteStateEvents implements StateEventStore {
         else attrs[key] = value;
       }
       const ts = row ? Math.max(row.ts, change.ts) : change.ts;
-      this.stmt.putState.run(change.deviceId, JSON.stringify(attrs), ts, receivedAt);
-      this.stmt.addHistory.run(change.deviceId, change.ts, JSON.stringify(change.attrs));
-      return { deviceId: change.deviceId, attrs, ts, updatedAt: receivedAt };
+      const attrsJson = JSON.stringify(attrs);
+      this.stmt.putState.run(change.deviceId, attrsJson, ts, receivedAt);
+      const changed = JSON.stringify(change.attrs);
+      this.stmt.addHistory.run(change.deviceId, change.ts, changed);
+      const pos = this.stream.append(change.deviceId, 'state', receivedAt, `{"attrs":${attrsJson},"ts":${ts},"updatedAt":${receivedAt},"changed":${changed}}`);
+      return { deviceId: change.deviceId, attrs, ts, updatedAt: receivedAt, pos };
     });
   }
 
@@ -76,11 +81,14 @@ export class SqliteStateEvents implements StateEventStore {
     return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts, attrs: JSON.parse(r.attrs) }));
   }
 
-  insertEvent(e: Omit<DeviceEvent, 'id'>): Promise<DeviceEvent> {
+  insertEvent(e: Omit<DeviceEvent, 'id'>): Promise<Positioned<DeviceEvent>> {
     return this.writer.submit(() => {
       const data = e.data === undefined || e.data === null ? null : JSON.stringify(e.data);
       const info = this.stmt.insertEvent.run(e.deviceId, e.ts, e.kind, e.severity, e.message, data, e.receivedAt);
-      return { ...e, id: Number(info.lastInsertRowid) };
+      const event: DeviceEvent = { ...e, id: Number(info.lastInsertRowid) };
+      const { deviceId: _deviceId, ...body } = event;
+      const pos = this.stream.append(e.deviceId, 'event', e.receivedAt, JSON.stringify(body));
+      return { ...event, pos };
     });
   }
 

@@ -5,6 +5,7 @@ import { SqliteCommands } from './sqlite-commands.js';
 import { SqlitePresence } from './sqlite-presence.js';
 import { SqliteRegistry } from './sqlite-registry.js';
 import { SqliteStateEvents } from './sqlite-state-events.js';
+import { SqliteStream } from './sqlite-stream.js';
 import { SqliteTelemetry } from './sqlite-telemetry.js';
 import type { Store, StoreStats } from './types.js';
 import { GroupCommitWriter } from './writer.js';
@@ -20,17 +21,19 @@ export class SqliteStore implements Store {
   readonly stateEvents: SqliteStateEvents;
   readonly commands: SqliteCommands;
   readonly presence: SqlitePresence;
+  readonly stream: SqliteStream;
   private readonly writer: GroupCommitWriter;
   private closed = false;
 
   constructor(file: string, opts: { writerMaxBatch?: number } = {}) {
     this.db = openDatabase(file);
     this.writer = new GroupCommitWriter(this.db, opts.writerMaxBatch);
+    this.stream = new SqliteStream(this.db, this.writer);
     this.registry = new SqliteRegistry(this.db, this.writer);
-    this.telemetry = new SqliteTelemetry(this.db, this.writer);
-    this.stateEvents = new SqliteStateEvents(this.db, this.writer);
-    this.commands = new SqliteCommands(this.db, this.writer);
-    this.presence = new SqlitePresence(this.db, this.writer);
+    this.telemetry = new SqliteTelemetry(this.db, this.writer, this.stream);
+    this.stateEvents = new SqliteStateEvents(this.db, this.writer, this.stream);
+    this.commands = new SqliteCommands(this.db, this.writer, this.stream);
+    this.presence = new SqlitePresence(this.db, this.writer, this.stream);
   }
 
   async prune(cutoff: number): Promise<number> {

@@ -1,6 +1,7 @@
 // SQLite implementation of telemetry: idempotent inserts on (device, seq),
 // range reads and bucketed aggregates for charts.
 import type { SqliteDb } from './db.js';
+import type { SqliteStream } from './sqlite-stream.js';
 import type { GroupCommitWriter } from './writer.js';
 import type { EncodedReading, Reading, TelemetryBucket, TelemetryQuery, TelemetryStore, TelemetryWriteResult } from './types.js';
 
@@ -13,6 +14,7 @@ export class SqliteTelemetry implements TelemetryStore {
   constructor(
     private readonly db: SqliteDb,
     private readonly writer: GroupCommitWriter,
+    private readonly stream: SqliteStream,
   ) {
     this.insertRow = db.prepare('INSERT OR IGNORE INTO telemetry (device_id, seq, ts, vals) VALUES (?, ?, ?, ?)');
     this.touchDevice = db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?');
@@ -26,7 +28,10 @@ export class SqliteTelemetry implements TelemetryStore {
         if (this.insertRow.run(deviceId, r.seq, r.ts, r.valuesJson).changes === 1) stored.push(r);
       }
       this.touchDevice.run(receivedAt, deviceId);
-      return { stored, duplicates: readings.length - stored.length };
+      if (!stored.length) return { stored, duplicates: readings.length };
+      // The replay log refers to the rows just written instead of copying them: the write stays small.
+      const pos = this.stream.append(deviceId, 'telemetry', receivedAt, JSON.stringify({ seqs: seqRanges(stored) }));
+      return { stored, duplicates: readings.length - stored.length, pos };
     });
   }
 
@@ -59,6 +64,17 @@ export class SqliteTelemetry implements TelemetryStore {
   async count(deviceId: string): Promise<number> {
     return (this.countRows.get(deviceId) as { n: number }).n;
   }
+}
+
+/** Seqs as `[first, last]` ranges, in the order given (a device's batch is usually one range). */
+function seqRanges(readings: readonly Reading[]): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const { seq } of readings) {
+    const last = ranges[ranges.length - 1];
+    if (last && seq === last[1] + 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  }
+  return ranges;
 }
 
 /** A JSON path selecting one top-level key, quoted so that dots in metric names stay part of the name. */

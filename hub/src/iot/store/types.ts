@@ -52,12 +52,9 @@ export interface DeviceFilter {
   offset: number;
 }
 
-/** One telemetry reading: `seq` per device, `ts` in ms since the epoch. */
-export interface Reading {
-  seq: number;
-  ts: number;
-  values: Record<string, unknown>;
-}
+import type { CommandRecord, CommandStatus, DeviceEventRecord, Reading, StreamEventName } from '@sitehub/protocol/iot';
+
+export type { Reading, StreamEventName };
 
 /** A validated reading with its values already serialised (validation measured them). */
 export interface EncodedReading extends Reading {
@@ -70,6 +67,8 @@ export interface TelemetryWriteResult {
   stored: Reading[];
   /** How many were already there (same device and seq). */
   duplicates: number;
+  /** Stream position of the new readings (see StreamStore); absent when nothing was new. */
+  pos?: number;
 }
 
 /** A range query over a device's readings. */
@@ -106,37 +105,12 @@ export interface StateChange {
   ts: number;
 }
 
-/** An alarm or log event from a device. */
-export interface DeviceEvent {
-  id: number;
-  deviceId: string;
-  ts: number;
-  kind: string;
-  severity: string;
-  message: string;
-  data: unknown;
-  receivedAt: number;
-}
+/** An alarm or log event from a device (the contract's record). */
+export type DeviceEvent = DeviceEventRecord;
 
-/** Where a command is in its life. */
-export type CommandStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
-
-/** A command to a device and what became of it. */
-export interface Command {
-  id: string;
-  deviceId: string;
-  name: string;
-  params: unknown;
-  status: CommandStatus;
-  attempts: number;
-  createdAt: number;
-  updatedAt: number;
-  expiresAt: number;
-  result: unknown;
-  error: string | null;
-  /** Who asked: 'api', 'console' or 'bridge:<tokenId>'. */
-  source: string;
-}
+/** A command to a device and what became of it (the contract's record). */
+export type Command = CommandRecord;
+export type { CommandStatus };
 
 /** A change of a command's status. */
 export interface CommandUpdate {
@@ -192,33 +166,81 @@ export interface TelemetryStore {
   count(deviceId: string): Promise<number>;
 }
 
+/** A write's result with the stream position the store gave it (see StreamStore). */
+export type Positioned<T> = T & { pos: number };
+
 /** Current state with history, and device events. */
 export interface StateEventStore {
-  applyState(change: StateChange, receivedAt: number): Promise<DeviceState>;
+  applyState(change: StateChange, receivedAt: number): Promise<Positioned<DeviceState>>;
   getState(deviceId: string): Promise<DeviceState | undefined>;
   stateHistory(deviceId: string, from: number, to: number, limit: number): Promise<StateChange[]>;
-  insertEvent(event: Omit<DeviceEvent, 'id'>): Promise<DeviceEvent>;
+  insertEvent(event: Omit<DeviceEvent, 'id'>): Promise<Positioned<DeviceEvent>>;
   listEvents(deviceId: string, from: number, to: number, kind: string | undefined, limit: number): Promise<DeviceEvent[]>;
 }
 
 /** Commands and their status. */
 export interface CommandStore {
-  create(command: Command): Promise<void>;
+  /** Stores a new command; resolves with its stream position. */
+  create(command: Command): Promise<number>;
   get(id: string): Promise<Command | undefined>;
   list(filter: { deviceId?: string; status?: CommandStatus; limit: number }): Promise<Command[]>;
-  update(id: string, update: CommandUpdate, now: number): Promise<Command | undefined>;
+  update(id: string, update: CommandUpdate, now: number): Promise<Positioned<Command> | undefined>;
   /** Commands of a device waiting for delivery (pending or sent and not expired), oldest first. */
   deliverable(deviceId: string, now: number): Promise<Command[]>;
   /** Marks every pending/sent command whose time is up as expired; returns them. */
-  expire(now: number): Promise<Command[]>;
+  expire(now: number): Promise<Array<Positioned<Command>>>;
 }
 
 /** Online state, last seen and connect history. */
 export interface PresenceStore {
-  record(change: PresenceChange): Promise<void>;
+  /** Stores a presence change; resolves with its stream position. */
+  record(change: PresenceChange): Promise<number>;
   /** Marks every device offline (after a restart nobody is connected). */
   resetOnline(ts: number): Promise<number>;
   history(deviceId: string, limit: number): Promise<PresenceChange[]>;
+}
+
+/** One replayable stream record: what was streamed live, as stored. */
+export interface StreamRecord {
+  /** Store-assigned position: increasing in commit order, never reused. */
+  pos: number;
+  event: StreamEventName;
+  deviceId: string;
+  /** The device's site and class now (for the subscription filter). */
+  siteId: string;
+  classId: string;
+  /** The stream payload without deviceId, siteId, classId and pos. */
+  body: Record<string, unknown>;
+}
+
+/**
+ * The replay log behind resumable bridge streams. Every write that the hub
+ * streams (readings, state, events, presence, command changes) appends one
+ * record in the same transaction and returns its position, so a record is
+ * replayable exactly when it is stored. Positions must grow in commit order:
+ * a database shared by several hub nodes has to serialise the append (for
+ * example a counter row updated in the writing transaction) so that a reader
+ * never sees position N+1 committed before N.
+ */
+export interface StreamStore {
+  /**
+   * Records after position `after`, oldest first, at most `limit`. When there
+   * are none, `onEmpty` (if given) runs synchronously at a point where every
+   * write committed before it is in the answer and every later write is
+   * reported to its caller (and so published live) after it: the replay joins
+   * the live stream there without a gap.
+   */
+  readAfter(after: number, limit: number, onEmpty?: () => void): Promise<StreamRecord[]>;
+  /** The last position assigned (0 when none). */
+  head(): Promise<number>;
+  /** Every record at or below this position has been pruned by retention. */
+  prunedThrough(): Promise<number>;
+  /** The position a bridge token last confirmed, if any. */
+  bridgePosition(tokenId: string): Promise<number | undefined>;
+  /** Keeps `pos` as the token's confirmed position, unless a later one is already kept. */
+  confirmBridgePosition(tokenId: string, pos: number, now: number): Promise<void>;
+  /** Deletes records stored before `cutoff` (ms); returns how many went. */
+  prune(cutoff: number): Promise<number>;
 }
 
 /** Figures about the write path, for /metrics. */
@@ -240,6 +262,7 @@ export interface Store {
   readonly stateEvents: StateEventStore;
   readonly commands: CommandStore;
   readonly presence: PresenceStore;
+  readonly stream: StreamStore;
   /** Deletes records older than `cutoff` (ms); returns how many went. */
   prune(cutoff: number): Promise<number>;
   /** Is the database answering? */

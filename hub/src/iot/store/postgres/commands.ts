@@ -1,6 +1,7 @@
 // PostgreSQL implementation of commands and their status.
 import type pg from 'pg';
-import type { Command, CommandStatus, CommandStore, CommandUpdate } from '../types.js';
+import type { Command, CommandStatus, CommandStore, CommandUpdate, Positioned } from '../types.js';
+import type { PgStream } from './stream.js';
 import type { PgGroupCommitWriter } from './writer.js';
 
 interface CommandRow {
@@ -43,16 +44,18 @@ export class PgCommands implements CommandStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly writer: PgGroupCommitWriter,
+    private readonly stream: PgStream,
   ) {}
 
-  async create(c: Command): Promise<void> {
-    await this.writer.submit((client) =>
-      client.query(
+  create(c: Command): Promise<number> {
+    return this.writer.submit(async (client) => {
+      await client.query(
         `INSERT INTO commands (id, device_id, name, params, status, attempts, created_at, updated_at, expires_at, result, error, source)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, $10)`,
         [c.id, c.deviceId, c.name, JSON.stringify(c.params ?? null), c.status, c.attempts, c.createdAt, c.updatedAt, c.expiresAt, c.source],
-      ),
-    );
+      );
+      return this.stream.append(client, c.deviceId, 'command', c.createdAt, streamBody(c));
+    });
   }
 
   async get(id: string): Promise<Command | undefined> {
@@ -70,7 +73,7 @@ export class PgCommands implements CommandStore {
     return (await this.pool.query<CommandRow>(sql, args)).rows.map(toCommand);
   }
 
-  update(id: string, u: CommandUpdate, now: number): Promise<Command | undefined> {
+  update(id: string, u: CommandUpdate, now: number): Promise<Positioned<Command> | undefined> {
     return this.writer.submit(async (client) => {
       const args: unknown[] = [u.status, now];
       const sets = ['status = $1', 'updated_at = $2'];
@@ -85,7 +88,9 @@ export class PgCommands implements CommandStore {
           args,
         )
       ).rows[0];
-      return row && toCommand(row);
+      if (!row) return undefined;
+      const command = toCommand(row);
+      return { ...command, pos: await this.stream.append(client, command.deviceId, 'command', now, streamBody(command)) };
     });
   }
 
@@ -97,7 +102,7 @@ export class PgCommands implements CommandStore {
     return rows.map(toCommand);
   }
 
-  expire(now: number): Promise<Command[]> {
+  expire(now: number): Promise<Array<Positioned<Command>>> {
     return this.writer.submit(async (client) => {
       // One statement: what it returns is exactly what it changed, even with other hubs expiring at the same time.
       const { rows } = await client.query<CommandRow>(
@@ -105,7 +110,17 @@ export class PgCommands implements CommandStore {
          WHERE status IN ('pending', 'sent') AND expires_at <= $1 RETURNING ${COLUMNS}`,
         [now, EXPIRED_ERROR],
       );
-      return rows.map(toCommand);
+      const expired: Array<Positioned<Command>> = [];
+      for (const command of rows.map(toCommand)) {
+        expired.push({ ...command, pos: await this.stream.append(client, command.deviceId, 'command', now, streamBody(command)) });
+      }
+      return expired;
     });
   }
+}
+
+/** A command's stream body: the command without its device id. */
+function streamBody(c: Command): string {
+  const { deviceId: _deviceId, ...body } = c;
+  return JSON.stringify(body);
 }

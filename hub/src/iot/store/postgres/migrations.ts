@@ -116,6 +116,32 @@ export const PG_MIGRATIONS: readonly string[] = [
     created_at bigint NOT NULL
   );
   `,
+  // 2: the replay log of everything streamed (resumable bridge streams) and each
+  // bridge token's confirmed position. Positions come from stream_meta.head, a
+  // counter row updated in the writing transaction: its row lock makes writers
+  // (of every hub sharing the database) take positions in commit order, so a
+  // reader never sees position N+1 committed before N. A sequence would not.
+  `
+  CREATE TABLE stream_log (
+    pos bigint PRIMARY KEY,
+    device_id text NOT NULL,
+    event text NOT NULL,
+    at bigint NOT NULL,
+    body text NOT NULL
+  );
+  CREATE INDEX stream_log_by_time ON stream_log(at);
+  CREATE TABLE stream_meta (
+    id integer PRIMARY KEY CHECK (id = 1),
+    head bigint NOT NULL,
+    pruned_through bigint NOT NULL
+  );
+  INSERT INTO stream_meta (id, head, pruned_through) VALUES (1, 0, 0);
+  CREATE TABLE bridge_positions (
+    token_id text PRIMARY KEY,
+    pos bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */

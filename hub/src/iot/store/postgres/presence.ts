@@ -2,6 +2,7 @@
 // on the device, and the connect/disconnect history.
 import type pg from 'pg';
 import type { PresenceChange, PresenceStore } from '../types.js';
+import type { PgStream } from './stream.js';
 import type { PgGroupCommitWriter } from './writer.js';
 
 /** Presence in PostgreSQL. */
@@ -9,10 +10,11 @@ export class PgPresence implements PresenceStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly writer: PgGroupCommitWriter,
+    private readonly stream: PgStream,
   ) {}
 
-  async record(c: PresenceChange): Promise<void> {
-    await this.writer.submit(async (client) => {
+  record(c: PresenceChange): Promise<number> {
+    return this.writer.submit(async (client) => {
       await client.query('UPDATE devices SET online = $1, last_seen = $2 WHERE id = $3', [c.online, c.ts, c.deviceId]);
       await client.query('INSERT INTO presence_log (device_id, online, ts, reason, transport) VALUES ($1, $2, $3, $4, $5)', [
         c.deviceId,
@@ -21,6 +23,7 @@ export class PgPresence implements PresenceStore {
         c.reason,
         c.transport,
       ]);
+      return this.stream.append(client, c.deviceId, 'presence', c.ts, JSON.stringify({ online: c.online, ts: c.ts, reason: c.reason, transport: c.transport }));
     });
   }
 
@@ -34,6 +37,9 @@ export class PgPresence implements PresenceStore {
            SELECT id, false, $2, 'hub restarted', '' FROM unnest($1::text[]) AS u(id)`,
           [rows.map((r) => r.id), ts],
         );
+        // Nobody is subscribed yet at start: the change reaches bridges through the replay log.
+        const body = JSON.stringify({ online: false, ts, reason: 'hub restarted', transport: '' });
+        for (const { id } of rows) await this.stream.append(client, id, 'presence', ts, body);
       }
       return rows.length;
     });

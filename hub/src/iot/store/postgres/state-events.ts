@@ -1,7 +1,8 @@
 // PostgreSQL implementation of device state (current value plus history) and
 // device events.
 import type pg from 'pg';
-import type { DeviceEvent, DeviceState, StateChange, StateEventStore } from '../types.js';
+import type { DeviceEvent, DeviceState, Positioned, StateChange, StateEventStore } from '../types.js';
+import type { PgStream } from './stream.js';
 import type { PgGroupCommitWriter } from './writer.js';
 
 interface EventRow {
@@ -33,9 +34,10 @@ export class PgStateEvents implements StateEventStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly writer: PgGroupCommitWriter,
+    private readonly stream: PgStream,
   ) {}
 
-  applyState(change: StateChange, receivedAt: number): Promise<DeviceState> {
+  applyState(change: StateChange, receivedAt: number): Promise<Positioned<DeviceState>> {
     return this.writer.submit(async (c) => {
       // FOR UPDATE: another hub applying a state to the same device waits here instead of losing an attribute.
       const row = (await c.query<{ attrs: string; ts: number }>('SELECT attrs, ts FROM device_state WHERE device_id = $1 FOR UPDATE', [change.deviceId])).rows[0];
@@ -46,13 +48,16 @@ export class PgStateEvents implements StateEventStore {
         else attrs[key] = value;
       }
       const ts = row ? Math.max(row.ts, change.ts) : change.ts;
+      const attrsJson = JSON.stringify(attrs);
       await c.query(
         `INSERT INTO device_state (device_id, attrs, ts, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (device_id) DO UPDATE SET attrs = excluded.attrs, ts = excluded.ts, updated_at = excluded.updated_at`,
-        [change.deviceId, JSON.stringify(attrs), ts, receivedAt],
+        [change.deviceId, attrsJson, ts, receivedAt],
       );
-      await c.query('INSERT INTO state_history (device_id, ts, attrs) VALUES ($1, $2, $3)', [change.deviceId, change.ts, JSON.stringify(change.attrs)]);
-      return { deviceId: change.deviceId, attrs, ts, updatedAt: receivedAt };
+      const changed = JSON.stringify(change.attrs);
+      await c.query('INSERT INTO state_history (device_id, ts, attrs) VALUES ($1, $2, $3)', [change.deviceId, change.ts, changed]);
+      const pos = await this.stream.append(c, change.deviceId, 'state', receivedAt, `{"attrs":${attrsJson},"ts":${ts},"updatedAt":${receivedAt},"changed":${changed}}`);
+      return { deviceId: change.deviceId, attrs, ts, updatedAt: receivedAt, pos };
     });
   }
 
@@ -74,14 +79,16 @@ export class PgStateEvents implements StateEventStore {
     return rows.map((r) => ({ deviceId: r.device_id, ts: r.ts, attrs: JSON.parse(r.attrs) }));
   }
 
-  insertEvent(e: Omit<DeviceEvent, 'id'>): Promise<DeviceEvent> {
+  insertEvent(e: Omit<DeviceEvent, 'id'>): Promise<Positioned<DeviceEvent>> {
     return this.writer.submit(async (c) => {
       const data = e.data === undefined || e.data === null ? null : JSON.stringify(e.data);
       const { rows } = await c.query<{ id: number }>(
         'INSERT INTO events (device_id, ts, kind, severity, message, data, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
         [e.deviceId, e.ts, e.kind, e.severity, e.message, data, e.receivedAt],
       );
-      return { ...e, id: rows[0]!.id };
+      const event: DeviceEvent = { ...e, id: rows[0]!.id };
+      const { deviceId: _deviceId, ...body } = event;
+      return { ...event, pos: await this.stream.append(c, e.deviceId, 'event', e.receivedAt, JSON.stringify(body)) };
     });
   }
 

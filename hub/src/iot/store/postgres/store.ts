@@ -10,6 +10,7 @@ import { PARTITION_MS, TelemetryPartitions } from './partitions.js';
 import { PgPresence } from './presence.js';
 import { PgRegistry } from './registry.js';
 import { PgStateEvents } from './state-events.js';
+import { PgStream } from './stream.js';
 import { PgTelemetry } from './telemetry.js';
 import { PgGroupCommitWriter } from './writer.js';
 
@@ -27,6 +28,7 @@ export class PostgresStore implements Store {
   readonly stateEvents: PgStateEvents;
   readonly commands: PgCommands;
   readonly presence: PgPresence;
+  readonly stream: PgStream;
   readonly partitions = new TelemetryPartitions();
   private readonly writer: PgGroupCommitWriter;
   private closed = false;
@@ -35,11 +37,12 @@ export class PostgresStore implements Store {
     const options = { ...PG_DEFAULTS, ...opts };
     this.pool = createPool(options, onPoolError);
     this.writer = new PgGroupCommitWriter(this.pool, options.writerMaxBatch);
+    this.stream = new PgStream(this.pool, this.writer);
     this.registry = new PgRegistry(this.pool, this.writer);
     this.telemetry = new PgTelemetry(this.pool, this.writer, this.partitions);
-    this.stateEvents = new PgStateEvents(this.pool, this.writer);
-    this.commands = new PgCommands(this.pool, this.writer);
-    this.presence = new PgPresence(this.pool, this.writer);
+    this.stateEvents = new PgStateEvents(this.pool, this.writer, this.stream);
+    this.commands = new PgCommands(this.pool, this.writer, this.stream);
+    this.presence = new PgPresence(this.pool, this.writer, this.stream);
   }
 
   /** Brings the schema up to date (waiting for another hub doing the same) and makes today's and tomorrow's partitions. */

@@ -14,24 +14,49 @@ interface InsertItem {
 }
 
 /**
- * The group's readings ($1-$4, one array per column: four parameters whatever the row count, one plan)
- * and its devices' last_seen ($5, $6); $7 is the row count, to tell whether any row was a duplicate.
+ * The group's readings ($1-$4, one array per column, and $5 the index of the
+ * submitted batch each came from: five parameters whatever the row count, one
+ * plan), its devices' last_seen ($6, $7), and each batch's device and arrival
+ * time ($9, $10, indexed by batch) for its replay-log entry; $8 is the row
+ * count, to tell whether any row was a duplicate.
+ *
+ * Each batch that stored anything gets one replay-log entry holding its seq
+ * ranges (stream.ts). Their positions are taken from the stream_meta counter
+ * row in this same statement, in batch order: the last one is `last_pos`, the
+ * others precede it. The counter's row lock, held until this statement
+ * commits, orders the positions of every hub sharing the database.
  */
 const INSERT_AND_TOUCH = `
-  WITH touched AS (
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::json[], $5::int[]) AS u(device_id, seq, ts, vals, batch)
+  ), touched AS (
     UPDATE devices d SET last_seen = v.ts
-    FROM (SELECT id, ts FROM unnest($5::text[], $6::bigint[]) AS u(id, ts) ORDER BY id) v
+    FROM (SELECT id, ts FROM unnest($6::text[], $7::bigint[]) AS u(id, ts) ORDER BY id) v
     WHERE d.id = v.id
   ), ins AS (
     INSERT INTO telemetry (device_id, seq, ts, vals)
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::json[])
+    SELECT device_id, seq, ts, vals FROM input
     ON CONFLICT DO NOTHING
     RETURNING device_id, seq
+  ), islands AS (
+    SELECT i.batch, i.seq, i.seq - row_number() OVER (PARTITION BY i.batch ORDER BY i.seq) AS island
+    FROM ins JOIN input i ON i.device_id = ins.device_id AND i.seq = ins.seq
+  ), ranges AS (
+    SELECT batch, min(seq) AS first, max(seq) AS last FROM islands GROUP BY batch, island
+  ), batches AS (
+    SELECT batch, json_agg(json_build_array(first, last) ORDER BY first)::text AS seqs, row_number() OVER (ORDER BY batch) AS k, count(*) OVER () AS n
+    FROM ranges GROUP BY batch
+  ), head AS (
+    UPDATE stream_meta SET head = head + (SELECT count(*) FROM batches) WHERE id = 1 RETURNING head
+  ), logged AS (
+    INSERT INTO stream_log (pos, device_id, event, at, body)
+    SELECT h.head - b.n + b.k, ($9::text[])[b.batch], 'telemetry', ($10::bigint[])[b.batch], '{"seqs":' || b.seqs || '}'
+    FROM batches b, head h
   )
-  SELECT count(*)::bigint AS n,
-         CASE WHEN count(*) < $7 THEN array_agg(device_id) END AS devices,
-         CASE WHEN count(*) < $7 THEN array_agg(seq) END AS seqs
-  FROM ins`;
+  SELECT (SELECT count(*) FROM ins)::bigint AS n,
+         (SELECT head FROM head) AS last_pos,
+         CASE WHEN (SELECT count(*) FROM ins) < $8 THEN (SELECT array_agg(device_id) FROM ins) END AS devices,
+         CASE WHEN (SELECT count(*) FROM ins) < $8 THEN (SELECT array_agg(seq) FROM ins) END AS seqs`;
 
 /** PostgreSQL's "no partition of relation … found for row": a partition we thought existed is gone. */
 const NO_PARTITION = '23514';
@@ -68,22 +93,28 @@ class TelemetryInserts implements BatchKind<InsertItem, TelemetryWriteResult> {
         return true;
       }),
     );
+    const batchOf: number[] = [];
+    firstOf.forEach((flags, k) => flags.forEach((isFirst) => isFirst && batchOf.push(k + 1)));
     const seen = new Map<string, number>();
     for (const item of items) seen.set(item.deviceId, Math.max(seen.get(item.deviceId) ?? 0, item.receivedAt));
     const ids = [...seen.keys()].sort();
-    // One statement: the rows, and the devices' last_seen (in id order, so that hubs touching the same
-    // devices mostly lock them in the same order; a deadlock that still happens fails the group
-    // retryably). Being one statement, a group of telemetry alone runs it without BEGIN/COMMIT.
-    // It answers with how many rows went in, and which ones only when some were already there:
-    // sending every inserted (device, seq) back cost about a quarter of the insert.
-    const { rows } = await client.query<{ n: number; devices: string[] | null; seqs: string[] | null }>(INSERT_AND_TOUCH, [
+    // One statement: the rows, their replay-log entries, and the devices' last_seen (in id order,
+    // so that hubs touching the same devices mostly lock them in the same order; a deadlock that
+    // still happens fails the group retryably). Being one statement, a group of telemetry alone
+    // runs it without BEGIN/COMMIT. It answers with how many rows went in, and which ones only
+    // when some were already there: sending every inserted (device, seq) back cost about a
+    // quarter of the insert.
+    const { rows } = await client.query<{ n: number; last_pos: number; devices: string[] | null; seqs: string[] | null }>(INSERT_AND_TOUCH, [
       devices,
       seqs,
       stamps,
       vals,
+      batchOf,
       ids,
       ids.map((id) => seen.get(id)!),
       devices.length,
+      items.map((item) => item.deviceId),
+      items.map((item) => item.receivedAt),
     ]);
     const answer = rows[0]!;
     // undefined: every first occurrence was new (the common case).
@@ -93,13 +124,17 @@ class TelemetryInserts implements BatchKind<InsertItem, TelemetryWriteResult> {
       // No row went in at all: array_agg over nothing is NULL.
       (answer.devices ?? []).forEach((d, i) => inserted!.add(d + '\u0000' + Number(answer.seqs![i])));
     }
-    return items.map((item, k) => {
+    const results = items.map((item, k): TelemetryWriteResult => {
       const stored: Reading[] = [];
       item.readings.forEach((r, j) => {
         if (firstOf[k]![j] && (!inserted || inserted.has(item.deviceId + '\u0000' + r.seq))) stored.push(r);
       });
       return { stored, duplicates: item.readings.length - stored.length };
     });
+    // The batches that stored anything were logged in batch order, ending at last_pos.
+    const logged = results.filter((r) => r.stored.length > 0);
+    logged.forEach((r, i) => (r.pos = answer.last_pos - logged.length + 1 + i));
+    return results;
   }
 
   failed(err: unknown): void {

@@ -36,7 +36,8 @@ type Settle = { resolve: (value: any) => void; reject: (err: unknown) => void };
 type Job =
   | ({ type: 'plain'; work: (client: pg.ClientBase) => Promise<unknown> } & Settle)
   | ({ type: 'batched'; kind: BatchKind<unknown, unknown>; item: unknown } & Settle)
-  | ({ type: 'marker' } & Settle);
+  | ({ type: 'marker' } & Settle)
+  | ({ type: 'alone'; work: (client: pg.ClientBase) => Promise<unknown> } & Settle);
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
@@ -62,6 +63,15 @@ export class PgGroupCommitWriter {
   /** Queues one item of a batchable kind; the group's items of that kind run together. */
   submitBatched<I, R>(kind: BatchKind<I, R>, item: I): Promise<R> {
     return this.enqueue<R>((settle) => ({ type: 'batched', kind: kind as BatchKind<unknown, unknown>, item, ...settle }));
+  }
+
+  /**
+   * Runs `work` by itself, outside any transaction, after every group queued
+   * before it has committed and been settled, and before any group queued
+   * after it starts: nothing commits while it runs.
+   */
+  submitAlone<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    return this.enqueue<T>((settle) => ({ type: 'alone', work, ...settle }));
   }
 
   /** Jobs waiting for a commit. */
@@ -111,10 +121,14 @@ export class PgGroupCommitWriter {
   private async tick(): Promise<void> {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
-    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-    this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+    // A group ends before the first job that must run alone; that job runs next, by itself.
+    const alone = this.queue.findIndex((job) => job.type === 'alone');
+    const size = Math.min(this.maxBatch, alone === -1 ? this.queue.length : alone === 0 ? 1 : alone);
+    const batch = this.queue.length <= size ? this.queue : this.queue.slice(0, size);
+    this.queue = batch === this.queue ? [] : this.queue.slice(size);
     try {
-      await this.runGroup(batch);
+      if (batch[0]!.type === 'alone') await this.runAlone(batch[0]!);
+      else await this.runGroup(batch);
     } finally {
       this.running = false;
       if (this.queue.length) this.schedule();
@@ -192,6 +206,24 @@ export class PgGroupCommitWriter {
       return;
     }
     this.committed(client, batch, outcomes, started);
+  }
+
+  private async runAlone(job: Job & { type: 'alone' }): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      job.reject(err);
+      return;
+    }
+    try {
+      const value = await job.work(client);
+      client.release();
+      job.resolve(value);
+    } catch (err) {
+      client.release(err instanceof Error ? err : new Error(String(err)));
+      job.reject(err);
+    }
   }
 
   /** After COMMIT: the connection back to the pool, the figures, then each job settled. */

@@ -1,0 +1,119 @@
+// PostgreSQL implementation of the stream replay log and the bridges'
+// confirmed positions, the same shape as sqlite-stream.ts. The other modules
+// call `append` inside their own writer jobs, so a record and its log entry
+// commit (or roll back) together; a telemetry batch is logged by the
+// telemetry statement itself (telemetry.ts) as its seq ranges.
+//
+// Positions come from the counter row stream_meta.head (migration 2), whose
+// row lock orders the writers of every hub sharing the database: positions
+// grow in commit order.
+import type pg from 'pg';
+import type { StreamEventName, StreamRecord, StreamStore } from '../types.js';
+import type { PgGroupCommitWriter } from './writer.js';
+
+/** Rows deleted per prune statement, so that retention never holds locks for long. */
+const PRUNE_CHUNK = 5000;
+
+const APPEND = `
+  WITH h AS (UPDATE stream_meta SET head = head + 1 WHERE id = 1 RETURNING head)
+  INSERT INTO stream_log (pos, device_id, event, at, body) SELECT head, $1, $2, $3, $4 FROM h RETURNING pos`;
+
+// LEFT JOIN: a record of a since-deleted device still replays (with an unknown site and class).
+const AFTER = `
+  SELECT s.pos, s.device_id, s.event, s.body, d.site_id, d.class_id FROM stream_log s LEFT JOIN devices d ON d.id = s.device_id
+  WHERE s.pos > $1 ORDER BY s.pos LIMIT $2`;
+
+type Row = { pos: number; device_id: string; event: StreamEventName; body: string; site_id: string | null; class_id: string | null };
+
+/** The replay log in PostgreSQL. */
+export class PgStream implements StreamStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly writer: PgGroupCommitWriter,
+  ) {}
+
+  /** Appends one record in the caller's transaction (a writer job); resolves with its position. */
+  async append(client: pg.ClientBase, deviceId: string, event: StreamEventName, at: number, bodyJson: string): Promise<number> {
+    return (await client.query<{ pos: number }>(APPEND, [deviceId, event, at, bodyJson])).rows[0]!.pos;
+  }
+
+  /**
+   * Pages are read from the pool. A read that finds nothing is read again
+   * between two of the writer's groups (PgGroupCommitWriter.submitAlone), and
+   * `onEmpty` runs there: every write committed before it is in that read, and
+   * every later write commits, and is published, after it.
+   */
+  async readAfter(after: number, limit: number, onEmpty?: () => void): Promise<StreamRecord[]> {
+    const page = await this.page(this.pool, after, limit);
+    if (page.length > 0 || !onEmpty) return page;
+    return this.writer.submitAlone(async (client) => {
+      const again = await this.page(client, after, limit);
+      if (again.length === 0) onEmpty();
+      return again;
+    });
+  }
+
+  private async page(db: pg.Pool | pg.ClientBase, after: number, limit: number): Promise<StreamRecord[]> {
+    const rows = (await db.query<Row>(AFTER, [after, limit])).rows;
+    const out: StreamRecord[] = [];
+    for (const r of rows) {
+      let body = JSON.parse(r.body) as Record<string, unknown>;
+      if (r.event === 'telemetry') body = { readings: await this.readingsOf(db, r.device_id, body.seqs as Array<[number, number]>) };
+      out.push({ pos: r.pos, event: r.event, deviceId: r.device_id, siteId: r.site_id ?? '_', classId: r.class_id ?? '_', body });
+    }
+    return out;
+  }
+
+  /** The readings a telemetry record refers to (the seq ranges of its batch, as stored). */
+  private async readingsOf(db: pg.Pool | pg.ClientBase, deviceId: string, ranges: Array<[number, number]>): Promise<Array<{ seq: number; ts: number; values: unknown }>> {
+    const out: Array<{ seq: number; ts: number; values: unknown }> = [];
+    for (const [first, last] of ranges) {
+      const { rows } = await db.query<{ seq: number; ts: number; vals: string }>(
+        'SELECT seq, ts, vals::text AS vals FROM telemetry WHERE device_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq',
+        [deviceId, first, last],
+      );
+      for (const row of rows) out.push({ seq: row.seq, ts: row.ts, values: JSON.parse(row.vals) });
+    }
+    return out;
+  }
+
+  async head(): Promise<number> {
+    return (await this.pool.query<{ head: number }>('SELECT head FROM stream_meta WHERE id = 1')).rows[0]!.head;
+  }
+
+  async prunedThrough(): Promise<number> {
+    return (await this.pool.query<{ pruned_through: number }>('SELECT pruned_through FROM stream_meta WHERE id = 1')).rows[0]!.pruned_through;
+  }
+
+  async bridgePosition(tokenId: string): Promise<number | undefined> {
+    return (await this.pool.query<{ pos: number }>('SELECT pos FROM bridge_positions WHERE token_id = $1', [tokenId])).rows[0]?.pos;
+  }
+
+  async confirmBridgePosition(tokenId: string, pos: number, now: number): Promise<void> {
+    await this.writer.submit((client) =>
+      client.query(
+        `INSERT INTO bridge_positions (token_id, pos, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (token_id) DO UPDATE SET pos = excluded.pos, updated_at = excluded.updated_at WHERE excluded.pos > bridge_positions.pos`,
+        [tokenId, pos, now],
+      ),
+    );
+  }
+
+  async prune(cutoff: number): Promise<number> {
+    let total = 0;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      // Positions grow with time, so "stored before cutoff" is a prefix of the log:
+      // deleting through the last old position keeps the log gap-free after it.
+      const removed = await this.writer.submit(async (client) => {
+        const last = (await client.query<{ pos: number | null }>('SELECT max(pos) AS pos FROM (SELECT pos FROM stream_log WHERE at < $1 ORDER BY pos LIMIT $2) c', [cutoff, PRUNE_CHUNK])).rows[0]!.pos;
+        if (last === null) return 0;
+        const n = (await client.query('DELETE FROM stream_log WHERE pos <= $1', [last])).rowCount ?? 0;
+        await client.query('UPDATE stream_meta SET pruned_through = greatest(pruned_through, $1) WHERE id = 1', [last]);
+        return n;
+      });
+      total += removed;
+      if (removed < PRUNE_CHUNK) break;
+    }
+    return total;
+  }
+}

@@ -1,0 +1,170 @@
+// The payloads of the device contract and the event maps of each namespace.
+import type { DeviceLimits } from './limits.js';
+
+/** A value a reading or a state attribute may hold. */
+export type ReadingValue = number | boolean | string;
+
+/** One telemetry reading: `seq` per device and monotonic, `ts` in ms since the epoch; `V` narrows the values. */
+export interface Reading<V = unknown> {
+  seq: number;
+  ts: number;
+  values: Record<string, V>;
+}
+
+/**
+ * A refusal: `retryable: false` when the content is at fault (resending it is
+ * refused again), `true` when the hub could not commit. `index`: the reading
+ * at fault in a telemetry batch, when one reading is (absent when the batch
+ * as a whole is, e.g. too many readings).
+ */
+export interface RefusedAck {
+  ok: false;
+  error: string;
+  code: string;
+  retryable: boolean;
+  index?: number;
+}
+
+/** The telemetry ack: how many readings were new and how many the hub already had. */
+export type TelemetryAck = { ok: true; stored: number; duplicates: number } | RefusedAck;
+
+/** The hub's answer to `state` (`{ ok: true }`) and `event` (`{ ok: true, id }`). */
+export type DeviceAck = { ok: true; id?: number } | RefusedAck;
+
+/** A state update: a flat attribute map, or one with its timestamp. */
+export type StatePayload = Record<string, unknown> | { attrs: Record<string, unknown>; ts?: number };
+
+/** Severities an event may carry. */
+export const SEVERITIES = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+/** An event's severity. */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** An alarm or log from a device. */
+export interface EventPayload {
+  kind: string;
+  severity?: Severity;
+  message?: string;
+  data?: unknown;
+  ts?: number;
+}
+
+/** Where a command is in its life. */
+export type CommandStatus = 'pending' | 'sent' | 'acked' | 'failed' | 'expired';
+
+/** A command and what became of it, as the hub stores, lists and streams it. */
+export interface CommandRecord {
+  id: string;
+  deviceId: string;
+  name: string;
+  params: unknown;
+  status: CommandStatus;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  result: unknown;
+  error: string | null;
+  /** Who asked: 'api', 'console' or 'bridge:<tokenId>'. */
+  source: string;
+}
+
+/** An alarm or log from a device, as the hub stores, lists and streams it. */
+export interface DeviceEventRecord {
+  id: number;
+  deviceId: string;
+  ts: number;
+  kind: string;
+  severity: string;
+  message: string;
+  data: unknown;
+  receivedAt: number;
+}
+
+/** A command as the hub sends it to a device. */
+export interface DeviceCommand {
+  id: string;
+  name: string;
+  params: unknown;
+}
+
+/** A device's answer to a command. */
+export interface CommandAnswer {
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+}
+
+/** Sent once to a device that enrolled with the enrollment key: its token, never shown again. */
+export interface EnrolledPayload {
+  deviceId: string;
+  token: string;
+}
+
+/** Events a device sends, with their payload and the ack it gets. */
+export interface DeviceToHubEvents {
+  telemetry: (readings: Reading | Reading[], ack: (answer: TelemetryAck) => void) => void;
+  state: (state: StatePayload, ack: (answer: DeviceAck) => void) => void;
+  event: (event: EventPayload, ack: (answer: DeviceAck) => void) => void;
+}
+
+/** Events the hub sends a device. */
+export interface HubToDeviceEvents {
+  /** Right after the connection: the limits this hub applies. */
+  limits: (limits: DeviceLimits) => void;
+  enrolled: (payload: EnrolledPayload) => void;
+  command: (command: DeviceCommand, ack: (answer: CommandAnswer) => void) => void;
+}
+
+/** What every stream payload starts with: the device, and the record's stream position when stored. */
+export interface StreamHeader {
+  deviceId: string;
+  siteId: string;
+  classId: string;
+  /** Store-assigned position, increasing in commit order; absent when the record could not be stored. */
+  pos?: number;
+}
+
+/** Stream payloads pushed to /console and /bridge, by event name. */
+export interface StreamPayloads {
+  telemetry: StreamHeader & { readings: Array<Reading<ReadingValue>> };
+  state: StreamHeader & { attrs: Record<string, unknown>; ts: number; updatedAt: number; changed: Record<string, unknown> };
+  event: StreamHeader & Omit<DeviceEventRecord, 'deviceId'>;
+  presence: StreamHeader & { online: boolean; ts: number; reason: string; transport: string };
+  command: StreamHeader & Omit<CommandRecord, 'deviceId'>;
+}
+
+/** A stream event name. */
+export type StreamEventName = keyof StreamPayloads;
+
+/** Told to a bridge resuming from a position the hub no longer holds: records after `after` through `through` are gone. */
+export interface GapNotice {
+  after: number;
+  through: number;
+  reason: 'retention' | 'unknown_position';
+}
+
+/** One page of a bridge's replay: records as `[event, payload]`, and the position the page reaches. */
+export interface ReplayPage {
+  records: Array<[StreamEventName, StreamPayloads[StreamEventName]]>;
+  through: number;
+}
+
+/** The end of a bridge's replay: from where, through where, how many records, and the gap if any. */
+export interface ResumeOutcome {
+  from: number;
+  through: number;
+  records: number;
+  gap?: GapNotice;
+}
+
+/** A subscription request on /console or /bridge; `after` (bridges only) resumes from a position or from the token's confirmed one. */
+export interface SubscribeRequest {
+  all?: boolean;
+  siteId?: string;
+  sites?: string[];
+  classId?: string;
+  classes?: string[];
+  deviceId?: string;
+  devices?: string[];
+  after?: number | 'confirmed';
+}
