@@ -31,7 +31,7 @@ describe('limits a device is told', () => {
     const socket = connectClient(hub.base, '/devices/thermo', { deviceId, token });
     const limits = new Promise((resolve) => socket.once('limits', resolve));
     await connected(socket);
-    expect(await limits).toMatchObject({ maxReadingsPerBatch: 100, maxRecordBytes: 4096, maxValuesPerReading: 64, maxMessageBytes: 16 * 1024 * 1024 });
+    expect(await limits).toMatchObject({ maxReadingsPerBatch: 100, maxRecordBytes: 4096, maxValuesPerReading: 64, maxMessageBytes: 1_000_000 });
   });
 
   it('a hub with maxReadingsPerBatch 100 and an agent configured for 1,000: every reading is stored', async () => {

@@ -94,7 +94,7 @@ describe('PostgresStore', () => {
       const [d1, bad, slow, d2] = await Promise.allSettled(
         ['d1', 'bad', 'slow', 'd2'].map((id) => store.telemetry.insert(id, [reading(1, ts), reading(2, ts)], ts)),
       );
-      expect(d1).toEqual({ status: 'fulfilled', value: { stored: [reading(1, ts), reading(2, ts)], duplicates: 0 } });
+      expect(d1).toMatchObject({ status: 'fulfilled', value: { stored: [reading(1, ts), reading(2, ts)], duplicates: 0 } });
       expect(d2.status).toBe('fulfilled');
       expect(bad.status === 'rejected' && String(bad.reason)).toMatch(/refused by the test trigger/);
       expect(slow.status === 'rejected' && String(slow.reason)).toMatch(/statement timeout/);
@@ -179,7 +179,7 @@ describe('PostgresStore', () => {
 
     await cluster.start();
     expect(await store.ping()).toBe(true);
-    expect((await store.telemetry.insert('d1', [reading(2, ts), reading(1, ts)], ts))).toEqual({ stored: [reading(2, ts)], duplicates: 1 });
+    expect((await store.telemetry.insert('d1', [reading(2, ts), reading(1, ts)], ts))).toMatchObject({ stored: [reading(2, ts)], duplicates: 1 });
     expect(await store.telemetry.count('d1')).toBe(2);
   });
 
