@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm run pack:agent [-- <out dir>]`: one tarball that installs
-// `sitehub-agent` on a device without the repository:
+// `npm run pack:device-client [-- <out dir>]`: one tarball of the client
+// (`io()`) and the `sitehub-agent` command, to install without the repository:
 //
-//   npm install -g ./sitehub-device-client-<version>.tgz
+//   npm install -g ./sitehub-device-client-<version>.tgz    # the agent on a device
+//   npm install ./sitehub-device-client-<version>.tgz       # the client in a project
 //
 // The package is @sitehub/device-client as `npm pack` makes it, with
 // @sitehub/protocol bundled inside: the protocol is not on the public registry,
@@ -21,12 +22,12 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 for (const built of ['protocol/dist/index.js', 'device-client/dist/main.js']) {
   if (!existsSync(join(root, built))) {
-    console.error(`pack-agent: ${built} is missing; run \`npm run build\` first.`);
+    console.error(`pack-device-client: ${built} is missing; run \`npm run build\` first.`);
     process.exit(2);
   }
 }
 
-const staging = mkdtempSync(join(tmpdir(), 'sitehub-pack-agent-'));
+const staging = mkdtempSync(join(tmpdir(), 'sitehub-pack-device-client-'));
 try {
   // The protocol exactly as npm would publish it, unpacked where the agent's package will bundle it.
   const protocolTgz = execFileSync(npm, ['pack', '--silent', '--pack-destination', staging], { cwd: join(root, 'protocol'), encoding: 'utf8' }).trim().split('\n').pop();
