@@ -53,6 +53,15 @@ const tokenOf = (output: string): string => {
 };
 
 const CHECKS: Record<string, Check> = {
+  'readme-commands': {
+    edits: () => [],
+    cwd: () => root,
+    // npx must find the commands linked in the clone, never fetch a package of that name.
+    env: () => ({ npm_config_offline: 'true' }),
+    expect(output) {
+      expect(output.match(/^usage: (sitehub|sitehub-agent|sitehub-bridge) /gm)).toEqual(['usage: sitehub ', 'usage: sitehub-agent ', 'usage: sitehub-bridge ']);
+    },
+  },
   'readme-register': {
     edits: (e) => [['localhost:3000', e.hostPort]],
     cwd: (e) => e.cloneDir,
