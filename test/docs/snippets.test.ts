@@ -36,6 +36,8 @@ interface Check {
   /** Text in the block -> what replaces it; each must occur. */
   edits(env: Env): Array<[string, string]>;
   cwd(env: Env): string;
+  /** Where the block is saved (a JS block resolves its imports from there); `cwd` unless given. */
+  saveIn?(env: Env): string;
   env?(env: Env): Record<string, string>;
   /** Runs before the block (registrations a reader has done by then). */
   before?(env: Env): Promise<void>;
@@ -56,6 +58,7 @@ const CHECKS: Record<string, Check> = {
   'readme-commands': {
     edits: () => [],
     cwd: () => root,
+    saveIn: (e) => e.cloneDir,
     // npx must find the commands linked in the clone, never fetch a package of that name.
     env: () => ({ npm_config_offline: 'true' }),
     expect(output) {
@@ -130,10 +133,10 @@ const COMMANDS: Record<string, (file: string) => [string, string[]]> = {
 const EXTENSIONS: Record<string, string> = { sh: 'sh', js: 'mjs', python: 'py' };
 
 /** Runs one block; resolves with its output (stdout and stderr). */
-async function run(snippet: Snippet, code: string, cwd: string, env: Record<string, string>, until?: RegExp): Promise<string> {
+async function run(snippet: Snippet, code: string, cwd: string, saveIn: string, env: Record<string, string>, until?: RegExp): Promise<string> {
   const command = COMMANDS[snippet.lang];
   if (!command) throw new Error(`${snippet.file}:${snippet.line}: no runner for \`${snippet.lang}\` blocks`);
-  const file = join(cwd, `snippet-${snippet.id}.${EXTENSIONS[snippet.lang]}`);
+  const file = join(saveIn, `snippet-${snippet.id}.${EXTENSIONS[snippet.lang]}`);
   await writeFile(file, code);
   const [cmd, args] = command(file);
   const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -211,7 +214,7 @@ describe('documentation snippets', () => {
         expect(code, `${snippet.id}: the block no longer contains ${JSON.stringify(from)}`).toContain(from);
         code = code.split(from).join(to);
       }
-      const output = await run(snippet, code, check.cwd(env), check.env?.(env) ?? {}, check.until);
+      const output = await run(snippet, code, check.cwd(env), check.saveIn?.(env) ?? check.cwd(env), check.env?.(env) ?? {}, check.until);
       await check.expect(output, env);
     });
   }
