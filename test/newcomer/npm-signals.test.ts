@@ -82,7 +82,8 @@ describe('npm scripts stop on SIGINT to npm', () => {
     const port = await freePort();
     const dataDir = await mkdtemp(join(tmpdir(), 'sitehub-npm-start-'));
     try {
-      const { npm } = await npmUntil(['start', '--', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {}, /listening/);
+      // --ignore-scripts skips prestart (install and build): a rebuild of dist/ under the other tests' feet.
+      const { npm } = await npmUntil(['start', '--ignore-scripts', '--', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {}, /listening/);
       expect(await refused(port)).toBe(false);
       expect(await interruptNpm(npm)).toBe(0);
       expect(await refused(port)).toBe(true);
