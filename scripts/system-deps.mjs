@@ -18,11 +18,18 @@ const needed = {
   // The backup command docs/scaling.md gives for SQLite, run by test/iot/store.test.ts.
   sqlite3: 'sqlite3',
   'redis-server': 'redis-server',
+  // The docs' Python example (test/docs): python-socketio, with websocket-client for its WebSocket transport.
+  'python3-socketio': 'python3:socketio',
+  'python3-websocket': 'python3:websocket',
 };
 
 // Daemons such as mosquitto live in /usr/sbin, which a non-root PATH may lack.
 const PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', env: { ...process.env, PATH } }).status === 0;
+/** A command on PATH, or `python3:<module>`: a module Debian's python3 imports. */
+const has = (cmd) =>
+  cmd.startsWith('python3:')
+    ? spawnSync('/usr/bin/python3', ['-c', `import ${cmd.slice('python3:'.length)}`], { stdio: 'ignore' }).status === 0
+    : spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', env: { ...process.env, PATH } }).status === 0;
 const missing = Object.entries(needed).filter(([, cmd]) => !has(cmd)).map(([pkg]) => pkg);
 
 if (missing.length === 0) process.exit(0);

@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SerialPort } from 'serialport';
 import { Agent } from '../../device-client/src/agent.js';
+import { hangupAwareBinding } from '../../device-client/src/serial/hangup-binding.js';
 import { encodeSds011, nmeaChecksum } from '../../device-client/src/serial/parsers/index.js';
 import { closeAll, registerDevice, startHub, type TestHub } from '../iot/helpers.js';
 import { agentConfig, killPtys, sleep, startPty, storedReadings, waitFor } from './helpers.js';
@@ -148,6 +150,24 @@ describe('serial sources over ptys', () => {
     }, 5000, 'second reading');
     expect(stored.map((r) => r.values.n)).toEqual([1, 2]);
     expect(agent.sourceInfos()[0].reopens).toBe(1);
+  });
+
+  // The cause of a flaky unplug: when the read that follows the poller's
+  // wake-up runs after the kernel hung the tty up, read() returns 0 bytes, and
+  // the library's read retried that forever. Here the read runs after the
+  // hang-up every time.
+  it('reports a hang-up to a read that starts after the other end closed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sitehub-agent-pty-'));
+    const race = <T,>(p: Promise<T>, ms: number) => Promise.race([p.then((v) => ({ v }), (err: Error & { disconnect?: boolean }) => ({ err })), sleep(ms).then(() => 'still reading' as const)]);
+    for (const [name, binding] of [['library', SerialPort.binding], ['hangup-aware', await hangupAwareBinding(SerialPort.binding)]] as const) {
+      const pty = await startPty(dir, name);
+      const port = await binding.open({ path: pty.device, baudRate: 9600 });
+      await pty.kill(); // closes the master: the kernel hangs up our end
+      const outcome = await race(port.read(Buffer.alloc(64), 0, 64), 500);
+      await port.close();
+      if (name === 'library') expect(outcome).toBe('still reading');
+      else expect(outcome).toMatchObject({ err: { disconnect: true, code: 'EHANGUP' } });
+    }
   });
 
   it('reopens a silent port when the watchdog fires', async () => {

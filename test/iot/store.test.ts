@@ -177,6 +177,20 @@ describe.each(BACKENDS)('the store on $name', (backend) => {
     expect(await store.stateEvents.listEvents('d1', 0, 10, 'log', 10)).toEqual([]);
   });
 
+  it('lists the most recent alarms of every device, newest first', async () => {
+    const { store } = await backend.open();
+    await seedDevice(store);
+    await seedDevice(store, 'd2');
+    const event = (deviceId: string, ts: number, kind: string, severity: string) =>
+      store.stateEvents.insertEvent({ deviceId, ts, kind, severity, message: `${kind}@${ts}`, data: null, receivedAt: ts });
+    await event('d1', 1, 'alarm', 'info');
+    await event('d2', 2, 'log', 'info'); // neither an alarm nor a warning: not listed
+    await event('d2', 3, 'log', 'warning');
+    await event('d1', 4, 'alarm', 'critical');
+    expect((await store.stateEvents.recentAlarms(10)).map((e) => [e.deviceId, e.ts])).toEqual([['d1', 4], ['d2', 3], ['d1', 1]]);
+    expect(await store.stateEvents.recentAlarms(1)).toHaveLength(1);
+  });
+
   it('keeps commands: deliverable oldest first, final statuses final, expiry', async () => {
     const { store } = await backend.open();
     await seedDevice(store);

@@ -91,4 +91,8 @@ export async function allDevices(): Promise<Device[]> {
 
 export const signIn = (token: string) => api<{ ok: true }>('/auth/session', { method: 'POST', body: { token } });
 export const signOut = () => api<{ ok: true }>('/auth/session', { method: 'DELETE' });
-export const sessionAlive = () => api<{ ok: true }>('/auth/session');
+/** Resolves when the session cookie is valid, rejects otherwise. */
+export async function sessionAlive(): Promise<void> {
+  const { signedIn } = await api<{ signedIn: boolean }>('/auth/session');
+  if (!signedIn) throw new ApiError(401, 'unauthorized', 'not signed in');
+}

@@ -1,5 +1,5 @@
 // The shell: sign-in gate, navigation, the live connection and the pages.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { sessionAlive, setUnauthorizedHandler, signOut } from './api';
 import { RegisterDialog } from './components/register-dialog';
 import { useLiveStatus } from './hooks';
@@ -51,7 +51,15 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   else if (path === '/live') page = <LiveStreamPage />;
   else if (path === '/hub') page = <HubPage />;
   else page = <p>No such page. <a href="/" onClick={linkClick}>Overview</a></p>;
+  // After an in-app navigation, focus moves to the new page (as a page load
+  // would put it at the top); not on the first render, where nothing moved and
+  // a focused <main> would be framed by :focus-visible.
+  const firstPath = useRef(true);
   useEffect(() => {
+    if (firstPath.current) {
+      firstPath.current = false;
+      return;
+    }
     document.getElementById('main')?.focus({ preventScroll: true });
   }, [path]);
 

@@ -8,6 +8,7 @@ import type { SourceConfig } from '../config.js';
 import type { ReadingValue } from '../outbox.js';
 import { toValues } from './mapping.js';
 import { createParser, type ParserChain, type ParsedRecord } from './parsers/index.js';
+import { hangupAwareBinding } from './hangup-binding.js';
 
 /**
  * serialport, loaded when a port is first listed or opened: its native
@@ -17,6 +18,9 @@ import { createParser, type ParserChain, type ParsedRecord } from './parsers/ind
  */
 let serialport: Promise<typeof import('serialport')> | undefined;
 const loadSerialport = (): Promise<typeof import('serialport')> => (serialport ??= import('serialport'));
+type Binding = import('@serialport/bindings-cpp').AutoDetectTypes;
+let binding: Promise<Binding> | undefined;
+const loadBinding = (): Promise<Binding> => (binding ??= loadSerialport().then((m) => hangupAwareBinding(m.SerialPort.binding)));
 
 /** Where a source is in its life. */
 export type SourceStatus = 'opening' | 'open' | 'waiting' | 'closed';
@@ -119,20 +123,25 @@ export class SerialSource extends EventEmitter {
       return this.scheduleReopen(err as Error);
     }
     let SerialPortClass: typeof SerialPort;
+    let portBinding: Binding;
     try {
       ({ SerialPort: SerialPortClass } = await loadSerialport());
+      portBinding = await loadBinding();
     } catch (err) {
       return this.scheduleReopen(err as Error);
     }
     if (this.stopped) return;
+    // SerialPort takes `binding` at run time ({ binding: detected, ...options })
+    // though its options type leaves it out.
     const port = new SerialPortClass({
+      binding: portBinding,
       path,
       baudRate: this.config.baudRate,
       dataBits: this.config.dataBits,
       stopBits: this.config.stopBits,
       parity: this.config.parity,
       autoOpen: false,
-    });
+    } as ConstructorParameters<typeof SerialPort>[0]);
     const parser = createParser(this.config.parser);
     this.port = port;
     this.parser = parser;

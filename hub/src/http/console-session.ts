@@ -79,10 +79,11 @@ export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void
         .send({ ok: true, expiresInMs: sessions.ttlMs });
     },
   );
+  // "Am I signed in?" has two normal answers, so both are 200: a 401 here
+  // was logged as an error in the browser's console on every visit.
   app.get('/auth/session', { config: PUBLIC }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (!consoleSessionOf(req, deps, allowed)) return reply.code(401).send({ error: 'not signed in', code: 'unauthorized' });
-    return { ok: true };
+    return { signedIn: consoleSessionOf(req, deps, allowed) !== undefined };
   });
   app.delete('/auth/session', { config: PUBLIC }, async (req, reply) => {
     const id = consoleSessionOf(req, deps, allowed);

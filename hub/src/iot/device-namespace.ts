@@ -128,7 +128,6 @@ export class DeviceSessions implements LiveDevices {
     // The newer session wins: a device that reconnected before the hub noticed its old link died.
     if (previous) previous.disconnect(true);
     void socket.join([`site:${siteId}`, `device:${id}`]);
-    const transport = socket.conn.transport.name;
     socket.emit('limits', deviceLimits(this.ctx.config));
     if (enrolledToken) {
       // The only time this token is ever shown: the device must keep it.
@@ -141,9 +140,14 @@ export class DeviceSessions implements LiveDevices {
     socket.on('disconnect', (reason: string) => {
       if (this.sockets.get(id) !== socket) return; // replaced by a newer session
       this.sockets.delete(id);
-      void this.presence.offline(device, reason, transport);
+      void this.presence.offline(device, reason, socket.conn.transport.name);
     });
-    void this.presence.online(device, transport).then(() => {
+    // Most clients start on polling and move to WebSocket a moment later:
+    // operators are told, or they would show the first transport forever.
+    socket.conn.once('upgrade', () => {
+      if (this.sockets.get(id) === socket && socket.connected) void this.presence.upgraded(device, socket.conn.transport.name);
+    });
+    void this.presence.online(device, socket.conn.transport.name).then(() => {
       if (socket.connected) return this.commands().deliverPending(socket, device);
     });
   }

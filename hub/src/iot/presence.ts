@@ -12,6 +12,11 @@ export class Presence {
     return this.change(device, true, 'connected', transport);
   }
 
+  /** The device's session moved to `transport` (Engine.IO's upgrade, polling to WebSocket). */
+  upgraded(device: DeviceScope, transport: string): Promise<void> {
+    return this.change(device, true, 'upgraded', transport);
+  }
+
   /** The device's session ended for `reason`. */
   offline(device: DeviceScope, reason: string, transport: string): Promise<void> {
     return this.change(device, false, reason, transport);

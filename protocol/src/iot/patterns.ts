@@ -1,13 +1,15 @@
 // The shapes of identifiers and names in the device contract. Each pattern is
 // written once, as a source string (for JSON schemas and HTML `pattern`
-// attributes) and as a RegExp built from it.
+// attributes) and as a RegExp built from it. A `-` in a class is escaped:
+// browsers compile `pattern` attributes with the `v` flag, where a bare one
+// is a syntax error (and an invalid pattern checks nothing).
 
 /** Site and device ids: a letter or digit, then up to 63 of letters, digits and `_ . : -`. */
-export const ID_SOURCE = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$';
+export const ID_SOURCE = '^[A-Za-z0-9][A-Za-z0-9_.:\\-]{0,63}$';
 /** Device class ids: they are part of a namespace name (`/devices/<class>`). */
-export const CLASS_SOURCE = '^[a-z0-9-]{1,32}$';
+export const CLASS_SOURCE = '^[a-z0-9\\-]{1,32}$';
 /** Metric, attribute, command and event-kind names. */
-export const NAME_SOURCE = '^[A-Za-z0-9_.:-]{1,64}$';
+export const NAME_SOURCE = '^[A-Za-z0-9_.:\\-]{1,64}$';
 
 /** Site and device ids. */
 export const ID_PATTERN = new RegExp(ID_SOURCE);

@@ -1,5 +1,7 @@
 // One metric's chart (uPlot). Points are appended in place and drawn at most
-// every 250 ms; the oldest fall off past `maxPoints`.
+// every 250 ms; the oldest fall off past `maxPoints`. The time axis spans the
+// chosen range, ending now: left to the data, a range holding one bucket (or
+// none) would be stretched by uPlot to an arbitrary span.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 
@@ -16,7 +18,7 @@ export interface ChartHandle {
 
 const MAX_POINTS = 5000;
 
-export function Chart({ metric, series, aggregated, handle }: { metric: string; series: Series; aggregated: boolean; handle: (h: ChartHandle | undefined) => void }) {
+export function Chart({ metric, series, aggregated, spanMs, handle }: { metric: string; series: Series; aggregated: boolean; spanMs: number; handle: (h: ChartHandle | undefined) => void }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current!;
@@ -30,8 +32,18 @@ export function Chart({ metric, series, aggregated, handle }: { metric: string; 
         height: 180,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true } },
-        series: [{}, ...names.slice(0, ys.length).map((label, i) => ({ label, stroke: colors[i], width: i === 0 ? 2 : 1, points: { show: false } }))],
+        scales: {
+          x: {
+            time: true,
+            range: (_u, _min, max) => {
+              const end = Math.max(Date.now() / 1000, max ?? 0);
+              return [end - spanMs / 1000, end];
+            },
+          },
+        },
+        // uPlot's default points: drawn where they are sparse (a lone bucket), not on dense lines.
+        series: [{}, ...names.slice(0, ys.length).map((label, i) => ({ label, stroke: colors[i], width: i === 0 ? 2 : 1 }))],
+        hooks: { setScale: [(u, key) => key === 'x' && (el.dataset.span = String(Math.round((u.scales.x!.max! - u.scales.x!.min!) * 1000)))] },
         axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: 60 }],
       },
       [xs, ...ys] as uPlot.AlignedData,
@@ -67,6 +79,6 @@ export function Chart({ metric, series, aggregated, handle }: { metric: string; 
       resize.disconnect();
       plot.destroy();
     };
-  }, [series, aggregated, metric]);
-  return <div class="chart" ref={box} data-metric={metric} role="img" aria-label={`chart of ${metric}`} />;
+  }, [series, aggregated, metric, spanMs]);
+  return <div class="chart" ref={box} data-metric={metric} data-range={spanMs} role="img" aria-label={`chart of ${metric}`} />;
 }

@@ -5,6 +5,25 @@ import { api, type Device, type DeviceClass, type Site } from '../api';
 import { deviceStore } from '../device-store';
 
 import { CLASS_SOURCE as CLASS, ID_SOURCE as ID } from '@sitehub/protocol/iot';
+const FIELDS = { siteId: { label: 'Site', pattern: ID }, classId: { label: 'Class', pattern: CLASS }, id: { label: 'Device id', pattern: ID } } as const;
+
+/** The first field whose value the hub would refuse, checked the way the browser checks `pattern`. */
+function invalidField(form: Record<keyof typeof FIELDS, string>): string | undefined {
+  for (const [key, { label, pattern }] of Object.entries(FIELDS)) {
+    const value = form[key as keyof typeof FIELDS].trim();
+    if ((value || key !== 'id') && !new RegExp(`^(?:${pattern})$`, 'v').test(value)) return `${label}: “${value}” is not a valid ${label.toLowerCase()} (${pattern})`;
+  }
+  return undefined;
+}
+
+/** Runs one step of the registration; an error names the field it is about, not the request body's path. */
+async function step<T>(label: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message.replace(/^body\/\w+ /, '')}`);
+  }
+}
 
 export function RegisterDialog({ onClose }: { onClose: (deviceId?: string) => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -29,13 +48,17 @@ export function RegisterDialog({ onClose }: { onClose: (deviceId?: string) => vo
   const submit = async (e: Event) => {
     e.preventDefault();
     setError('');
+    // Everything is checked before anything is created: a refusal halfway
+    // would leave a new site or class behind.
+    const invalid = invalidField(form);
+    if (invalid) return setError(invalid);
     try {
-      if (!sites.some((s) => s.id === form.siteId)) await api('/api/sites', { method: 'POST', body: { id: form.siteId } });
-      if (!classes.some((c) => c.id === form.classId)) await api('/api/classes', { method: 'POST', body: { id: form.classId } });
+      if (!sites.some((s) => s.id === form.siteId)) await step('Site', () => api('/api/sites', { method: 'POST', body: { id: form.siteId } }));
+      if (!classes.some((c) => c.id === form.classId)) await step('Class', () => api('/api/classes', { method: 'POST', body: { id: form.classId } }));
       const body: Record<string, string> = { siteId: form.siteId, classId: form.classId };
       if (form.id.trim()) body.id = form.id.trim();
       if (form.name.trim()) body.name = form.name.trim();
-      setDone(await api<{ device: Device; token: string }>('/api/devices', { method: 'POST', body }));
+      setDone(await step('Device', () => api<{ device: Device; token: string }>('/api/devices', { method: 'POST', body })));
       void deviceStore.reload();
     } catch (err) {
       setError((err as Error).message);

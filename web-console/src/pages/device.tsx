@@ -126,7 +126,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
           {data?.metrics.map((m) => (
             <figure class="card">
               <figcaption>{m}{data.aggregated ? ' (avg, min, max per bucket)' : ''}</figcaption>
-              <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
+              <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} spanMs={range} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
             </figure>
           ))}
         </div>

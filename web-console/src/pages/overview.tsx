@@ -1,7 +1,7 @@
 // Overview: sites by device class with online/total counts, the live message
-// rate, and the latest alarms.
+// rate, and the latest alarms (from the store, then live).
 import { useEffect, useState } from 'preact/hooks';
-import type { HubEvent } from '../api';
+import { api, type HubEvent } from '../api';
 import { useDevices } from '../device-store';
 import { ago, rate } from '../format';
 import { useLiveBatches } from '../hooks';
@@ -15,10 +15,15 @@ function isAlarm(e: HubEvent): boolean {
   return e.kind === 'alarm' || ALARM_SEVERITIES.has(e.severity);
 }
 
-// Alarms are collected from sign-in on, whichever page is open.
+// The newest alarms: what the store holds (fetched when the overview opens),
+// and what arrives live from then on, whichever page is open.
 let recentAlarms: HubEvent[] = [];
+function addAlarms(events: HubEvent[]): void {
+  const byId = new Map([...events, ...recentAlarms].map((e) => [e.id, e]));
+  recentAlarms = [...byId.values()].sort((a, b) => b.ts - a.ts || b.id - a.id).slice(0, MAX_ALARMS);
+}
 live.on('event', (e) => {
-  if (isAlarm(e)) recentAlarms = [e, ...recentAlarms].slice(0, MAX_ALARMS);
+  if (isAlarm(e)) addAlarms([e]);
 });
 
 /** Messages per second over the last few seconds, from the live counters. */
@@ -45,6 +50,15 @@ export function OverviewPage() {
   const perSec = useMessageRate();
   const [alarms, setAlarms] = useState<HubEvent[]>(recentAlarms);
   useLiveBatches(['event'], () => setAlarms(recentAlarms));
+  useEffect(() => {
+    api<{ items: HubEvent[] }>(`/api/alarms?limit=${MAX_ALARMS}`).then(
+      (r) => {
+        addAlarms(r.items);
+        setAlarms(recentAlarms);
+      },
+      () => {},
+    );
+  }, []);
 
   const grid = new Map<string, Map<string, { online: number; total: number }>>();
   const classes = new Set<string>();
@@ -99,7 +113,7 @@ export function OverviewPage() {
       </div>
       <h2>Latest alarms</h2>
       {alarms.length === 0 ? (
-        <p class="muted">No alarms since you signed in.</p>
+        <p class="muted">No alarms.</p>
       ) : (
         <ul class="alarms" aria-live="polite">
           {alarms.map((a) => (

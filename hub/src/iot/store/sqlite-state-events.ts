@@ -100,4 +100,12 @@ export class SqliteStateEvents implements StateEventStore {
       : this.db.prepare('SELECT * FROM events WHERE device_id = ? AND ts BETWEEN ? AND ? ORDER BY ts DESC, id DESC LIMIT ?').all(deviceId, from, to, limit);
     return (rows as EventRow[]).map(toEvent);
   }
+
+  async recentAlarms(limit: number): Promise<DeviceEvent[]> {
+    // No index on ts alone: a scan of a table that retention keeps bounded, top-N sorted.
+    const rows = this.db
+      .prepare("SELECT * FROM events WHERE kind = 'alarm' OR severity IN ('warning', 'error', 'critical') ORDER BY ts DESC, id DESC LIMIT ?")
+      .all(limit);
+    return (rows as EventRow[]).map(toEvent);
+  }
 }

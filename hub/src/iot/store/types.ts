@@ -176,6 +176,8 @@ export interface StateEventStore {
   stateHistory(deviceId: string, from: number, to: number, limit: number): Promise<StateChange[]>;
   insertEvent(event: Omit<DeviceEvent, 'id'>): Promise<Positioned<DeviceEvent>>;
   listEvents(deviceId: string, from: number, to: number, kind: string | undefined, limit: number): Promise<DeviceEvent[]>;
+  /** The newest alarms of every device (kind `alarm`, or severity warning, error or critical), newest first. */
+  recentAlarms(limit: number): Promise<DeviceEvent[]>;
 }
 
 /** Commands and their status. */

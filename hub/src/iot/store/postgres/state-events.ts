@@ -106,4 +106,13 @@ export class PgStateEvents implements StateEventStore {
         ]);
     return rows.map(toEvent);
   }
+
+  async recentAlarms(limit: number): Promise<DeviceEvent[]> {
+    // As in SQLite: a scan of a table that retention keeps bounded, top-N sorted.
+    const { rows } = await this.pool.query<EventRow>(
+      "SELECT * FROM events WHERE kind = 'alarm' OR severity IN ('warning', 'error', 'critical') ORDER BY ts DESC, id DESC LIMIT $1",
+      [limit],
+    );
+    return rows.map(toEvent);
+  }
 }
