@@ -133,6 +133,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
   });
 
   app.get('/api/alarms', {
+    config: ADMIN,
     schema: {
       tags: ['events'],
       summary: 'The newest alarms of every device (kind alarm, or severity warning, error or critical), newest first',
