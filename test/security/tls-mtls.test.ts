@@ -216,7 +216,7 @@ describe('sitehub-bridge hub link with TLS files', () => {
     const hub = await start('required');
     const { token } = await hub.hub.services.registry.createBridgeToken('tls-bridge');
     const bridgeCert = certs.client(deviceCa, 'bridge-1');
-    const link = (tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }) => new HubLink({ url: hub.base, token, filter: {}, reconnectDelayMaxMs: 1000, tls }, pino({ level: 'silent' }));
+    const link = (tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }) => new HubLink({ url: hub.base, token, filter: {}, reconnectDelayMaxMs: 1000, tls, position: () => undefined }, pino({ level: 'silent' }));
 
     const withCert = link({ ca: server.cert, cert: bridgeCert.cert, key: bridgeCert.key });
     try {
