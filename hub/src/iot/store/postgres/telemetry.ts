@@ -16,15 +16,19 @@ interface InsertItem {
 /**
  * The group's readings ($1-$4, one array per column, and $5 the index of the
  * submitted batch each came from: five parameters whatever the row count, one
- * plan), its devices' last_seen ($6, $7), and each batch's device and arrival
- * time ($9, $10, indexed by batch) for its replay-log entry; $8 is the row
+ * plan), its devices' last_seen ($6, $7), and each batch's device, arrival
+ * time and replay-log body ($9, $10, $11, indexed by batch); $8 is the row
  * count, to tell whether any row was a duplicate.
  *
  * Each batch that stored anything gets one replay-log entry holding its seq
- * ranges (stream.ts). Their positions are taken from the stream_meta counter
- * row in this same statement, in batch order: the last one is `last_pos`, the
- * others precede it. The counter's row lock, held until this statement
- * commits, orders the positions of every hub sharing the database.
+ * ranges (stream.ts). When every row went in (the common case) the bodies
+ * computed by the caller are right as they are; only when some rows were
+ * already there are the ranges computed here from what went in (the
+ * one-time filters make PostgreSQL run just one of the two branches). The
+ * positions are taken from the stream_meta counter row in this statement, in
+ * batch order, the last one being `last_pos`; the counter's row lock, held
+ * until this statement commits, orders the positions of every hub sharing
+ * the database.
  */
 const INSERT_AND_TOUCH = `
   WITH input AS (
@@ -38,25 +42,32 @@ const INSERT_AND_TOUCH = `
     SELECT device_id, seq, ts, vals FROM input
     ON CONFLICT DO NOTHING
     RETURNING device_id, seq
+  ), inserted AS (
+    SELECT count(*) AS n FROM ins
   ), islands AS (
     SELECT i.batch, i.seq, i.seq - row_number() OVER (PARTITION BY i.batch ORDER BY i.seq) AS island
     FROM ins JOIN input i ON i.device_id = ins.device_id AND i.seq = ins.seq
   ), ranges AS (
     SELECT batch, min(seq) AS first, max(seq) AS last FROM islands GROUP BY batch, island
+  ), bodies AS (
+    SELECT b.batch::int AS batch, b.body FROM unnest($11::text[]) WITH ORDINALITY AS b(body, batch)
+    WHERE (SELECT n FROM inserted) = $8 AND b.body IS NOT NULL
+    UNION ALL
+    SELECT batch, '{"seqs":' || json_agg(json_build_array(first, last) ORDER BY first)::text || '}'
+    FROM ranges WHERE (SELECT n FROM inserted) < $8 GROUP BY batch
   ), batches AS (
-    SELECT batch, json_agg(json_build_array(first, last) ORDER BY first)::text AS seqs, row_number() OVER (ORDER BY batch) AS k, count(*) OVER () AS n
-    FROM ranges GROUP BY batch
+    SELECT batch, body, row_number() OVER (ORDER BY batch) AS k, count(*) OVER () AS n FROM bodies
   ), head AS (
     UPDATE stream_meta SET head = head + (SELECT count(*) FROM batches) WHERE id = 1 RETURNING head
   ), logged AS (
     INSERT INTO stream_log (pos, device_id, event, at, body)
-    SELECT h.head - b.n + b.k, ($9::text[])[b.batch], 'telemetry', ($10::bigint[])[b.batch], '{"seqs":' || b.seqs || '}'
+    SELECT h.head - b.n + b.k, ($9::text[])[b.batch], 'telemetry', ($10::bigint[])[b.batch], b.body
     FROM batches b, head h
   )
-  SELECT (SELECT count(*) FROM ins)::bigint AS n,
+  SELECT (SELECT n FROM inserted)::bigint AS n,
          (SELECT head FROM head) AS last_pos,
-         CASE WHEN (SELECT count(*) FROM ins) < $8 THEN (SELECT array_agg(device_id) FROM ins) END AS devices,
-         CASE WHEN (SELECT count(*) FROM ins) < $8 THEN (SELECT array_agg(seq) FROM ins) END AS seqs`;
+         CASE WHEN (SELECT n FROM inserted) < $8 THEN (SELECT array_agg(device_id) FROM ins) END AS devices,
+         CASE WHEN (SELECT n FROM inserted) < $8 THEN (SELECT array_agg(seq) FROM ins) END AS seqs`;
 
 /** PostgreSQL's "no partition of relation … found for row": a partition we thought existed is gone. */
 const NO_PARTITION = '23514';
@@ -115,6 +126,11 @@ class TelemetryInserts implements BatchKind<InsertItem, TelemetryWriteResult> {
       devices.length,
       items.map((item) => item.deviceId),
       items.map((item) => item.receivedAt),
+      // Each batch's body if every one of its first occurrences goes in; null for a batch with none.
+      items.map((item, k) => {
+        const firsts = item.readings.filter((_, j) => firstOf[k]![j]);
+        return firsts.length ? JSON.stringify({ seqs: seqRanges(firsts.map((r) => r.seq)) }) : null;
+      }),
     ]);
     const answer = rows[0]!;
     // undefined: every first occurrence was new (the common case).
@@ -189,4 +205,15 @@ export class PgTelemetry implements TelemetryStore {
   async count(deviceId: string): Promise<number> {
     return (await this.pool.query<{ n: number }>('SELECT count(*)::bigint AS n FROM telemetry WHERE device_id = $1', [deviceId])).rows[0]!.n;
   }
+}
+
+/** Seqs as ascending `[first, last]` ranges (a device's batch is usually one range). */
+function seqRanges(seqs: number[]): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const seq of [...seqs].sort((x, y) => x - y)) {
+    const last = ranges[ranges.length - 1];
+    if (last && seq === last[1] + 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  }
+  return ranges;
 }
