@@ -4,7 +4,7 @@
 // It also keeps the hub stream position the queued messages came from, in
 // the same transaction: the position a restarted bridge resumes after.
 import Database from 'better-sqlite3';
-import { privateDatabaseFile } from './private-file.js';
+import { privateDatabaseFile } from '@sitehub/device-client';
 
 /** One message waiting for the broker. */
 export interface QueuedMessage {

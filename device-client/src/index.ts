@@ -3,3 +3,4 @@ export * from './client/index.js';
 export { Agent, AGENT_VERSION, AGENT_COMMANDS, type AgentOptions } from './agent.js';
 export { Outbox, type OutboxOptions, type Reading, type ReadingValue, type DropCounts, type DropReason } from './outbox.js';
 export { loadConfig, validateConfig, ConfigError, type AgentConfig, type SourceConfig } from './config.js';
+export { privateDatabaseFile } from './private-file.js';

@@ -1,4 +1,5 @@
-// The outbox file holds the device's readings: owner-only, whatever the umask.
+// A database of readings or messages (the agent's outbox, the bridge's
+// queue) is owner-only, whatever the umask.
 // SQLite gives the -wal and -shm files it creates later the mode of the
 // database file, so making that one private keeps all of them private.
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs';

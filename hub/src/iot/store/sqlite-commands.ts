@@ -2,6 +2,7 @@
 import type { SqliteDb } from './db.js';
 import type { SqliteStream } from './sqlite-stream.js';
 import type { GroupCommitWriter } from './writer.js';
+import { toCommand, type CommandRow } from './rows.js';
 import type { Command, CommandStatus, CommandStore, CommandUpdate, Positioned } from './types.js';
 
 /** A command's stream body: the command without its device id. */
@@ -10,37 +11,7 @@ function streamBody(c: Command): string {
   return JSON.stringify(body);
 }
 
-interface CommandRow {
-  id: string;
-  device_id: string;
-  name: string;
-  params: string | null;
-  status: CommandStatus;
-  attempts: number;
-  created_at: number;
-  updated_at: number;
-  expires_at: number;
-  result: string | null;
-  error: string | null;
-  source: string;
-}
 
-function toCommand(r: CommandRow): Command {
-  return {
-    id: r.id,
-    deviceId: r.device_id,
-    name: r.name,
-    params: r.params === null ? null : JSON.parse(r.params),
-    status: r.status,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    expiresAt: r.expires_at,
-    result: r.result === null ? null : JSON.parse(r.result),
-    error: r.error,
-    source: r.source,
-  };
-}
 
 /** Commands in SQLite. */
 export class SqliteCommands implements CommandStore {

@@ -1,33 +1,12 @@
 // SQLite implementation of device state (current value plus history) and
 // device events.
 import type { SqliteDb } from './db.js';
+import { toEvent, type EventRow } from './rows.js';
 import type { SqliteStream } from './sqlite-stream.js';
 import type { GroupCommitWriter } from './writer.js';
 import type { DeviceEvent, DeviceState, Positioned, StateChange, StateEventStore } from './types.js';
 
-interface EventRow {
-  id: number;
-  device_id: string;
-  ts: number;
-  kind: string;
-  severity: string;
-  message: string;
-  data: string | null;
-  received_at: number;
-}
 
-function toEvent(r: EventRow): DeviceEvent {
-  return {
-    id: r.id,
-    deviceId: r.device_id,
-    ts: r.ts,
-    kind: r.kind,
-    severity: r.severity,
-    message: r.message,
-    data: r.data === null ? null : JSON.parse(r.data),
-    receivedAt: r.received_at,
-  };
-}
 
 /** State and events in SQLite. */
 export class SqliteStateEvents implements StateEventStore {

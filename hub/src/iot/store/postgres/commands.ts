@@ -1,43 +1,14 @@
 // PostgreSQL implementation of commands and their status.
 import type pg from 'pg';
 import type { Command, CommandStatus, CommandStore, CommandUpdate, Positioned } from '../types.js';
+import { toCommand, type CommandRow } from '../rows.js';
 import type { PgStream } from './stream.js';
 import type { PgGroupCommitWriter } from './writer.js';
 
-interface CommandRow {
-  id: string;
-  device_id: string;
-  name: string;
-  params: string | null;
-  status: CommandStatus;
-  attempts: number;
-  created_at: number;
-  updated_at: number;
-  expires_at: number;
-  result: string | null;
-  error: string | null;
-  source: string;
-}
 
 const COLUMNS = 'id, device_id, name, params, status, attempts, created_at, updated_at, expires_at, result, error, source';
 const EXPIRED_ERROR = 'expired before the device answered';
 
-function toCommand(r: CommandRow): Command {
-  return {
-    id: r.id,
-    deviceId: r.device_id,
-    name: r.name,
-    params: r.params === null ? null : JSON.parse(r.params),
-    status: r.status,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    expiresAt: r.expires_at,
-    result: r.result === null ? null : JSON.parse(r.result),
-    error: r.error,
-    source: r.source,
-  };
-}
 
 /** Commands in PostgreSQL. */
 export class PgCommands implements CommandStore {

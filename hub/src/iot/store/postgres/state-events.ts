@@ -2,32 +2,11 @@
 // device events.
 import type pg from 'pg';
 import type { DeviceEvent, DeviceState, Positioned, StateChange, StateEventStore } from '../types.js';
+import { toEvent, type EventRow } from '../rows.js';
 import type { PgStream } from './stream.js';
 import type { PgGroupCommitWriter } from './writer.js';
 
-interface EventRow {
-  id: number;
-  device_id: string;
-  ts: number;
-  kind: string;
-  severity: string;
-  message: string;
-  data: string | null;
-  received_at: number;
-}
 
-function toEvent(r: EventRow): DeviceEvent {
-  return {
-    id: r.id,
-    deviceId: r.device_id,
-    ts: r.ts,
-    kind: r.kind,
-    severity: r.severity,
-    message: r.message,
-    data: r.data === null ? null : JSON.parse(r.data),
-    receivedAt: r.received_at,
-  };
-}
 
 /** State and events in PostgreSQL. */
 export class PgStateEvents implements StateEventStore {
