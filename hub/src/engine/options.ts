@@ -23,6 +23,8 @@ export interface EngineServerOptions {
   transports: TransportName[];
   /** Whether polling sessions may upgrade to WebSocket. */
   allowUpgrades: boolean;
+  /** Accept Engine.IO v3 clients (socket.io-client 2.x, many embedded libraries); refused with code 5 otherwise (default false). */
+  allowEIO3: boolean;
   /** WebSocket permessage-deflate (see ws); off by default. */
   perMessageDeflate: boolean | PerMessageDeflateOptions;
   /** gzip/deflate of polling responses of at least `threshold` bytes. */
@@ -76,6 +78,7 @@ const DEFAULTS = {
   maxHttpBufferSize: 1e6,
   transports: ['polling', 'websocket'] as TransportName[],
   allowUpgrades: true,
+  allowEIO3: false,
   perMessageDeflate: false,
   httpCompression: true,
   cookie: false,

@@ -21,6 +21,7 @@ import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
 import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
 import { WebSocketTransport } from './websocket.js';
+import { wireOf } from './wire.js';
 import { createWebSocketServer } from './ws-server.js';
 
 /** Payload of the `connection_error` event. */
@@ -149,7 +150,7 @@ export class EngineServer extends EventEmitter {
     if (route.kind === 'rejected') {
       this.rejectUpgrade(request, socket, route.rejection, route.badInput);
     } else if (route.kind === 'session') {
-      accept((ws) => this.upgradeSession(route.session.id, ws));
+      accept((ws) => this.upgradeSession(route.session.id, ws, req));
     } else {
       this.openSession(request, (rejection, id, reservation) => {
         if (rejection) {
@@ -163,7 +164,7 @@ export class EngineServer extends EventEmitter {
           reservation!.release();
           return;
         }
-        accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK), reservation!));
+        accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req)), reservation!));
       });
     }
   }
@@ -196,7 +197,7 @@ export class EngineServer extends EventEmitter {
           return;
         }
         const j = req._query.j;
-        const transport = new PollingTransport(this, j === undefined ? XHR_FRAMING : jsonpFraming(j), DETACHED_SINK);
+        const transport = new PollingTransport(this, j === undefined ? XHR_FRAMING : jsonpFraming(j), DETACHED_SINK, wireOf(req));
         this.startSession(id!, req, transport, reservation!, () => transport.handleRequest(req, res));
       });
     }
@@ -277,8 +278,8 @@ export class EngineServer extends EventEmitter {
     if (session.readyState === 'open') this.emit('connection', session);
   }
 
-  private upgradeSession(sid: string, ws: WebSocket): void {
-    const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK);
+  private upgradeSession(sid: string, ws: WebSocket, req: IncomingMessage): void {
+    const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req));
     const session = this.clients.get(sid);
     if (!session) {
       transport.shutdown('close', 1000);

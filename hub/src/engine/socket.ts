@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
 import { Heartbeat, type HeartbeatOwner } from './heartbeat.js';
+import { ClientPingWatchdog } from './heartbeat-v3.js';
 import type { PreparedMessage } from './prepared.js';
 import type { EngineServer } from './server.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from './transport.js';
 import { UpgradeNegotiation } from './upgrade.js';
 import type { WebSocketTransport } from './websocket.js';
+import { wireOf } from './wire.js';
 
 export type EngineSocketState = 'opening' | 'open' | 'closing' | 'closed';
 
@@ -41,7 +43,8 @@ export class EngineSocket extends EventEmitter {
   readonly server: EngineServer;
   /** The request that opened the session. */
   readonly request: IncomingMessage;
-  readonly protocol = 4 as const;
+  /** The Engine.IO protocol revision the client speaks: 4, or 3 when `allowEIO3` let a v3 client in. */
+  readonly protocol: 3 | 4;
   /** The client's IP address (the forwarded one when the TCP peer is a trusted proxy, see `trustProxy`). */
   readonly remoteAddress: string;
   readyState: EngineSocketState = 'opening';
@@ -54,7 +57,8 @@ export class EngineSocket extends EventEmitter {
 
   private writeBuffer: OutboundPacket[] = [];
   private writeBufferBytes = 0;
-  private readonly heartbeat: Heartbeat;
+  // v4: the server pings; v3: the client pings and the server watches for it.
+  private readonly heartbeat: Heartbeat | ClientPingWatchdog;
   private upgrade: UpgradeNegotiation | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly sink: SessionSink;
@@ -69,7 +73,9 @@ export class EngineSocket extends EventEmitter {
     this.sink = new SessionSink(this);
     transport.sink = this.sink;
     const { pingInterval, pingTimeout } = server.opts;
-    this.heartbeat = new Heartbeat(pingInterval, pingTimeout, this.sink);
+    this.protocol = wireOf(request).protocol;
+    this.heartbeat =
+      this.protocol === 3 ? new ClientPingWatchdog(pingInterval + pingTimeout, this.sink) : new Heartbeat(pingInterval, pingTimeout, this.sink);
   }
 
   /** Queues a message; returns this. */
@@ -244,6 +250,10 @@ export class EngineSocket extends EventEmitter {
     this.emit('packet', packet);
     switch (packet.type) {
       case 'pong':
+        if (this.heartbeat instanceof ClientPingWatchdog) {
+          this._onTransportError('transport error', 'invalid heartbeat direction', 'client_pong');
+          return false;
+        }
         this.heartbeat.onPong();
         this.emit('heartbeat');
         return true;
@@ -260,6 +270,13 @@ export class EngineSocket extends EventEmitter {
       case 'noop':
         return true;
       case 'ping':
+        if (this.heartbeat instanceof ClientPingWatchdog) {
+          // v3: the client pings, the server answers.
+          this.heartbeat.onPing();
+          this.sendPacket('pong', packet.data as string | undefined);
+          this.emit('heartbeat');
+          return true;
+        }
         // In v4 only the server pings; a ping from the client is a v3 client
         // or a confused one.
         this._onTransportError('transport error', 'invalid heartbeat direction', 'client_ping');

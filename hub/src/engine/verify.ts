@@ -76,7 +76,7 @@ export function verifyRequest(
   if (transport === undefined || !opts.transports.includes(transport)) {
     return reject(EngineErrorCode.UNKNOWN_TRANSPORT, { transport });
   }
-  if (query.EIO !== '4') {
+  if (query.EIO !== '4' && !(query.EIO === '3' && opts.allowEIO3)) {
     return reject(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.EIO });
   }
   const origin = req.headers.origin;

@@ -2,10 +2,11 @@
 // framing and enforces the size and fragment limits (see ws-server.ts); this
 // file maps frames to packets, ws errors to close reasons, and writes
 // prepared broadcasts as ready-made frames.
-import { decodePacket, encodePacket } from '@sitehub/protocol';
+import { decodePacket, decodePacketV3, encodePacket, encodePacketV3 } from '@sitehub/protocol';
 import { WebSocket, type RawData } from 'ws';
 import type { PreparedMessage } from './prepared.js';
 import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
+import { WIRE_V4, type Wire } from './wire.js';
 import { rawSenderOf, type RawFrameSender } from './ws-internals.js';
 
 /** Limits the transport enforces itself (ws enforces the others). */
@@ -62,6 +63,7 @@ export class WebSocketTransport implements Transport {
     private readonly ws: WebSocket,
     private readonly limits: WebSocketLimits,
     sink: TransportSink,
+    private readonly wire: Wire = WIRE_V4,
   ) {
     this.sink = sink;
     this.frameSender = ws.extensions === '' ? rawSenderOf(ws) : undefined;
@@ -103,7 +105,11 @@ export class WebSocketTransport implements Transport {
       return;
     }
     const data = packet.data;
-    if (packet.type === 'message' && data instanceof Uint8Array) {
+    if (this.wire.protocol === 3) {
+      // v3 binary frames carry the packet type in their first byte.
+      const encoded = encodePacketV3(packet, this.wire.supportsBinary);
+      this.ws.send(encoded, { binary: typeof encoded !== 'string', compress: packet.compress }, cb);
+    } else if (packet.type === 'message' && data instanceof Uint8Array) {
       this.ws.send(data, { binary: true, compress: packet.compress }, cb);
     } else {
       this.ws.send(encodePacket(packet, true) as string, { compress: packet.compress }, cb);
@@ -111,6 +117,12 @@ export class WebSocketTransport implements Transport {
   }
 
   private writePrepared(message: PreparedMessage, cb?: (err?: Error | null) => void): void {
+    if (this.wire.protocol === 3 && message.binary) {
+      // The shared frame is v4's (bytes without a type byte); v3 needs its own.
+      const encoded = encodePacketV3({ type: 'message', data: message.data }, this.wire.supportsBinary);
+      this.ws.send(encoded, { binary: typeof encoded !== 'string', compress: message.compress }, cb);
+      return;
+    }
     const frame = this.frameSender && this.ws.readyState === WebSocket.OPEN ? message.webSocketFrame : undefined;
     if (frame) {
       this.frameSender!.sendFrame(frame, cb);
@@ -142,7 +154,8 @@ export class WebSocketTransport implements Transport {
   _onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    const packet = decodePacket(isBinary ? buffer : buffer.toString('utf8'));
+    const raw = isBinary ? buffer : buffer.toString('utf8');
+    const packet = this.wire.protocol === 3 ? decodePacketV3(raw) : decodePacket(raw);
     if (packet.type === 'error') {
       this.sink.onTransportError('parse error', 'invalid packet', 'parse_error');
       return;

@@ -262,7 +262,8 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     const missed = this.missedPackets;
     this.missedPackets = undefined;
     if (missed) for (const encoded of missed) this.client._writeEncoded(encoded, {});
-    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
+    // Socket.IO v2 clients (Engine.IO v3) expect a CONNECT answer without payload.
+    const data = this.conn.protocol === 3 ? undefined : this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
     this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
   }
 
@@ -310,6 +311,11 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   /** @internal Refuses the CONNECT with `44`. */
   _error(data: unknown): void {
+    if (this.conn.protocol === 3 && typeof data === 'object' && data !== null) {
+      // Socket.IO v2 clients get the error's data, or its message, as is.
+      const { message, data: extra } = data as { message?: unknown; data?: unknown };
+      data = extra ?? message;
+    }
     this.packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data });
   }
 
