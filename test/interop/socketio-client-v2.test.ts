@@ -88,6 +88,12 @@ describe.each(TRANSPORTS)('socket.io-client 2.x over %s against allowEIO3', (_na
     socket.emit('download', Buffer.from([9, 8, 7]));
     expect([...(await fromServer)[0]]).toEqual([9, 8, 7]);
 
+    // A broadcast is encoded once for all recipients (v4 frames): v3 sessions need their own.
+    const broadcast = once<[string, Buffer]>(client, 'bcast');
+    server!.io.emit('bcast', 'x', Buffer.from([4, 0, 4]));
+    const [label, payload] = await broadcast;
+    expect([label, [...payload]]).toEqual(['x', [4, 0, 4]]);
+
     socket.on('echo', (data: Buffer, ack: (data: Buffer) => void) => ack(data));
     const echoed = await new Promise<Buffer>((resolve) => client.emit('echo', Buffer.alloc(3000, 7), resolve));
     expect(Buffer.from(echoed).equals(Buffer.alloc(3000, 7))).toBe(true);
