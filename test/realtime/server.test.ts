@@ -84,14 +84,19 @@ describe('Server', () => {
     await expect(fetch(`http://127.0.0.1:${port}/hello`)).rejects.toThrow();
   });
 
-  it('close() on an http server that already stopped listening reports no error', async () => {
-    const httpServer = createServer();
-    const io = new Server(httpServer);
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    let closeError: Error | undefined | null = null;
+  it('close(cb) on an http server that is not running passes ERR_SERVER_NOT_RUNNING, as socket.io', async () => {
+    const stopped = createServer();
+    const io = new Server(stopped);
+    await new Promise<void>((resolve) => stopped.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => stopped.close(() => resolve()));
+    let closeError: (Error & { code?: string }) | undefined | null = null;
     await io.close((err) => (closeError = err));
-    expect(closeError).toBeUndefined();
+    expect(closeError!.code).toBe('ERR_SERVER_NOT_RUNNING');
+
+    const neverListened = new Server(createServer());
+    closeError = null;
+    await neverListened.close((err) => (closeError = err));
+    expect(closeError!.code).toBe('ERR_SERVER_NOT_RUNNING');
   });
 
   it('refuses an express-style request handler in attach()', () => {

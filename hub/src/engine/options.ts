@@ -35,7 +35,13 @@ export interface EngineServerOptions {
   allowRequest?: (req: IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void) => void;
   /** Sets a cookie holding the sid on the handshake response (sticky sessions). */
   cookie: boolean | CookieOptions;
-  /** Bytes a session may have waiting to be written before it is closed as a slow consumer. */
+  /**
+   * Bytes a session may have waiting to be written before it is closed as a
+   * slow consumer (checked as each packet is queued, on what was waiting
+   * before it). Default: twice maxHttpBufferSize, at least 1 MiB, so that a
+   * message as large as a client may send, header and attachments, goes
+   * through as in engine.io.
+   */
   maxBufferedBytes: number;
   /** Most WebSocket fragments one message may be split into (flood guard). */
   maxWebSocketFragments: number;
@@ -82,7 +88,6 @@ const DEFAULTS = {
   perMessageDeflate: false,
   httpCompression: true,
   cookie: false,
-  maxBufferedBytes: 1024 * 1024,
   // Real clients fragment rarely and coarsely (a 1 MB message in 1 KiB frames
   // is under 1000 fragments); a flood of tiny fragments is stopped long before
   // the per-fragment bookkeeping matters.
@@ -100,6 +105,7 @@ const DEFAULTS = {
 /** Applies defaults and normalises compound options. */
 export function resolveOptions(opts: Partial<EngineServerOptions> = {}): ResolvedEngineOptions {
   const merged = { ...DEFAULTS, ...stripUndefined(opts) } as EngineServerOptions;
+  merged.maxBufferedBytes ??= Math.max(1024 * 1024, 2 * merged.maxHttpBufferSize);
   const compression = merged.httpCompression;
   const deflate = merged.perMessageDeflate;
   const cookie = merged.cookie;

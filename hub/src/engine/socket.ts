@@ -60,7 +60,6 @@ export class EngineSocket extends EventEmitter {
   // v4: the server pings; v3: the client pings and the server watches for it.
   private readonly heartbeat: Heartbeat | ClientPingWatchdog;
   private upgrade: UpgradeNegotiation | undefined;
-  private closeTimer: NodeJS.Timeout | undefined;
   private readonly sink: SessionSink;
 
   constructor(id: string, server: EngineServer, transport: Transport, request: IncomingMessage) {
@@ -108,9 +107,6 @@ export class EngineSocket extends EventEmitter {
     }
     if (this.readyState !== 'open') return;
     this.readyState = 'closing';
-    // The close timer below bounds the wait; a ping now could only turn a
-    // forced close into a ping timeout.
-    this.heartbeat.stop();
     this.upgrade?.abandon();
     if (this.transport.name === 'websocket') {
       // WebSocket writes are never held back, so nothing is left to deliver.
@@ -119,14 +115,14 @@ export class EngineSocket extends EventEmitter {
     }
     // Polling, as the reference server does it: a pending poll is ended with
     // `1`; otherwise queued packets go out on the next poll and the close
-    // packet on the one after that, as `6\x1e1`.
+    // packet on the one after that, as `6\x1e1`. A client that stops polling
+    // meanwhile is given up by the heartbeat, which keeps running (no ping is
+    // sent while closing): the reason is then 'ping timeout', as in engine.io,
+    // within pingInterval + pingTimeout.
     if (this.writeBuffer.length === 0 && this.transport.writable) {
       this.transport.send([{ type: 'close', compress: false }]);
       this.closeNow('forced close', undefined, 'close');
-      return;
     }
-    const { pingInterval, pingTimeout } = this.server.opts;
-    this.closeTimer = setTimeout(() => this.closeNow('forced close', undefined, 'close'), pingInterval + pingTimeout);
   }
 
   /** Sends the open packet and starts the heartbeat. @internal */
@@ -200,20 +196,20 @@ export class EngineSocket extends EventEmitter {
     callback?: SendCallback,
     prepared?: PreparedMessage,
   ): void {
-    if (this.readyState === 'closing' || this.readyState === 'closed') {
-      if (callback) process.nextTick(callback, new Error(`session is ${this.readyState}`));
-      return;
-    }
+    // A closing session takes nothing more; the callback is never called, as in engine.io.
+    if (this.readyState === 'closing' || this.readyState === 'closed') return;
     const packet: OutboundPacket = { type, data, compress, callback, prepared };
     this.emit('packetCreate', packet);
     const size = packetSize(packet);
+    // A slow consumer is cut off rather than left to grow our memory: when
+    // what was already waiting exceeds the limit. A message of any size is
+    // let through when the backlog is under the limit (a 5 MB message over
+    // polling reaches a client that polls).
+    const backlog = this.writeBufferBytes + this.transport.bufferedBytes;
     this.writeBuffer.push(packet);
     this.writeBufferBytes += size;
     this.flush();
-    // A slow consumer is cut off rather than left to grow our memory; one
-    // message alone may always be pending, however large.
-    const pending = this.writeBufferBytes + this.transport.bufferedBytes;
-    if (pending > this.server.opts.maxBufferedBytes && pending > size && this.readyState === 'open') {
+    if (backlog > this.server.opts.maxBufferedBytes && this.readyState === 'open') {
       this.server.metrics.slowConsumersClosed++;
       this.closeNow('transport buffer full', `more than ${this.server.opts.maxBufferedBytes} bytes waiting to be written`, 'terminate');
     }
@@ -299,7 +295,6 @@ export class EngineSocket extends EventEmitter {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
     this.heartbeat.stop();
-    clearTimeout(this.closeTimer);
     this.upgrade?.abandon();
     this.transport.shutdown(how, code ?? CLOSE_CODES[reason] ?? 1000);
     const unsent = this.writeBuffer;

@@ -54,6 +54,13 @@ export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   sink: TransportSink;
   private closed = false;
+  // True from a send() until ws reports its last frame written, as engine.io
+  // does: meanwhile the session queues, and volatile packets are dropped.
+  private busy = false;
+  private readonly batchWritten = (): void => {
+    this.busy = false;
+    if (!this.closed) this.sink.onWritable();
+  };
   // With permessage-deflate ws compresses and queues frames inside its
   // sender; a frame written around that queue could overtake one still being
   // compressed, so the prepared-frame shortcut is only taken without it.
@@ -75,7 +82,7 @@ export class WebSocketTransport implements Transport {
   }
 
   get writable(): boolean {
-    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+    return !this.closed && !this.busy && this.ws.readyState === WebSocket.OPEN;
   }
 
   get bufferedBytes(): number {
@@ -88,7 +95,12 @@ export class WebSocketTransport implements Transport {
   }
 
   send(packets: OutboundPacket[]): void {
-    for (const packet of packets) this.write(packet);
+    if (packets.length === 0) return;
+    this.busy = true;
+    const last = packets.length - 1;
+    // ws writes in order, so the last frame's callback means the batch is out.
+    for (let i = 0; i < last; i++) this.write(packets[i]!, undefined);
+    this.write(packets[last]!, this.batchWritten);
   }
 
   shutdown(how: TransportShutdown, code = 1000): void {
@@ -98,8 +110,13 @@ export class WebSocketTransport implements Transport {
     else this.ws.close(code);
   }
 
-  private write(packet: OutboundPacket): void {
-    const cb = packet.callback ? (err?: Error | null) => settleCallbacks([packet], err ?? undefined) : undefined;
+  private write(packet: OutboundPacket, written: (() => void) | undefined): void {
+    const cb = packet.callback
+      ? (err?: Error | null) => {
+          settleCallbacks([packet], err ?? undefined);
+          written?.();
+        }
+      : written;
     if (packet.prepared) {
       this.writePrepared(packet.prepared, cb);
       return;

@@ -206,8 +206,9 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     if (this.httpServer) servers.add(this.httpServer);
     this.ownedHttpServers.clear();
     let error: Error | undefined;
+    // A server that never listened answers ERR_SERVER_NOT_RUNNING, passed to
+    // `fn` as socket.io does.
     for (const httpServer of servers) {
-      if (!httpServer.listening) continue;
       await new Promise<void>((resolve) =>
         httpServer.close((err) => {
           error ??= err;

@@ -37,7 +37,7 @@ export function encodePacketV3(packet: EnginePacket, supportsBinary: boolean): R
     out.set(bytes, 1);
     return out;
   }
-  return data === undefined ? String(digit) : digit + (data as string);
+  return String(digit) + (data ? String(data) : '');
 }
 
 /** Decodes one v3 packet (a WebSocket frame or one entry of a payload); never throws. */
