@@ -13,6 +13,7 @@ import { applyCors } from './cors.js';
 import { EngineErrorCode, ENGINE_ERROR_MESSAGES, writeHttpError, writeUpgradeError, type RequestRejection } from './errors.js';
 import { jsonpFraming } from './jsonp.js';
 import { EngineMetrics } from './metrics.js';
+import { runMiddlewares, UpgradeResponse, type EngineMiddleware } from './middleware.js';
 import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, type TransportName } from './options.js';
 import { PollingTransport, XHR_FRAMING } from './polling.js';
 import { PreparedMessage } from './prepared.js';
@@ -47,6 +48,9 @@ export class EngineServer extends EventEmitter {
   private readonly admission: SessionAdmission;
   // The admission place each open session holds, released when it closes.
   private readonly reservations = new Map<string, Reservation>();
+  private readonly middlewares: EngineMiddleware[] = [];
+  // Headers the middlewares set on an upgrade, for its 101 answer.
+  private readonly upgradeResponses = new WeakMap<IncomingMessage, UpgradeResponse>();
 
   constructor(opts: Partial<EngineServerOptions> = {}) {
     super();
@@ -63,6 +67,16 @@ export class EngineServer extends EventEmitter {
   /** Whether the client's connection is encrypted: TLS here, or https at a trusted proxy (X-Forwarded-Proto). */
   isSecure(req: IncomingMessage): boolean {
     return isSecure(req, this.trust);
+  }
+
+  /**
+   * Adds a Connect-style middleware run on every Engine.IO request and
+   * upgrade before it is verified (express-session, helmet…); a failure
+   * refuses the request with Bad Request.
+   */
+  use(fn: EngineMiddleware): this {
+    this.middlewares.push(fn);
+    return this;
   }
 
   /** Number of open sessions. */
@@ -118,12 +132,12 @@ export class EngineServer extends EventEmitter {
     const request = parseQuery(req);
     const cors = this.opts.cors;
     if (!cors) {
-      this.routeRequest(request, res);
+      this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
       return;
     }
     applyCors(cors, req, res, (err, answered) => {
       if (err) this.rejectRequest(request, res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'CORS_FAILURE', error: err } }, 'bad_request');
-      else if (!answered) this.routeRequest(request, res);
+      else if (!answered) this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
     });
   }
 
@@ -139,9 +153,41 @@ export class EngineServer extends EventEmitter {
       this.rejectUpgrade(request, socket, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'INVALID_UPGRADE' } }, 'invalid_upgrade');
       return;
     }
+    if (this.middlewares.length === 0) {
+      this.routeUpgrade(request, socket, head, onSocketError);
+      return;
+    }
+    const res = new UpgradeResponse(req, socket);
+    this.upgradeResponses.set(req, res);
+    runMiddlewares(this.middlewares, req, res as unknown as ServerResponse, (err) => {
+      if (socket.destroyed) return;
+      if (err !== undefined) {
+        this.metrics.countRefusal('middleware');
+        this.rejectUpgrade(request, socket, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'MIDDLEWARE_FAILURE', error: err } }, undefined);
+        return;
+      }
+      this.routeUpgrade(request, socket, head, onSocketError);
+    });
+  }
+
+  /** Runs the middlewares, then `next`; a failing middleware's request is refused (counted as a `middleware` refusal). */
+  private afterMiddlewares(req: EngineRequest, res: ServerResponse, next: () => void): void {
+    if (this.middlewares.length === 0) return next();
+    (req as EngineRequest & { res?: ServerResponse }).res = res;
+    runMiddlewares(this.middlewares, req, res, (err) => {
+      if (err === undefined) return next();
+      this.metrics.countRefusal('middleware');
+      this.rejectRequest(req, res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'MIDDLEWARE_FAILURE', error: err } }, undefined);
+    });
+  }
+
+  private routeUpgrade(request: EngineRequest, socket: Duplex, head: Buffer, onSocketError: (err: Error) => void): void {
+    const req = request;
     const route = verifyRequest(request, this.opts, this.clients, true);
     const accept = (onOpen: (ws: WebSocket) => void) => {
       if (socket.destroyed) return;
+      // Middlewares that add headers on writeHead (express-session) do it now.
+      this.upgradeResponses.get(req)?.writeHead();
       this.webSocketServer().handleUpgrade(req, socket, head, (ws) => {
         socket.removeListener('error', onSocketError);
         onOpen(ws);
@@ -171,6 +217,8 @@ export class EngineServer extends EventEmitter {
 
   /** Adds the cookie and lets `initial_headers` / `headers` listeners edit a response's headers. @internal */
   decorateHeaders(headers: OutgoingHttpHeaders, req: IncomingMessage): void {
+    const fromMiddlewares = this.upgradeResponses.get(req)?.headers;
+    if (fromMiddlewares) Object.assign(headers, fromMiddlewares);
     const handshakeId = this.handshakeIds.get(req);
     if (handshakeId !== undefined) {
       if (this.opts.cookie) headers['Set-Cookie'] = [serializeCookie(handshakeId, this.opts.cookie)];
