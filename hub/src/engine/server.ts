@@ -36,8 +36,15 @@ export interface ConnectionErrorEvent {
 /** The Engine.IO v4 server: attach it to an http.Server and listen for `connection`. */
 export class EngineServer extends EventEmitter {
   readonly opts: ResolvedEngineOptions;
-  /** Open sessions by id. A Map, so no sid can reach an inherited property. */
-  readonly clients = new Map<string, EngineSocket>();
+  /**
+   * Open sessions by id, a plain object as engine.io exposes it. It has no
+   * prototype, so no sid (`__proto__`, `constructor`…) reaches an inherited
+   * property; read it with `clients[id]` or Object.keys.
+   */
+  readonly clients: Record<string, EngineSocket> = Object.create(null);
+  private sessionCount = 0;
+  // The lookup verifyRequest uses: own properties only.
+  private readonly sessions = { get: (sid: string): EngineSocket | undefined => (Object.hasOwn(this.clients, sid) ? this.clients[sid] : undefined) };
   /** Bad-input and slow-consumer counters. */
   readonly metrics = new EngineMetrics();
   /** Which X-Forwarded-For hops to believe (from `trustProxy`). */
@@ -81,7 +88,7 @@ export class EngineServer extends EventEmitter {
 
   /** Number of open sessions. */
   get clientsCount(): number {
-    return this.clients.size;
+    return this.sessionCount;
   }
 
   /** Serves `path` (default '/engine.io') on an http.Server, leaving other routes and upgrades alone. */
@@ -114,8 +121,9 @@ export class EngineServer extends EventEmitter {
 
   /** @internal A session closed: it leaves the table before its 'close' listeners run. */
   _forget(session: EngineSocket): void {
-    if (this.clients.get(session.id) === session) {
-      this.clients.delete(session.id);
+    if (this.sessions.get(session.id) === session) {
+      delete this.clients[session.id];
+      this.sessionCount--;
       this.reservations.get(session.id)?.release();
       this.reservations.delete(session.id);
     }
@@ -123,7 +131,7 @@ export class EngineServer extends EventEmitter {
 
   /** Closes every session with reason 'server shutting down'. */
   close(): this {
-    for (const session of [...this.clients.values()]) session._closeNow('server shutting down');
+    for (const session of Object.values(this.clients)) session._closeNow('server shutting down');
     return this;
   }
 
@@ -183,7 +191,7 @@ export class EngineServer extends EventEmitter {
 
   private routeUpgrade(request: EngineRequest, socket: Duplex, head: Buffer, onSocketError: (err: Error) => void): void {
     const req = request;
-    const route = verifyRequest(request, this.opts, this.clients, true);
+    const route = verifyRequest(request, this.opts, this.sessions, true);
     const accept = (onOpen: (ws: WebSocket) => void) => {
       if (socket.destroyed) return;
       // Middlewares that add headers on writeHead (express-session) do it now.
@@ -228,7 +236,7 @@ export class EngineServer extends EventEmitter {
   }
 
   private routeRequest(req: EngineRequest, res: ServerResponse): void {
-    const route = verifyRequest(req, this.opts, this.clients, false);
+    const route = verifyRequest(req, this.opts, this.sessions, false);
     if (route.kind === 'rejected') {
       this.rejectRequest(req, res, route.rejection, route.badInput);
     } else if (route.kind === 'session') {
@@ -285,7 +293,7 @@ export class EngineServer extends EventEmitter {
       }
       Promise.resolve(generated).then(
         (id) => {
-          if (typeof id !== 'string' || id === '' || this.clients.has(id)) {
+          if (typeof id !== 'string' || id === '' || this.sessions.get(id) !== undefined) {
             done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', id } });
             return;
           }
@@ -318,7 +326,8 @@ export class EngineServer extends EventEmitter {
     takeRequest?: () => void,
   ): void {
     const session = new EngineSocket(id, this, transport, req);
-    this.clients.set(id, session);
+    this.clients[id] = session;
+    this.sessionCount++;
     this.reservations.set(id, reservation);
     session._open();
     takeRequest?.();
@@ -328,7 +337,7 @@ export class EngineServer extends EventEmitter {
 
   private upgradeSession(sid: string, ws: WebSocket, req: IncomingMessage): void {
     const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req));
-    const session = this.clients.get(sid);
+    const session = this.sessions.get(sid);
     if (!session) {
       transport.shutdown('close', 1000);
       return;

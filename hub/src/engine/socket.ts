@@ -220,9 +220,11 @@ export class EngineSocket extends EventEmitter {
     const packets = this.writeBuffer;
     this.writeBuffer = [];
     this.writeBufferBytes = 0;
+    this.server.emit('flush', this, packets);
     this.emit('flush', packets);
     this.transport.send(packets);
     this.emit('drain');
+    this.server.emit('drain', this);
   }
 
   /** @internal The transport can take packets (see SessionSink). */

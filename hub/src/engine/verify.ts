@@ -62,13 +62,13 @@ const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * Decides where a request goes. `upgrade` is true for WebSocket upgrade
- * requests. Sessions are looked up in a Map only, so `sid=__proto__` and
+ * requests. Sessions are looked up as own properties only, so `sid=__proto__` and
  * friends are simply unknown.
  */
 export function verifyRequest(
   req: EngineRequest,
   opts: ResolvedEngineOptions,
-  sessions: ReadonlyMap<string, EngineSocket>,
+  sessions: { get(sid: string): EngineSocket | undefined },
   upgrade: boolean,
 ): RequestRoute {
   const query = req._query;

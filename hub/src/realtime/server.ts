@@ -151,6 +151,7 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
       path: opts.path ?? this._path,
       ...(this.opts.addTrailingSlash !== undefined && { addTrailingSlash: this.opts.addTrailingSlash }),
       ...(this.opts.destroyUpgrade !== undefined && { destroyUpgrade: this.opts.destroyUpgrade }),
+      ...(this.opts.destroyUpgradeTimeout !== undefined && { destroyUpgradeTimeout: this.opts.destroyUpgradeTimeout }),
     });
     if (this._serveClient) attachClientBundle(httpServer as HttpServer, opts.path ?? this._path);
     this.httpServer = httpServer;
