@@ -54,6 +54,8 @@ describe.each(TRANSPORTS)('socket.io-client 2.x over %s against allowEIO3', (_na
     await once(client, 'connect');
     const [socket] = await serverSide;
     expect(socket.conn.protocol).toBe(3);
+    // v2 clients take the Engine.IO id as their socket id; so must the server.
+    expect(socket.id).toBe(client.id);
     expect(socket.handshake.auth).toEqual({});
     if (finalTransport === 'websocket' && socket.conn.transport.name !== 'websocket') await once(socket.conn, 'upgrade');
     expect(socket.conn.transport.name).toBe(finalTransport);
@@ -144,6 +146,8 @@ describe('socket.io-client 2.x namespaces and heartbeat against allowEIO3', () =
     const client = connect('/chat?token=good&site=a', { transports: ['websocket'] });
     await once(client, 'connect');
     const [socket] = await serverSide;
+    expect(socket.id).toBe(client.id);
+    expect(socket.id).toMatch(/^\/chat#/);
     expect({ ...socket.handshake.auth }).toEqual({ token: 'good', site: 'a' });
     socket.on('hi', (ack: (s: string) => void) => ack(socket.nsp.name));
     expect(await new Promise((resolve) => client.emit('hi', resolve))).toBe('/chat');

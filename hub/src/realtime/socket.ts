@@ -65,6 +65,13 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
       this.missedPackets = previousSession.missedPackets;
       this.recovered = true;
       this.join(previousSession.rooms);
+    } else if (client.conn.protocol === 3) {
+      // Socket.IO v2 clients derive their socket id from the Engine.IO id
+      // (`<sid>`, or `<nsp>#<sid>` outside the main namespace); so does the
+      // server for them, as socket.io does. No recovery in v2.
+      this.id = nsp.name === '/' ? client.id : `${nsp.name}#${client.id}`;
+      this.pid = undefined;
+      this.recovered = false;
     } else {
       this.id = generateId();
       this.pid = nsp.server._recovery ? generateId() : undefined;
