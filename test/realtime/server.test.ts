@@ -118,9 +118,12 @@ describe('Server', () => {
     const on = await startServer({}, notFound);
     const off = await startServer({ serveClient: false }, notFound);
     expect(await (await fetch(`http://${on.base}/socket.io/socket.io.js`)).text()).toBe('// socket.io.js');
-    expect((await fetch(`http://${off.base}/socket.io/socket.io.js`)).status).toBe(404);
-    // Unknown file names are not the bundle's.
-    expect((await fetch(`http://${on.base}/socket.io/other.js`)).status).toBe(404);
+    // Everything else under the path is the engine's, as in socket.io: a 400, never a hang.
+    for (const url of [`http://${off.base}/socket.io/socket.io.js`, `http://${on.base}/socket.io/other.js`]) {
+      const res = await fetch(url);
+      expect(res.status, url).toBe(400);
+      expect(await res.json()).toEqual({ code: 0, message: 'Transport unknown' });
+    }
   });
 
   it('delegates listener methods to the main namespace', async () => {
