@@ -1,7 +1,7 @@
 // autoUnref with polling only: the client's pending poll must not keep the
 // process alive (issue 15). A child process connects and must exit by itself
 // while the server is still up.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CHILD = `
 import { io } from './client.mjs';
