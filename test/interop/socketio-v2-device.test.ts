@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { loadConfig } from '../../hub/src/config/index.js';
 import { closeAll, readings, registerDevice, startHub } from '../iot/helpers.js';
 
 interface V2Socket {
@@ -45,6 +46,14 @@ function outcome(socket: V2Socket): Promise<string> {
 }
 
 describe('Socket.IO v2 devices on the hub', () => {
+  it('the allowEio3 setting: off by default, true/false from flags and the environment, anything else refused', () => {
+    expect(loadConfig([], {}).config.allowEio3).toBe(false);
+    expect(loadConfig(['--allow-eio3', 'true'], {}).config.allowEio3).toBe(true);
+    expect(loadConfig([], { SITEHUB_ALLOW_EIO3: 'true' }).config.allowEio3).toBe(true);
+    expect(loadConfig([], { SITEHUB_ALLOW_EIO3: 'false' }).config.allowEio3).toBe(false);
+    expect(() => loadConfig([], { SITEHUB_ALLOW_EIO3: 'yes' })).toThrow(/allowEio3.*true or false/);
+  });
+
   it('are refused by default', async () => {
     const { api, base } = await startHub();
     const d = await registerDevice(api, { deviceId: 'old-1', classId: 'thermo' });
