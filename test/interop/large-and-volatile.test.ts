@@ -69,6 +69,17 @@ describe.each([['polling'], ['websocket']])('one 5 MB message over %s', (transpo
   });
 });
 
+describe('default limits', () => {
+  it('deliver a 1.1 MB message from the server over polling (no 1 MiB buffer ending the session)', async () => {
+    const { client, socket } = await pair(['polling']);
+    const text = 'y'.repeat(1_100_000);
+    const received = new Promise<string>((resolve) => client.once('big', resolve));
+    socket.emit('big', text);
+    expect((await received) === text).toBe(true);
+    expect(socket.connected).toBe(true);
+  });
+});
+
 describe('volatile emits', () => {
   it('are dropped while the WebSocket transport is busy writing, and delivered when it is idle', async () => {
     const { client, socket } = await pair(['websocket']);
