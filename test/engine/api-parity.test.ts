@@ -36,6 +36,25 @@ describe('engine.io API parity', () => {
     expect(events).toEqual(['flush:hello', 'drain:true']);
   });
 
+  it('emits packetCreate with engine.io\'s packet shape, options.compress included', async () => {
+    t = await startEngine({}, { withEcho: false });
+    const connection = new Promise<EngineSocket>((resolve) => t!.engine.once('connection', resolve));
+    const client = new WsClient(t.url('websocket'));
+    wsClients.push(client);
+    await client.nextText();
+    const socket = await connection;
+    const created: unknown[] = [];
+    socket.on('packetCreate', (packet: unknown) => created.push(packet));
+    socket.send('a');
+    socket.send('b', { compress: false });
+    socket.sendPrepared(t.engine.prepare('c'));
+    expect(created).toEqual([
+      { type: 'message', data: 'a', options: { compress: true } },
+      { type: 'message', data: 'b', options: { compress: false } },
+      { type: 'message', data: 'c', options: { compress: true } },
+    ]);
+  });
+
   it('keeps engine.clients as a plain object keyed by id, without prototype', async () => {
     t = await startEngine({ generateId: () => '__proto__' });
     const res = await fetch(t.url('polling'));

@@ -199,7 +199,10 @@ export class EngineSocket extends EventEmitter {
     // A closing session takes nothing more; the callback is never called, as in engine.io.
     if (this.readyState === 'closing' || this.readyState === 'closed') return;
     const packet: OutboundPacket = { type, data, compress, callback, prepared };
-    this.emit('packetCreate', packet);
+    // engine.io's shape, built only for listeners: a read-only view of the packet.
+    if (this.listenerCount('packetCreate') > 0) {
+      this.emit('packetCreate', { type, data: prepared ? prepared.data : data, options: { compress } });
+    }
     const size = packetSize(packet);
     // A slow consumer is cut off rather than left to grow our memory: when
     // what was already waiting exceeds the limit. A message of any size is
