@@ -74,6 +74,8 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     pingTimeout: config.pingTimeoutMs,
     // Connection limits (docs/security.md).
     trustProxy: config.trustProxy,
+    // Socket.IO v2 devices (docs/client.md); off unless the operator opts in.
+    allowEIO3: config.allowEio3,
     maxSessions: config.maxSessions,
     maxSessionsPerAddress: config.maxSessionsPerAddress,
     handshakeRatePerAddress: config.handshakeRatePerAddress,

@@ -155,6 +155,20 @@ describe('transports', () => {
     expect([...new Uint8Array(blob)]).toEqual([5, 6, 7]);
   });
 
+  it('takes a binaryType set on the engine after creation, as engine.io-client does', async () => {
+    const server = await startServer();
+    server.io.on('connection', (s) => s.on('send-blob', () => s.emit('blob', Buffer.from([1, 2]))));
+    for (const transport of ['polling', 'websocket']) {
+      const socket = client(server.url, { transports: [transport] });
+      await next(socket, 'connect');
+      socket.io.engine!.binaryType = 'arraybuffer';
+      socket.emit('send-blob');
+      const [blob] = await next<[ArrayBuffer]>(socket, 'blob');
+      expect(blob, transport).toBeInstanceOf(ArrayBuffer);
+      expect([...new Uint8Array(blob)]).toEqual([1, 2]);
+    }
+  });
+
   it('answers the server heartbeat, so a connection with a short ping interval stays up', async () => {
     const server = await startServer({ pingInterval: 50, pingTimeout: 100 });
     const socket = client(server.url);

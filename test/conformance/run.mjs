@@ -2,7 +2,9 @@
 // against sitehub. Usage:
 //   npm run conformance -- engine.io <path to docs/engine.io-protocol/v4-test-suite>
 //   npm run conformance -- socket.io <path to docs/socket.io-protocol/v5-test-suite>
-// The suites target http://localhost:3000, so that port must be free.
+//   npm run conformance -- upstream <path to a socketio/socket.io snapshot> [socket.io]
+//     (socket.io's own unit tests, see upstream.mjs)
+// The protocol suites target http://localhost:3000, so that port must be free.
 import { spawn, execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,9 +15,14 @@ const servers = {
   'socket.io': new URL('./socketio-server.mjs', import.meta.url).pathname,
 };
 
+if (process.argv[2] === 'upstream') {
+  process.argv.splice(2, 1);
+  await import('./upstream.mjs'); // exits with the suites' outcome
+}
+
 const [which, suiteArg] = process.argv.slice(2);
 if (!servers[which] || !suiteArg) {
-  console.error('usage: npm run conformance -- engine.io|socket.io <suite folder>');
+  console.error('usage: npm run conformance -- engine.io|socket.io <suite folder> | upstream <monorepo snapshot>');
   process.exit(2);
 }
 const suite = resolve(suiteArg);

@@ -61,7 +61,9 @@ describe('handshake over polling', () => {
     expect(seen[0]!.protocol).toBe(4);
     expect(seen[0]!.remoteAddress).toMatch(/127\.0\.0\.1/);
     expect(t.engine.clientsCount).toBe(2);
-    expect(t.engine.clients.get(a.sid)).toBe(seen[0]);
+    // A plain object keyed by id, as engine.io's.
+    expect(t.engine.clients[a.sid]).toBe(seen[0]);
+    expect(Object.keys(t.engine.clients)).toEqual([a.sid, b.sid]);
   });
 
   it('sends initialPacket right after the open packet', async () => {

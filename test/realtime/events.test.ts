@@ -178,12 +178,16 @@ describe('listeners of everything and per-packet middlewares', () => {
 });
 
 describe('emit modifiers', () => {
-  it('compress(false) and volatile still deliver on an idle WebSocket', async () => {
+  it('compress(false) delivers; volatile delivers on an idle WebSocket and is dropped while a frame is in flight', async () => {
     const { socket, s } = await connectedPair();
     s.compress(false).emit('a');
-    s.volatile.emit('b');
+    // 'a' is still being written: as in socket.io, the volatile packet is dropped.
+    s.volatile.emit('dropped');
     expect(await socket.next()).toBe('42["a"]');
+    s.volatile.emit('b');
     expect(await socket.next()).toBe('42["b"]');
+    s.emit('c');
+    expect(await socket.next()).toBe('42["c"]');
   });
 
   it('a modifier applies to one emit only', async () => {

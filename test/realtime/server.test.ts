@@ -84,14 +84,19 @@ describe('Server', () => {
     await expect(fetch(`http://127.0.0.1:${port}/hello`)).rejects.toThrow();
   });
 
-  it('close() on an http server that already stopped listening reports no error', async () => {
-    const httpServer = createServer();
-    const io = new Server(httpServer);
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    let closeError: Error | undefined | null = null;
+  it('close(cb) on an http server that is not running passes ERR_SERVER_NOT_RUNNING, as socket.io', async () => {
+    const stopped = createServer();
+    const io = new Server(stopped);
+    await new Promise<void>((resolve) => stopped.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => stopped.close(() => resolve()));
+    let closeError: (Error & { code?: string }) | undefined | null = null;
     await io.close((err) => (closeError = err));
-    expect(closeError).toBeUndefined();
+    expect(closeError!.code).toBe('ERR_SERVER_NOT_RUNNING');
+
+    const neverListened = new Server(createServer());
+    closeError = null;
+    await neverListened.close((err) => (closeError = err));
+    expect(closeError!.code).toBe('ERR_SERVER_NOT_RUNNING');
   });
 
   it('refuses an express-style request handler in attach()', () => {
@@ -113,9 +118,12 @@ describe('Server', () => {
     const on = await startServer({}, notFound);
     const off = await startServer({ serveClient: false }, notFound);
     expect(await (await fetch(`http://${on.base}/socket.io/socket.io.js`)).text()).toBe('// socket.io.js');
-    expect((await fetch(`http://${off.base}/socket.io/socket.io.js`)).status).toBe(404);
-    // Unknown file names are not the bundle's.
-    expect((await fetch(`http://${on.base}/socket.io/other.js`)).status).toBe(404);
+    // Everything else under the path is the engine's, as in socket.io: a 400, never a hang.
+    for (const url of [`http://${off.base}/socket.io/socket.io.js`, `http://${on.base}/socket.io/other.js`]) {
+      const res = await fetch(url);
+      expect(res.status, url).toBe(400);
+      expect(await res.json()).toEqual({ code: 0, message: 'Transport unknown' });
+    }
   });
 
   it('delegates listener methods to the main namespace', async () => {

@@ -21,6 +21,7 @@ function parseText(key: Key, text: string): unknown {
   if (kind === 'port' || kind === 'positiveInt' || kind === 'nonNegativeInt') {
     return /^\s*-?\d+\s*$/.test(text) ? Number(text) : text;
   }
+  if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
   if (kind === 'origins') return text.split(',').map((s) => s.trim()).filter(Boolean);
   return text;
 }

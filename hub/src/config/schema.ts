@@ -76,6 +76,8 @@ export interface HubConfig {
   // --- Connection limits (docs/security.md, "Connection limits") ---
   /** Proxies whose X-Forwarded-For / X-Forwarded-Proto to believe: false, true, or their addresses / CIDR ranges (comma-separated). */
   trustProxy: TrustProxy;
+  /** Accept Engine.IO v3 / Socket.IO v2 clients (older embedded libraries); they authenticate with the same checks, their credentials in the CONNECT namespace's query (docs/client.md). */
+  allowEio3: boolean;
   /** Most open TCP connections to the hub; 0 for no limit. */
   maxConnections: number;
   /** Most open TCP connections from one address (trusted proxies exempt); 0 for no limit. */
@@ -152,6 +154,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   // limit, leaving room for REST, /healthz and the database; a site behind
   // one NAT address may need a larger per-address share.
   trustProxy: false,
+  allowEio3: false,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 512,
   maxSessions: 8_000,
@@ -170,7 +173,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   databaseConnectTimeoutMs: 5_000,
 };
 
-type Kind = 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
+type Kind = 'boolean' | 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -208,6 +211,7 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   authTrackedMax: 'positiveInt',
 
   trustProxy: 'trustProxy',
+  allowEio3: 'boolean',
   maxConnections: 'nonNegativeInt',
   maxConnectionsPerAddress: 'nonNegativeInt',
   maxSessions: 'nonNegativeInt',
@@ -264,6 +268,8 @@ function isOrigin(value: unknown): boolean {
 /** Checks one value against its kind; returns a description of the problem, or undefined. */
 function problem(kind: Kind, value: unknown): string | undefined {
   switch (kind) {
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'true or false';
     case 'string':
       return typeof value === 'string' && value.length > 0 ? undefined : 'a non-empty string';
     case 'optionalString':

@@ -30,7 +30,9 @@ export function pathMatcher(opts: AttachOptions): (url: string | undefined) => b
     if (url === undefined) return false;
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
-    return pathname === withSlash || (!strictSlash && pathname === base);
+    // Everything under the path is ours, as in engine.io (`/socket.io/default/`
+    // prefixes behind proxies; unknown files get the Engine.IO 400, not a hang).
+    return pathname.startsWith(withSlash) || (!strictSlash && pathname === base);
   };
 }
 

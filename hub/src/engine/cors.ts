@@ -13,6 +13,10 @@ export interface CorsOptions {
   methods?: string | string[];
   credentials?: boolean;
   allowedHeaders?: string | string[];
+  /** Alias of allowedHeaders (the `cors` package accepts both). */
+  headers?: string | string[];
+  /** Status of a preflight answer (default 204; some legacy browsers need 200). */
+  optionsSuccessStatus?: number;
   exposedHeaders?: string | string[];
   /** Preflight cache lifetime in seconds. */
   maxAge?: number;
@@ -83,14 +87,14 @@ function originMatches(origin: string, allowed: RegExp | Array<string | RegExp>)
 
 function answerPreflight(opts: CorsOptions, req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Methods', list(opts.methods) ?? DEFAULT_METHODS);
-  let allowedHeaders = list(opts.allowedHeaders);
+  let allowedHeaders = list(opts.allowedHeaders ?? opts.headers);
   if (allowedHeaders === undefined) {
     allowedHeaders = req.headers['access-control-request-headers'];
     res.appendHeader('Vary', 'Access-Control-Request-Headers');
   }
   if (allowedHeaders) res.setHeader('Access-Control-Allow-Headers', allowedHeaders);
   if (opts.maxAge !== undefined) res.setHeader('Access-Control-Max-Age', String(opts.maxAge));
-  res.statusCode = 204;
+  res.statusCode = opts.optionsSuccessStatus ?? 204;
   res.setHeader('Content-Length', '0');
   res.end();
 }

@@ -17,6 +17,7 @@ export type EngineBadInputKind =
   | 'parse_error'
   | 'unexpected_packet'
   | 'client_ping'
+  | 'client_pong'
   | 'websocket_fragment_flood'
   | 'websocket_protocol_error'
   | 'upgrade_socket_error'

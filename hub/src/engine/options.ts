@@ -23,6 +23,8 @@ export interface EngineServerOptions {
   transports: TransportName[];
   /** Whether polling sessions may upgrade to WebSocket. */
   allowUpgrades: boolean;
+  /** Accept Engine.IO v3 clients (socket.io-client 2.x, many embedded libraries); refused with code 5 otherwise (default false). */
+  allowEIO3: boolean;
   /** WebSocket permessage-deflate (see ws); off by default. */
   perMessageDeflate: boolean | PerMessageDeflateOptions;
   /** gzip/deflate of polling responses of at least `threshold` bytes. */
@@ -33,7 +35,13 @@ export interface EngineServerOptions {
   allowRequest?: (req: IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void) => void;
   /** Sets a cookie holding the sid on the handshake response (sticky sessions). */
   cookie: boolean | CookieOptions;
-  /** Bytes a session may have waiting to be written before it is closed as a slow consumer. */
+  /**
+   * Bytes a session may have waiting to be written before it is closed as a
+   * slow consumer (checked as each packet is queued, on what was waiting
+   * before it). Default: twice maxHttpBufferSize, at least 1 MiB, so that a
+   * message as large as a client may send, header and attachments, goes
+   * through as in engine.io.
+   */
   maxBufferedBytes: number;
   /** Most WebSocket fragments one message may be split into (flood guard). */
   maxWebSocketFragments: number;
@@ -76,10 +84,10 @@ const DEFAULTS = {
   maxHttpBufferSize: 1e6,
   transports: ['polling', 'websocket'] as TransportName[],
   allowUpgrades: true,
+  allowEIO3: false,
   perMessageDeflate: false,
   httpCompression: true,
   cookie: false,
-  maxBufferedBytes: 1024 * 1024,
   // Real clients fragment rarely and coarsely (a 1 MB message in 1 KiB frames
   // is under 1000 fragments); a flood of tiny fragments is stopped long before
   // the per-fragment bookkeeping matters.
@@ -97,6 +105,7 @@ const DEFAULTS = {
 /** Applies defaults and normalises compound options. */
 export function resolveOptions(opts: Partial<EngineServerOptions> = {}): ResolvedEngineOptions {
   const merged = { ...DEFAULTS, ...stripUndefined(opts) } as EngineServerOptions;
+  merged.maxBufferedBytes ??= Math.max(1024 * 1024, 2 * merged.maxHttpBufferSize);
   const compression = merged.httpCompression;
   const deflate = merged.perMessageDeflate;
   const cookie = merged.cookie;

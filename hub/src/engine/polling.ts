@@ -2,10 +2,11 @@
 // one POST at a time per session; the body formats (XHR or JSONP) are
 // delegated to a framing so this file only deals with the request cycle.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { decodePayload, encodePacket, PAYLOAD_SEPARATOR } from '@sitehub/protocol';
+import { decodePayload, decodePayloadV3, encodePacket, encodePayloadV3, PAYLOAD_SEPARATOR, type EngineDecoded } from '@sitehub/protocol';
 import { chooseEncoding, compressBody } from './compression.js';
 import { EngineErrorCode, writeHttpError } from './errors.js';
 import type { ResolvedEngineOptions } from './options.js';
+import { WIRE_V4, type Wire } from './wire.js';
 import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
 
 /** How polling bodies are wrapped: plain text (XHR) or JSONP. */
@@ -51,6 +52,7 @@ export class PollingTransport implements Transport {
     private readonly host: PollingHost,
     private readonly framing: PollingFraming,
     sink: TransportSink,
+    private readonly wire: Wire = WIRE_V4,
   ) {
     this.sink = sink;
   }
@@ -77,8 +79,15 @@ export class PollingTransport implements Transport {
       return;
     }
     this.poll = undefined;
-    let payload = '';
     let compress = false;
+    if (this.wire.protocol === 3) {
+      for (const packet of packets) compress ||= packet.compress;
+      // Prepared broadcasts carry v4 encodings; v3 encodes from the data.
+      const plain = packets.map((p) => ({ type: p.type, data: p.prepared ? p.prepared.data : p.data }));
+      this.respond(poll, encodePayloadV3(plain, this.wire.supportsBinary), compress, (err) => settleCallbacks(packets, err));
+      return;
+    }
+    let payload = '';
     for (let i = 0; i < packets.length; i++) {
       const packet = packets[i]!;
       if (i > 0) payload += PAYLOAD_SEPARATOR;
@@ -93,7 +102,9 @@ export class PollingTransport implements Transport {
     this.closed = true;
     const poll = this.poll;
     this.poll = undefined;
-    if (poll) this.respond(poll, how === 'noop' ? '6' : '1', false, noop);
+    if (!poll) return;
+    const type = how === 'noop' ? 'noop' : 'close';
+    this.respond(poll, this.wire.protocol === 3 ? encodePayloadV3([{ type }], false) : type === 'noop' ? '6' : '1', false, noop);
   }
 
   private onPoll(req: IncomingMessage, res: ServerResponse): void {
@@ -119,8 +130,11 @@ export class PollingTransport implements Transport {
       return;
     }
     // v4 polling carries binary as base64 text; a binary body is a v3 client
-    // or an attack on the body parser (CVE-2026-59725). Refuse it unread.
-    if (isOctetStream(req.headers['content-type'])) {
+    // or an attack on the body parser (CVE-2026-59725). Refuse it unread,
+    // unless this is a v3 session, whose binary payloads the bounded v3
+    // decoder reads.
+    const binary = isOctetStream(req.headers['content-type']);
+    if (binary && this.wire.protocol !== 3) {
       writeHttpError(res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'BINARY_POST' } }, true);
       this.sink.onTransportError('transport error', 'binary polling POST', 'binary_post');
       return;
@@ -152,7 +166,8 @@ export class PollingTransport implements Transport {
       if (finished) return;
       finished = true;
       this.posting = false;
-      this.onPayload(Buffer.concat(chunks, size).toString('utf8'), req, res);
+      const body = Buffer.concat(chunks, size);
+      this.onPayload(binary ? body : body.toString('utf8'), req, res);
     });
     res.once('close', () => {
       if (finished) return;
@@ -170,11 +185,11 @@ export class PollingTransport implements Transport {
     this.sink.onTransportError('transport error', 'POST body larger than maxHttpBufferSize', 'payload_too_large');
   }
 
-  private onPayload(body: string, req: IncomingMessage, res: ServerResponse): void {
-    const payload = this.framing.unwrap(body);
+  private onPayload(body: string | Buffer, req: IncomingMessage, res: ServerResponse): void {
+    const payload = typeof body === 'string' ? this.framing.unwrap(body) : body;
     let ok = payload !== null;
     if (payload !== null) {
-      for (const packet of decodePayload(payload)) {
+      for (const packet of this.decode(payload)) {
         if (packet.type === 'error') {
           ok = false;
           break;
@@ -199,11 +214,19 @@ export class PollingTransport implements Transport {
     res.end('ok');
   }
 
-  private respond(poll: PendingPoll, payload: string, compress: boolean, done: (err?: Error) => void): void {
+  private decode(payload: string | Buffer): EngineDecoded[] {
+    if (this.wire.protocol === 3) return decodePayloadV3(payload);
+    return typeof payload === 'string' ? decodePayload(payload) : [{ type: 'error', data: 'parser error' }];
+  }
+
+  private respond(poll: PendingPoll, payload: string | Uint8Array, compress: boolean, done: (err?: Error) => void): void {
     const { req, res } = poll;
-    const headers: OutgoingHttpHeaders = { 'Content-Type': this.framing.contentType, 'Cache-Control': 'no-store' };
+    const text = typeof payload === 'string';
+    // Only a v3 binary payload is bytes; it is never wrapped (JSONP sessions get base64).
+    const contentType = text ? this.framing.contentType : 'application/octet-stream';
+    const headers: OutgoingHttpHeaders = { 'Content-Type': contentType, 'Cache-Control': 'no-store' };
     this.host.decorateHeaders(headers, req);
-    const body = Buffer.from(this.framing.wrap(payload));
+    const body = text ? Buffer.from(this.framing.wrap(payload)) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     res.once('close', () => done(res.writableFinished ? undefined : new Error('poll closed before the response was sent')));
     const write = (data: Buffer) => {
       if (res.destroyed) return;

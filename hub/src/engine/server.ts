@@ -13,6 +13,7 @@ import { applyCors } from './cors.js';
 import { EngineErrorCode, ENGINE_ERROR_MESSAGES, writeHttpError, writeUpgradeError, type RequestRejection } from './errors.js';
 import { jsonpFraming } from './jsonp.js';
 import { EngineMetrics } from './metrics.js';
+import { runMiddlewares, UpgradeResponse, type EngineMiddleware } from './middleware.js';
 import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, type TransportName } from './options.js';
 import { PollingTransport, XHR_FRAMING } from './polling.js';
 import { PreparedMessage } from './prepared.js';
@@ -21,6 +22,7 @@ import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
 import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
 import { WebSocketTransport } from './websocket.js';
+import { wireOf } from './wire.js';
 import { createWebSocketServer } from './ws-server.js';
 
 /** Payload of the `connection_error` event. */
@@ -34,8 +36,15 @@ export interface ConnectionErrorEvent {
 /** The Engine.IO v4 server: attach it to an http.Server and listen for `connection`. */
 export class EngineServer extends EventEmitter {
   readonly opts: ResolvedEngineOptions;
-  /** Open sessions by id. A Map, so no sid can reach an inherited property. */
-  readonly clients = new Map<string, EngineSocket>();
+  /**
+   * Open sessions by id, a plain object as engine.io exposes it. It has no
+   * prototype, so no sid (`__proto__`, `constructor`…) reaches an inherited
+   * property; read it with `clients[id]` or Object.keys.
+   */
+  readonly clients: Record<string, EngineSocket> = Object.create(null);
+  private sessionCount = 0;
+  // The lookup verifyRequest uses: own properties only.
+  private readonly sessions = { get: (sid: string): EngineSocket | undefined => (Object.hasOwn(this.clients, sid) ? this.clients[sid] : undefined) };
   /** Bad-input and slow-consumer counters. */
   readonly metrics = new EngineMetrics();
   /** Which X-Forwarded-For hops to believe (from `trustProxy`). */
@@ -46,6 +55,9 @@ export class EngineServer extends EventEmitter {
   private readonly admission: SessionAdmission;
   // The admission place each open session holds, released when it closes.
   private readonly reservations = new Map<string, Reservation>();
+  private readonly middlewares: EngineMiddleware[] = [];
+  // Headers the middlewares set on an upgrade, for its 101 answer.
+  private readonly upgradeResponses = new WeakMap<IncomingMessage, UpgradeResponse>();
 
   constructor(opts: Partial<EngineServerOptions> = {}) {
     super();
@@ -64,9 +76,19 @@ export class EngineServer extends EventEmitter {
     return isSecure(req, this.trust);
   }
 
+  /**
+   * Adds a Connect-style middleware run on every Engine.IO request and
+   * upgrade before it is verified (express-session, helmet…); a failure
+   * refuses the request with Bad Request.
+   */
+  use(fn: EngineMiddleware): this {
+    this.middlewares.push(fn);
+    return this;
+  }
+
   /** Number of open sessions. */
   get clientsCount(): number {
-    return this.clients.size;
+    return this.sessionCount;
   }
 
   /** Serves `path` (default '/engine.io') on an http.Server, leaving other routes and upgrades alone. */
@@ -99,8 +121,9 @@ export class EngineServer extends EventEmitter {
 
   /** @internal A session closed: it leaves the table before its 'close' listeners run. */
   _forget(session: EngineSocket): void {
-    if (this.clients.get(session.id) === session) {
-      this.clients.delete(session.id);
+    if (this.sessions.get(session.id) === session) {
+      delete this.clients[session.id];
+      this.sessionCount--;
       this.reservations.get(session.id)?.release();
       this.reservations.delete(session.id);
     }
@@ -108,7 +131,7 @@ export class EngineServer extends EventEmitter {
 
   /** Closes every session with reason 'server shutting down'. */
   close(): this {
-    for (const session of [...this.clients.values()]) session._closeNow('server shutting down');
+    for (const session of Object.values(this.clients)) session._closeNow('server shutting down');
     return this;
   }
 
@@ -117,12 +140,12 @@ export class EngineServer extends EventEmitter {
     const request = parseQuery(req);
     const cors = this.opts.cors;
     if (!cors) {
-      this.routeRequest(request, res);
+      this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
       return;
     }
     applyCors(cors, req, res, (err, answered) => {
       if (err) this.rejectRequest(request, res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'CORS_FAILURE', error: err } }, 'bad_request');
-      else if (!answered) this.routeRequest(request, res);
+      else if (!answered) this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
     });
   }
 
@@ -138,9 +161,41 @@ export class EngineServer extends EventEmitter {
       this.rejectUpgrade(request, socket, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'INVALID_UPGRADE' } }, 'invalid_upgrade');
       return;
     }
-    const route = verifyRequest(request, this.opts, this.clients, true);
+    if (this.middlewares.length === 0) {
+      this.routeUpgrade(request, socket, head, onSocketError);
+      return;
+    }
+    const res = new UpgradeResponse(req, socket);
+    this.upgradeResponses.set(req, res);
+    runMiddlewares(this.middlewares, req, res as unknown as ServerResponse, (err) => {
+      if (socket.destroyed) return;
+      if (err !== undefined) {
+        this.metrics.countRefusal('middleware');
+        this.rejectUpgrade(request, socket, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'MIDDLEWARE_FAILURE', error: err } }, undefined);
+        return;
+      }
+      this.routeUpgrade(request, socket, head, onSocketError);
+    });
+  }
+
+  /** Runs the middlewares, then `next`; a failing middleware's request is refused (counted as a `middleware` refusal). */
+  private afterMiddlewares(req: EngineRequest, res: ServerResponse, next: () => void): void {
+    if (this.middlewares.length === 0) return next();
+    (req as EngineRequest & { res?: ServerResponse }).res = res;
+    runMiddlewares(this.middlewares, req, res, (err) => {
+      if (err === undefined) return next();
+      this.metrics.countRefusal('middleware');
+      this.rejectRequest(req, res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'MIDDLEWARE_FAILURE', error: err } }, undefined);
+    });
+  }
+
+  private routeUpgrade(request: EngineRequest, socket: Duplex, head: Buffer, onSocketError: (err: Error) => void): void {
+    const req = request;
+    const route = verifyRequest(request, this.opts, this.sessions, true);
     const accept = (onOpen: (ws: WebSocket) => void) => {
       if (socket.destroyed) return;
+      // Middlewares that add headers on writeHead (express-session) do it now.
+      this.upgradeResponses.get(req)?.writeHead();
       this.webSocketServer().handleUpgrade(req, socket, head, (ws) => {
         socket.removeListener('error', onSocketError);
         onOpen(ws);
@@ -149,7 +204,7 @@ export class EngineServer extends EventEmitter {
     if (route.kind === 'rejected') {
       this.rejectUpgrade(request, socket, route.rejection, route.badInput);
     } else if (route.kind === 'session') {
-      accept((ws) => this.upgradeSession(route.session.id, ws));
+      accept((ws) => this.upgradeSession(route.session.id, ws, req));
     } else {
       this.openSession(request, (rejection, id, reservation) => {
         if (rejection) {
@@ -163,13 +218,15 @@ export class EngineServer extends EventEmitter {
           reservation!.release();
           return;
         }
-        accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK), reservation!));
+        accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req)), reservation!));
       });
     }
   }
 
   /** Adds the cookie and lets `initial_headers` / `headers` listeners edit a response's headers. @internal */
   decorateHeaders(headers: OutgoingHttpHeaders, req: IncomingMessage): void {
+    const fromMiddlewares = this.upgradeResponses.get(req)?.headers;
+    if (fromMiddlewares) Object.assign(headers, fromMiddlewares);
     const handshakeId = this.handshakeIds.get(req);
     if (handshakeId !== undefined) {
       if (this.opts.cookie) headers['Set-Cookie'] = [serializeCookie(handshakeId, this.opts.cookie)];
@@ -179,7 +236,7 @@ export class EngineServer extends EventEmitter {
   }
 
   private routeRequest(req: EngineRequest, res: ServerResponse): void {
-    const route = verifyRequest(req, this.opts, this.clients, false);
+    const route = verifyRequest(req, this.opts, this.sessions, false);
     if (route.kind === 'rejected') {
       this.rejectRequest(req, res, route.rejection, route.badInput);
     } else if (route.kind === 'session') {
@@ -196,7 +253,7 @@ export class EngineServer extends EventEmitter {
           return;
         }
         const j = req._query.j;
-        const transport = new PollingTransport(this, j === undefined ? XHR_FRAMING : jsonpFraming(j), DETACHED_SINK);
+        const transport = new PollingTransport(this, j === undefined ? XHR_FRAMING : jsonpFraming(j), DETACHED_SINK, wireOf(req));
         this.startSession(id!, req, transport, reservation!, () => transport.handleRequest(req, res));
       });
     }
@@ -236,7 +293,7 @@ export class EngineServer extends EventEmitter {
       }
       Promise.resolve(generated).then(
         (id) => {
-          if (typeof id !== 'string' || id === '' || this.clients.has(id)) {
+          if (typeof id !== 'string' || id === '' || this.sessions.get(id) !== undefined) {
             done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', id } });
             return;
           }
@@ -269,7 +326,8 @@ export class EngineServer extends EventEmitter {
     takeRequest?: () => void,
   ): void {
     const session = new EngineSocket(id, this, transport, req);
-    this.clients.set(id, session);
+    this.clients[id] = session;
+    this.sessionCount++;
     this.reservations.set(id, reservation);
     session._open();
     takeRequest?.();
@@ -277,9 +335,9 @@ export class EngineServer extends EventEmitter {
     if (session.readyState === 'open') this.emit('connection', session);
   }
 
-  private upgradeSession(sid: string, ws: WebSocket): void {
-    const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK);
-    const session = this.clients.get(sid);
+  private upgradeSession(sid: string, ws: WebSocket, req: IncomingMessage): void {
+    const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req));
+    const session = this.sessions.get(sid);
     if (!session) {
       transport.shutdown('close', 1000);
       return;

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
 import { Heartbeat, type HeartbeatOwner } from './heartbeat.js';
+import { ClientPingWatchdog } from './heartbeat-v3.js';
 import type { PreparedMessage } from './prepared.js';
 import type { EngineServer } from './server.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from './transport.js';
 import { UpgradeNegotiation } from './upgrade.js';
 import type { WebSocketTransport } from './websocket.js';
+import { wireOf } from './wire.js';
 
 export type EngineSocketState = 'opening' | 'open' | 'closing' | 'closed';
 
@@ -41,7 +43,8 @@ export class EngineSocket extends EventEmitter {
   readonly server: EngineServer;
   /** The request that opened the session. */
   readonly request: IncomingMessage;
-  readonly protocol = 4 as const;
+  /** The Engine.IO protocol revision the client speaks: 4, or 3 when `allowEIO3` let a v3 client in. */
+  readonly protocol: 3 | 4;
   /** The client's IP address (the forwarded one when the TCP peer is a trusted proxy, see `trustProxy`). */
   readonly remoteAddress: string;
   readyState: EngineSocketState = 'opening';
@@ -56,9 +59,9 @@ export class EngineSocket extends EventEmitter {
   /** Set by sendPreparedMany while it queues: one flush at the end. */
   private holdFlush = false;
   private writeBufferBytes = 0;
-  private readonly heartbeat: Heartbeat;
+  // v4: the server pings; v3: the client pings and the server watches for it.
+  private readonly heartbeat: Heartbeat | ClientPingWatchdog;
   private upgrade: UpgradeNegotiation | undefined;
-  private closeTimer: NodeJS.Timeout | undefined;
   private readonly sink: SessionSink;
 
   constructor(id: string, server: EngineServer, transport: Transport, request: IncomingMessage) {
@@ -71,7 +74,9 @@ export class EngineSocket extends EventEmitter {
     this.sink = new SessionSink(this);
     transport.sink = this.sink;
     const { pingInterval, pingTimeout } = server.opts;
-    this.heartbeat = new Heartbeat(pingInterval, pingTimeout, this.sink);
+    this.protocol = wireOf(request).protocol;
+    this.heartbeat =
+      this.protocol === 3 ? new ClientPingWatchdog(pingInterval + pingTimeout, this.sink) : new Heartbeat(pingInterval, pingTimeout, this.sink);
   }
 
   /** Queues a message; returns this. */
@@ -116,9 +121,6 @@ export class EngineSocket extends EventEmitter {
     }
     if (this.readyState !== 'open') return;
     this.readyState = 'closing';
-    // The close timer below bounds the wait; a ping now could only turn a
-    // forced close into a ping timeout.
-    this.heartbeat.stop();
     this.upgrade?.abandon();
     if (this.transport.name === 'websocket') {
       // WebSocket writes are never held back, so nothing is left to deliver.
@@ -127,14 +129,14 @@ export class EngineSocket extends EventEmitter {
     }
     // Polling, as the reference server does it: a pending poll is ended with
     // `1`; otherwise queued packets go out on the next poll and the close
-    // packet on the one after that, as `6\x1e1`.
+    // packet on the one after that, as `6\x1e1`. A client that stops polling
+    // meanwhile is given up by the heartbeat, which keeps running (no ping is
+    // sent while closing): the reason is then 'ping timeout', as in engine.io,
+    // within pingInterval + pingTimeout.
     if (this.writeBuffer.length === 0 && this.transport.writable) {
       this.transport.send([{ type: 'close', compress: false }]);
       this.closeNow('forced close', undefined, 'close');
-      return;
     }
-    const { pingInterval, pingTimeout } = this.server.opts;
-    this.closeTimer = setTimeout(() => this.closeNow('forced close', undefined, 'close'), pingInterval + pingTimeout);
   }
 
   /** Sends the open packet and starts the heartbeat. @internal */
@@ -208,20 +210,23 @@ export class EngineSocket extends EventEmitter {
     callback?: SendCallback,
     prepared?: PreparedMessage,
   ): void {
-    if (this.readyState === 'closing' || this.readyState === 'closed') {
-      if (callback) process.nextTick(callback, new Error(`session is ${this.readyState}`));
-      return;
-    }
+    // A closing session takes nothing more; the callback is never called, as in engine.io.
+    if (this.readyState === 'closing' || this.readyState === 'closed') return;
     const packet: OutboundPacket = { type, data, compress, callback, prepared };
-    this.emit('packetCreate', packet);
+    // engine.io's shape, built only for listeners: a read-only view of the packet.
+    if (this.listenerCount('packetCreate') > 0) {
+      this.emit('packetCreate', { type, data: prepared ? prepared.data : data, options: { compress } });
+    }
     const size = packetSize(packet);
+    // A slow consumer is cut off rather than left to grow our memory: when
+    // what was already waiting exceeds the limit. A message of any size is
+    // let through when the backlog is under the limit (a 5 MB message over
+    // polling reaches a client that polls).
+    const backlog = this.writeBufferBytes + this.transport.bufferedBytes;
     this.writeBuffer.push(packet);
     this.writeBufferBytes += size;
     if (!this.holdFlush) this.flush();
-    // A slow consumer is cut off rather than left to grow our memory; one
-    // message alone may always be pending, however large.
-    const pending = this.writeBufferBytes + this.transport.bufferedBytes;
-    if (pending > this.server.opts.maxBufferedBytes && pending > size && this.readyState === 'open') {
+    if (backlog > this.server.opts.maxBufferedBytes && this.readyState === 'open') {
       this.server.metrics.slowConsumersClosed++;
       this.closeNow('transport buffer full', `more than ${this.server.opts.maxBufferedBytes} bytes waiting to be written`, 'terminate');
     }
@@ -232,9 +237,11 @@ export class EngineSocket extends EventEmitter {
     const packets = this.writeBuffer;
     this.writeBuffer = [];
     this.writeBufferBytes = 0;
+    this.server.emit('flush', this, packets);
     this.emit('flush', packets);
     this.transport.send(packets);
     this.emit('drain');
+    this.server.emit('drain', this);
   }
 
   /** @internal The transport can take packets (see SessionSink). */
@@ -258,6 +265,10 @@ export class EngineSocket extends EventEmitter {
     this.emit('packet', packet);
     switch (packet.type) {
       case 'pong':
+        if (this.heartbeat instanceof ClientPingWatchdog) {
+          this._onTransportError('transport error', 'invalid heartbeat direction', 'client_pong');
+          return false;
+        }
         this.heartbeat.onPong();
         this.emit('heartbeat');
         return true;
@@ -274,6 +285,13 @@ export class EngineSocket extends EventEmitter {
       case 'noop':
         return true;
       case 'ping':
+        if (this.heartbeat instanceof ClientPingWatchdog) {
+          // v3: the client pings, the server answers.
+          this.heartbeat.onPing();
+          this.sendPacket('pong', packet.data as string | undefined);
+          this.emit('heartbeat');
+          return true;
+        }
         // In v4 only the server pings; a ping from the client is a v3 client
         // or a confused one.
         this._onTransportError('transport error', 'invalid heartbeat direction', 'client_ping');
@@ -296,7 +314,6 @@ export class EngineSocket extends EventEmitter {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
     this.heartbeat.stop();
-    clearTimeout(this.closeTimer);
     this.upgrade?.abandon();
     this.transport.shutdown(how, code ?? CLOSE_CODES[reason] ?? 1000);
     const unsent = this.writeBuffer;

@@ -22,7 +22,7 @@ export interface OutboundPacket {
   /** Set for `sendPrepared`: the shared encodings to use instead of encoding `data`. */
   prepared?: PreparedMessage;
   compress: boolean;
-  /** Called once the packet was handed to the network, or with an error if it never will be. */
+  /** Called once the packet was handed to the network; never if it will not be (engine.io's contract). */
   callback?: (err?: Error) => void;
 }
 
@@ -69,13 +69,16 @@ export const DETACHED_SINK: TransportSink = {
   onTransportClose: () => {},
 };
 
-/** Calls every packet callback, once, with the same outcome. */
+/**
+ * Settles every packet callback once: called when the packets were written,
+ * dropped unheard when they never will be (`err`), as engine.io does.
+ */
 export function settleCallbacks(packets: readonly OutboundPacket[], err?: Error): void {
   for (const packet of packets) {
     const cb = packet.callback;
     if (cb) {
       packet.callback = undefined;
-      cb(err);
+      if (err === undefined) cb();
     }
   }
 }
@@ -84,6 +87,7 @@ export function settleCallbacks(packets: readonly OutboundPacket[], err?: Error)
 export function packetSize(packet: OutboundPacket): number {
   if (packet.prepared) return packet.prepared.byteLength;
   const data = packet.data;
-  if (data === undefined) return 1;
-  return typeof data === 'string' ? data.length + 1 : data.byteLength;
+  if (typeof data === 'string') return data.length + 1;
+  // Anything else a caller passed (a number, null) is written as text.
+  return data instanceof Uint8Array ? data.byteLength : String(data ?? '').length + 1;
 }

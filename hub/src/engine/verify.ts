@@ -62,13 +62,13 @@ const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * Decides where a request goes. `upgrade` is true for WebSocket upgrade
- * requests. Sessions are looked up in a Map only, so `sid=__proto__` and
+ * requests. Sessions are looked up as own properties only, so `sid=__proto__` and
  * friends are simply unknown.
  */
 export function verifyRequest(
   req: EngineRequest,
   opts: ResolvedEngineOptions,
-  sessions: ReadonlyMap<string, EngineSocket>,
+  sessions: { get(sid: string): EngineSocket | undefined },
   upgrade: boolean,
 ): RequestRoute {
   const query = req._query;
@@ -76,7 +76,7 @@ export function verifyRequest(
   if (transport === undefined || !opts.transports.includes(transport)) {
     return reject(EngineErrorCode.UNKNOWN_TRANSPORT, { transport });
   }
-  if (query.EIO !== '4') {
+  if (query.EIO !== '4' && !(query.EIO === '3' && opts.allowEIO3)) {
     return reject(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.EIO });
   }
   const origin = req.headers.origin;

@@ -2,10 +2,11 @@
 // framing and enforces the size and fragment limits (see ws-server.ts); this
 // file maps frames to packets, ws errors to close reasons, and writes
 // prepared broadcasts as ready-made frames.
-import { decodePacket, encodePacket } from '@sitehub/protocol';
+import { decodePacket, decodePacketV3, encodePacket, encodePacketV3 } from '@sitehub/protocol';
 import { WebSocket, type RawData } from 'ws';
 import type { PreparedMessage } from './prepared.js';
 import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
+import { WIRE_V4, type Wire } from './wire.js';
 import { rawSenderOf, rawSocketOf, type RawFrameSender } from './ws-internals.js';
 
 /** Limits the transport enforces itself (ws enforces the others). */
@@ -53,6 +54,13 @@ export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   sink: TransportSink;
   private closed = false;
+  // True from a send() until ws reports its last frame written, as engine.io
+  // does: meanwhile the session queues, and volatile packets are dropped.
+  private busy = false;
+  private readonly batchWritten = (): void => {
+    this.busy = false;
+    if (!this.closed) this.sink.onWritable();
+  };
   // With permessage-deflate ws compresses and queues frames inside its
   // sender; a frame written around that queue could overtake one still being
   // compressed, so the prepared-frame shortcut is only taken without it.
@@ -62,6 +70,7 @@ export class WebSocketTransport implements Transport {
     private readonly ws: WebSocket,
     private readonly limits: WebSocketLimits,
     sink: TransportSink,
+    private readonly wire: Wire = WIRE_V4,
   ) {
     this.sink = sink;
     this.frameSender = ws.extensions === '' ? rawSenderOf(ws) : undefined;
@@ -73,7 +82,7 @@ export class WebSocketTransport implements Transport {
   }
 
   get writable(): boolean {
-    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+    return !this.closed && !this.busy && this.ws.readyState === WebSocket.OPEN;
   }
 
   get bufferedBytes(): number {
@@ -86,10 +95,15 @@ export class WebSocketTransport implements Transport {
   }
 
   send(packets: OutboundPacket[]): void {
+    if (packets.length === 0) return;
+    this.busy = true;
     // Several packets at once (a batch of broadcasts) leave in one write.
     const socket = packets.length > 1 ? rawSocketOf(this.ws) : undefined;
     socket?.cork();
-    for (const packet of packets) this.write(packet);
+    const last = packets.length - 1;
+    // ws writes in order, so the last frame's callback means the batch is out.
+    for (let i = 0; i < last; i++) this.write(packets[i]!, undefined);
+    this.write(packets[last]!, this.batchWritten);
     socket?.uncork();
   }
 
@@ -100,14 +114,23 @@ export class WebSocketTransport implements Transport {
     else this.ws.close(code);
   }
 
-  private write(packet: OutboundPacket): void {
-    const cb = packet.callback ? (err?: Error | null) => settleCallbacks([packet], err ?? undefined) : undefined;
+  private write(packet: OutboundPacket, written: (() => void) | undefined): void {
+    const cb = packet.callback
+      ? (err?: Error | null) => {
+          settleCallbacks([packet], err ?? undefined);
+          written?.();
+        }
+      : written;
     if (packet.prepared) {
       this.writePrepared(packet.prepared, cb);
       return;
     }
     const data = packet.data;
-    if (packet.type === 'message' && data instanceof Uint8Array) {
+    if (this.wire.protocol === 3) {
+      // v3 binary frames carry the packet type in their first byte.
+      const encoded = encodePacketV3(packet, this.wire.supportsBinary);
+      this.ws.send(encoded, { binary: typeof encoded !== 'string', compress: packet.compress }, cb);
+    } else if (packet.type === 'message' && data instanceof Uint8Array) {
       this.ws.send(data, { binary: true, compress: packet.compress }, cb);
     } else {
       this.ws.send(encodePacket(packet, true) as string, { compress: packet.compress }, cb);
@@ -115,6 +138,12 @@ export class WebSocketTransport implements Transport {
   }
 
   private writePrepared(message: PreparedMessage, cb?: (err?: Error | null) => void): void {
+    if (this.wire.protocol === 3 && message.binary) {
+      // The shared frame is v4's (bytes without a type byte); v3 needs its own.
+      const encoded = encodePacketV3({ type: 'message', data: message.data }, this.wire.supportsBinary);
+      this.ws.send(encoded, { binary: typeof encoded !== 'string', compress: message.compress }, cb);
+      return;
+    }
     const frame = this.frameSender && this.ws.readyState === WebSocket.OPEN ? message.webSocketFrame : undefined;
     if (frame) {
       this.frameSender!.sendFrame(frame, cb);
@@ -146,7 +175,8 @@ export class WebSocketTransport implements Transport {
   _onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    const packet = decodePacket(isBinary ? buffer : buffer.toString('utf8'));
+    const raw = isBinary ? buffer : buffer.toString('utf8');
+    const packet = this.wire.protocol === 3 ? decodePacketV3(raw) : decodePacket(raw);
     if (packet.type === 'error') {
       this.sink.onTransportError('parse error', 'invalid packet', 'parse_error');
       return;

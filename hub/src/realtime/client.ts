@@ -65,6 +65,10 @@ export class Client {
       server.metrics.connectTimeouts++;
       this.close();
     }, server.connectTimeout());
+    // Socket.IO v2 clients are in the main namespace from the start and send
+    // no CONNECT for it; its middlewares run now, with no auth. The timer
+    // above still closes a connection that ends up in no namespace.
+    if (conn.protocol === 3) this.connect('/', {});
   }
 
   /** The HTTP request that opened the Engine.IO session. */
@@ -210,6 +214,12 @@ export class Client {
   private onPacket(packet: Packet): void {
     const socket = this.socketOf(packet.nsp);
     if (packet.type === PacketType.CONNECT) {
+      if (this.conn.protocol === 3) {
+        // v2 CONNECT: no payload; the namespace's query string is the auth.
+        const { name, auth } = splitV2Namespace(packet.nsp);
+        if (packet.data !== undefined || this.socketOf(name) || this.connecting?.has(name)) return this.violation();
+        return this.connect(name, auth);
+      }
       if (socket || this.connecting?.has(packet.nsp)) return this.violation();
       return this.connect(packet.nsp, (packet.data as Record<string, any> | undefined) ?? {});
     }
@@ -228,7 +238,9 @@ export class Client {
       if (!nsp) {
         this._connectAborted(name);
         this.server.metrics.invalidNamespaces++;
-        this._writePacket({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: 'Invalid namespace' } }, {});
+        // Socket.IO v2 clients get the message as a plain string.
+        const data = this.conn.protocol === 3 ? 'Invalid namespace' : { message: 'Invalid namespace' };
+        this._writePacket({ type: PacketType.CONNECT_ERROR, nsp: name, data }, {});
         return;
       }
       nsp._add(this, auth).catch((err) => {
@@ -277,4 +289,19 @@ export class Client {
     this.decoder.destroy();
     this.server._forgetClient(this);
   }
+}
+
+/**
+ * Splits a Socket.IO v2 CONNECT namespace (`/chat?token=abc`) into the name
+ * and the query, which becomes `handshake.auth` as socket.io does it. The
+ * query object inherits nothing, so keys like `__proto__` stay plain data.
+ */
+function splitV2Namespace(nsp: string): { name: string; auth: Record<string, any> } {
+  const at = nsp.indexOf('?');
+  if (at === -1) return { name: nsp, auth: {} };
+  const auth: Record<string, any> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(nsp.slice(at + 1))) {
+    if (!(key in auth)) auth[key] = value;
+  }
+  return { name: nsp.slice(0, at), auth };
 }

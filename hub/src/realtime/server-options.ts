@@ -33,6 +33,8 @@ export interface ServerOptions extends Omit<EngineServerOptions, 'path'> {
   maxNestingDepth: number;
   addTrailingSlash: boolean;
   destroyUpgrade: boolean;
+  /** Milliseconds before an upgrade for another path that nobody answered is destroyed (default 1000). */
+  destroyUpgradeTimeout: number;
 }
 
 /** The options this layer consumes; everything else goes to the EngineServer. */
@@ -48,5 +50,6 @@ export const OWN_OPTIONS = new Set([
   'maxNestingDepth',
   'addTrailingSlash',
   'destroyUpgrade',
+  'destroyUpgradeTimeout',
   'parser',
 ]);

@@ -151,6 +151,7 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
       path: opts.path ?? this._path,
       ...(this.opts.addTrailingSlash !== undefined && { addTrailingSlash: this.opts.addTrailingSlash }),
       ...(this.opts.destroyUpgrade !== undefined && { destroyUpgrade: this.opts.destroyUpgrade }),
+      ...(this.opts.destroyUpgradeTimeout !== undefined && { destroyUpgradeTimeout: this.opts.destroyUpgradeTimeout }),
     });
     if (this._serveClient) attachClientBundle(httpServer as HttpServer, opts.path ?? this._path);
     this.httpServer = httpServer;
@@ -206,8 +207,9 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     if (this.httpServer) servers.add(this.httpServer);
     this.ownedHttpServers.clear();
     let error: Error | undefined;
+    // A server that never listened answers ERR_SERVER_NOT_RUNNING, passed to
+    // `fn` as socket.io does.
     for (const httpServer of servers) {
-      if (!httpServer.listening) continue;
       await new Promise<void>((resolve) =>
         httpServer.close((err) => {
           error ??= err;

@@ -65,6 +65,13 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
       this.missedPackets = previousSession.missedPackets;
       this.recovered = true;
       this.join(previousSession.rooms);
+    } else if (client.conn.protocol === 3) {
+      // Socket.IO v2 clients derive their socket id from the Engine.IO id
+      // (`<sid>`, or `<nsp>#<sid>` outside the main namespace); so does the
+      // server for them, as socket.io does. No recovery in v2.
+      this.id = nsp.name === '/' ? client.id : `${nsp.name}#${client.id}`;
+      this.pid = undefined;
+      this.recovered = false;
     } else {
       this.id = generateId();
       this.pid = nsp.server._recovery ? generateId() : undefined;
@@ -262,7 +269,8 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     const missed = this.missedPackets;
     this.missedPackets = undefined;
     if (missed) for (const encoded of missed) this.client._writeEncoded(encoded, {});
-    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
+    // Socket.IO v2 clients (Engine.IO v3) expect a CONNECT answer without payload.
+    const data = this.conn.protocol === 3 ? undefined : this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
     this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data });
   }
 
@@ -310,6 +318,11 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   /** @internal Refuses the CONNECT with `44`. */
   _error(data: unknown): void {
+    if (this.conn.protocol === 3 && typeof data === 'object' && data !== null) {
+      // Socket.IO v2 clients get the error's data, or its message, as is.
+      const { message, data: extra } = data as { message?: unknown; data?: unknown };
+      data = extra ?? message;
+    }
     this.packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data });
   }
 

@@ -1,1 +1,2 @@
 export * from './packet.js';
+export * from './packet-v3.js';

@@ -53,8 +53,9 @@ export function encodePacket(packet: EnginePacket, supportsBinary: boolean): Raw
     if (supportsBinary) return bytes;
     return 'b' + encodeBase64(bytes);
   }
-  const digit = TYPE_NAMES.indexOf(type);
-  return data === undefined ? String(digit) : digit + (data as string);
+  // Text as engine.io writes it: the digit then String(data), nothing for a
+  // falsy value (send(7) is `47`, send(null) is `4`).
+  return String(TYPE_NAMES.indexOf(type)) + (data ? String(data) : '');
 }
 
 /** Normalises the binary shapes a transport may hand us to a Uint8Array. */

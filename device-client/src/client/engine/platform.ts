@@ -120,6 +120,8 @@ export function httpRequestText(
       res.on('error', reject);
     };
     const req = (opts.secure ? httpsRequest : httpRequest)(uri, options, onResponse);
+    // With autoUnref a pending poll must not keep the process alive either.
+    if (opts.autoUnref) req.once('socket', (socket) => socket.unref());
     req.on('error', reject);
     req.end(body);
   });

@@ -4,7 +4,7 @@ import type { EnginePacket, EnginePacketTypeName, RawData } from '@sitehub/proto
 import { Emitter } from '../emitter.js';
 import { decodeQuery, parseUrl } from '../url.js';
 import { toBinaryType, utf8Length } from './binary.js';
-import { withEngineDefaults, type EngineOptions, type TransportName } from './options.js';
+import { withEngineDefaults, type BinaryType, type EngineOptions, type TransportName } from './options.js';
 import { createCookieStore, unrefIf } from './platform.js';
 import { PollingTransport } from './polling.js';
 import { Transport, type CloseDetails, type CookieStore, type OutgoingPacket } from './transport.js';
@@ -53,6 +53,8 @@ export class EngineSocket extends Emitter {
   /** True while an upgrade swaps transports (writes wait). */
   upgrading = false;
   declare readonly opts: EngineOptions;
+  /** How received binary is delivered; may be changed after creation, as in engine.io-client. */
+  declare binaryType: BinaryType;
   /** Transport names in preference order. */
   declare readonly transports: TransportName[];
   #prevBufferLen = 0;
@@ -78,6 +80,7 @@ export class EngineSocket extends Emitter {
     }
     options.query = query;
     this.opts = withEngineDefaults(options);
+    this.binaryType = this.opts.binaryType;
     this.transports = this.opts.transports.filter((name) => name in TRANSPORTS);
     this.#cookieJar = createCookieStore(this.opts.withCredentials);
   }
@@ -232,7 +235,7 @@ export class EngineSocket extends Emitter {
         this.#resetPingTimeout();
         break;
       case 'message': {
-        const data = packet.data instanceof Uint8Array ? toBinaryType(packet.data, this.opts.binaryType) : packet.data;
+        const data = packet.data instanceof Uint8Array ? toBinaryType(packet.data, this.binaryType) : packet.data;
         this.emitReserved('data', data);
         this.emitReserved('message', data);
         break;
