@@ -38,14 +38,21 @@ function cleanup() {
 }
 process.on('SIGINT', () => fail('interrupted'));
 
+// Children print without colours: CI=true makes vitest and npm colour their
+// output, and the checks below read it as text (an escape code between
+// "Tests" and "20 passed" failed a run that had passed).
+const { FORCE_COLOR: _forceColor, ...inherited } = process.env;
+const childEnv = (env) => ({ ...inherited, NO_COLOR: '1', ...env });
+const plain = (chunk) => String(chunk).replace(/\x1b\[[0-9;]*m/g, '');
+
 /** Runs a command to completion; returns stdout+stderr; fails the run on a non-zero exit or past `timeoutMs`. */
 function run(cmd, args, { cwd = clone, env = {}, timeoutMs = 300_000 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env: childEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => (out += plain(d)));
+    child.stderr.on('data', (d) => (out += plain(d)));
     const timer = setTimeout(() => fail(`${cmd} ${args.join(' ')} still running after ${timeoutMs / 1000} s:\n${out}`), timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -59,12 +66,12 @@ function run(cmd, args, { cwd = clone, env = {}, timeoutMs = 300_000 } = {}) {
 /** Starts a long-running command; resolves with it once its output matches `ready`. */
 function startUntil(cmd, args, ready, { cwd = clone, env = {}, timeoutMs = 300_000 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env: childEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     const state = { child, out: '' };
     const timer = setTimeout(() => fail(`${cmd} ${args.join(' ')}: no ${ready} after ${timeoutMs / 1000} s:\n${state.out}`), timeoutMs);
     const onData = (d) => {
-      state.out += d;
+      state.out += plain(d);
       if (ready.test(state.out)) {
         clearTimeout(timer);
         resolve(state);
