@@ -11,8 +11,8 @@ interface Job {
   reject: (err: unknown) => void;
 }
 
-/** Upper bounds (ms) of the commit latency histogram. */
-export const LATENCY_BOUNDS = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+import { CommitFigures } from './commit-figures.js';
+
 
 /** Runs write jobs in batched transactions; a failing job is rolled back alone (savepoint), the others commit. */
 export class GroupCommitWriter {
@@ -25,8 +25,7 @@ export class GroupCommitWriter {
   private readonly savepoint;
   private readonly release;
   private readonly rollbackTo;
-  private readonly figures = { commits: 0, jobs: 0, failedJobs: 0, lastCommitMs: 0, commitMsSum: 0 };
-  private readonly latency = LATENCY_BOUNDS.map(() => 0);
+  private readonly figures = new CommitFigures();
 
   constructor(
     private readonly db: SqliteDb,
@@ -70,10 +69,8 @@ export class GroupCommitWriter {
   }
 
   /** Figures for /metrics. */
-  stats(): Omit<StoreStats, 'queueDepth'> & { queueDepth: number } {
-    let cumulative = 0;
-    const commitMsBuckets = LATENCY_BOUNDS.map((bound, i): [number, number] => [bound, (cumulative += this.latency[i]!)]);
-    return { ...this.figures, queueDepth: this.queue.length, commitMsBuckets };
+  stats(): StoreStats {
+    return this.figures.stats(this.queue.length);
   }
 
   private schedule(): void {
@@ -111,12 +108,7 @@ export class GroupCommitWriter {
       return;
     }
     const elapsed = performance.now() - started;
-    this.figures.commits++;
-    this.figures.jobs += batch.length;
-    this.figures.lastCommitMs = elapsed;
-    this.figures.commitMsSum += elapsed;
-    const bucket = LATENCY_BOUNDS.findIndex((bound) => elapsed <= bound);
-    if (bucket !== -1) this.latency[bucket]!++;
+    this.figures.committed(batch.length, elapsed);
     for (let i = 0; i < batch.length; i++) {
       const r = results[i]!;
       if (r.ok) batch[i]!.resolve(r.value);

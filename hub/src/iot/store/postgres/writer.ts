@@ -18,7 +18,7 @@
 //   database is slow instead of piling up connections.
 import type pg from 'pg';
 import type { StoreStats } from '../types.js';
-import { LATENCY_BOUNDS } from '../writer.js';
+import { CommitFigures } from '../commit-figures.js';
 
 /** Writes of one kind that can be merged into multi-row statements. */
 export interface BatchKind<I, R> {
@@ -47,8 +47,7 @@ export class PgGroupCommitWriter {
   private scheduled = false;
   private running = false;
   private closed = false;
-  private readonly figures = { commits: 0, jobs: 0, failedJobs: 0, lastCommitMs: 0, commitMsSum: 0 };
-  private readonly latency = LATENCY_BOUNDS.map(() => 0);
+  private readonly figures = new CommitFigures();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -96,9 +95,7 @@ export class PgGroupCommitWriter {
 
   /** Figures for /metrics. */
   stats(): StoreStats {
-    let cumulative = 0;
-    const commitMsBuckets = LATENCY_BOUNDS.map((bound, i): [number, number] => [bound, (cumulative += this.latency[i]!)]);
-    return { ...this.figures, queueDepth: this.queue.length, commitMsBuckets };
+    return this.figures.stats(this.queue.length);
   }
 
   private enqueue<T>(make: (settle: Settle) => Job): Promise<T> {
@@ -230,12 +227,7 @@ export class PgGroupCommitWriter {
   private committed(client: pg.PoolClient, batch: Job[], outcomes: Outcome[], started: number): void {
     client.release();
     const elapsed = performance.now() - started;
-    this.figures.commits++;
-    this.figures.jobs += batch.length;
-    this.figures.lastCommitMs = elapsed;
-    this.figures.commitMsSum += elapsed;
-    const bucket = LATENCY_BOUNDS.findIndex((bound) => elapsed <= bound);
-    if (bucket !== -1) this.latency[bucket]!++;
+    this.figures.committed(batch.length, elapsed);
     for (let i = 0; i < batch.length; i++) {
       const o = outcomes[i]!;
       if (o.ok) batch[i]!.resolve(o.value);
