@@ -10,6 +10,7 @@ import type { HubToDeviceEvents } from '@sitehub/protocol/iot';
 import { pino, type Logger } from 'pino';
 import { Collector } from './agent/collector.js';
 import { COMMAND_HANDLERS, commandContext, runCommand, type CommandContext } from './agent/commands.js';
+import { DesiredState } from './agent/desired.js';
 import { DropTally } from './agent/drops.js';
 import { BatchSender } from './agent/sender.js';
 import { io } from './client/io.js';
@@ -49,6 +50,8 @@ export class Agent {
   private readonly collector: Collector;
   private readonly sender: BatchSender;
   private readonly commands: CommandContext;
+  /** The twin's desired state applied to the settings (agent/desired.ts). */
+  readonly desired: DesiredState;
   private socket: Socket | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private stateTimer: NodeJS.Timeout | null = null;
@@ -104,6 +107,14 @@ export class Agent {
       config.batch.ackTimeoutMs,
     );
     this.commands = commandContext({ sender: this.sender, sources: this.sources, simulator: this.simulator, outbox: this.outbox, state: () => this.state() });
+    this.desired = new DesiredState(
+      {
+        commands: this.commands,
+        batchIntervalMs: () => this.sender.intervalMs,
+        sampleIntervals: () => Object.fromEntries([...this.sources.map((s) => [s.config.name, s.sampleIntervalMs]), ...(this.simulator ? [['simulated', this.simulator.intervalMs]] : [])]),
+      },
+      this.log,
+    );
   }
 
   /** Opens ports, connects to the hub and starts sending. */
@@ -144,6 +155,15 @@ export class Agent {
         this.log.info({ id: cmd?.id, name: cmd?.name, ok: answer.ok, error: answer.error }, 'command');
         if (typeof ack === 'function') ack(answer);
       });
+    });
+    socket.on('desired', (payload: Parameters<HubToDeviceEvents['desired']>[0] | undefined) => {
+      const report = this.desired.apply(payload);
+      if (!report) return;
+      socket.timeout(this.config.batch.ackTimeoutMs).emit('reported', report, (err: Error | null, ack?: { ok?: boolean; error?: string }) => {
+        // Not acked: the hub sends the desired state again on the next connect, and the same report goes out again.
+        if (err || !ack?.ok) this.log.warn({ err: err?.message ?? ack?.error, version: report.version }, 'twin report not acked');
+      });
+      if (payload && (payload as { desired?: { batch?: unknown } }).desired?.batch !== undefined) this.scheduleState();
     });
     this.sender.setIntervalMs(this.config.batch.intervalMs);
     this.pruneTimer = setInterval(() => this.prune(), this.config.outbox.pruneIntervalMs);

@@ -8,3 +8,4 @@ export * from './patterns.js';
 export * from './limits.js';
 export * from './codes.js';
 export * from './payloads.js';
+export * from './twins.js';

@@ -125,4 +125,27 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // Twins (issue 21): one row per device with both documents and their
+  // versions, and every accepted change as history.
+  `
+  CREATE TABLE twins (
+    device_id TEXT PRIMARY KEY,
+    desired TEXT NOT NULL,
+    desired_version INTEGER NOT NULL,
+    reported TEXT NOT NULL,
+    reported_version INTEGER NOT NULL,
+    applied_version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE twin_history (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    side TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    patch TEXT NOT NULL,
+    source TEXT NOT NULL,
+    ts INTEGER NOT NULL
+  );
+  CREATE INDEX twin_history_by_device ON twin_history(device_id, ts);
+  `,
 ];

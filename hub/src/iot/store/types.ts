@@ -245,6 +245,25 @@ export interface StreamStore {
   prune(cutoff: number): Promise<number>;
 }
 
+/** A twin (protocol/iot twins.ts) and one accepted change of it. */
+export type { TwinChange, TwinDocument } from '@sitehub/protocol/iot';
+import type { TwinChange, TwinDocument } from '@sitehub/protocol/iot';
+
+/** What a twin write does to the current twin: the new twin and the change to keep, or a refusal with its code. */
+export type TwinEdit = (current: TwinDocument) => { twin: TwinDocument; change: TwinChange } | { code: string; message: string };
+
+/** The outcome of a twin write: stored (with its stream position), or refused with the twin as it is. */
+export type TwinWriteResult = { ok: true; twin: Positioned<TwinDocument>; change: TwinChange } | { ok: false; code: string; message: string; twin: TwinDocument };
+
+/** Desired and reported documents per device, with their history. */
+export interface TwinStore {
+  get(deviceId: string): Promise<TwinDocument | undefined>;
+  /** Runs `edit` on the device's twin (an empty one if none) inside one write transaction, so edits of one twin never interleave (across hubs too). */
+  update(deviceId: string, edit: TwinEdit, now: number): Promise<TwinWriteResult>;
+  /** Accepted changes, newest first. */
+  history(deviceId: string, limit: number): Promise<TwinChange[]>;
+}
+
 /** Figures about the write path, for /metrics. */
 export interface StoreStats {
   commits: number;
@@ -265,6 +284,7 @@ export interface Store {
   readonly commands: CommandStore;
   readonly presence: PresenceStore;
   readonly stream: StreamStore;
+  readonly twins: TwinStore;
   /** Deletes records older than `cutoff` (ms); returns how many went. */
   prune(cutoff: number): Promise<number>;
   /** Is the database answering? */

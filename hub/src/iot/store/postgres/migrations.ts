@@ -142,6 +142,29 @@ export const PG_MIGRATIONS: readonly string[] = [
     updated_at bigint NOT NULL
   );
   `,
+  // Twins (issue 21): one row per device with both documents and their
+  // versions, and every accepted change as history.
+  `
+  CREATE TABLE twins (
+    device_id text PRIMARY KEY,
+    desired text NOT NULL,
+    desired_version bigint NOT NULL,
+    reported text NOT NULL,
+    reported_version bigint NOT NULL,
+    applied_version bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE twin_history (
+    id bigserial PRIMARY KEY,
+    device_id text NOT NULL,
+    side text NOT NULL,
+    version bigint NOT NULL,
+    patch text NOT NULL,
+    source text NOT NULL,
+    ts bigint NOT NULL
+  );
+  CREATE INDEX twin_history_by_device ON twin_history(device_id, ts);
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */
