@@ -14,6 +14,9 @@ import { DesiredState } from './agent/desired.js';
 import { DropTally } from './agent/drops.js';
 import { BatchSender } from './agent/sender.js';
 import { io } from './client/io.js';
+import { FileReceiver } from './files/receiver.js';
+import { uploadFile, type UploadOptions } from './files/uploader.js';
+import type { FileDone } from '@sitehub/protocol/iot';
 import type { Socket } from './client/socket.js';
 import type { AgentConfig } from './config.js';
 import { Outbox, type ReadingValue } from './outbox.js';
@@ -53,6 +56,8 @@ export class Agent {
   /** The twin's desired state applied to the settings (agent/desired.ts). */
   readonly desired: DesiredState;
   private socket: Socket | null = null;
+  /** Files from the hub, when `files` is configured. */
+  files: FileReceiver | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private stateTimer: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
@@ -156,6 +161,18 @@ export class Agent {
         if (typeof ack === 'function') ack(answer);
       });
     });
+    const files = this.config.files;
+    if (files) this.files = new FileReceiver(socket, files, this.log.child({ part: 'files' }));
+    socket.on('file:offer', (offer: unknown, ack?: (answer: unknown) => void) => {
+      const answer = typeof ack === 'function' ? ack : () => {};
+      if (!this.files) return answer({ ok: false, error: 'this agent takes no files (no files section in its configuration)', code: 'file_refused' });
+      this.files.offer(offer as never, answer).catch((err: Error) => {
+        this.log.error({ err: err.message }, 'file offer failed');
+        answer({ ok: false, error: err.message, code: 'write_failed' });
+      });
+    });
+    socket.on('file:chunk', (chunk: unknown) => this.files?.chunk(chunk as never));
+    socket.on('disconnect', () => void this.files?.close());
     socket.on('desired', (payload: Parameters<HubToDeviceEvents['desired']>[0] | undefined) => {
       const report = this.desired.apply(payload);
       if (!report) return;
@@ -184,6 +201,12 @@ export class Agent {
     this.socket = null;
     this.outbox.close();
     this.log.info({ depth: this.outbox.depth }, 'agent stopped');
+  }
+
+  /** Uploads a file to the hub (a snapshot, a log); resumes across reconnects; resolves with the hub's outcome. */
+  upload(path: string, opts: UploadOptions): Promise<FileDone> {
+    if (!this.socket) return Promise.reject(new Error('the agent is not started'));
+    return uploadFile(this.socket, path, opts);
   }
 
   /** Queues readings for the next outbox commit (one transaction per event-loop turn). */

@@ -16,6 +16,7 @@ import { deviceRoutes } from './routes-devices.js';
 import { opsRoutes } from './routes-ops.js';
 import { registryRoutes } from './routes-registry.js';
 import { twinRoutes } from './routes-twins.js';
+import { fileRoutes } from './routes-files.js';
 
 /** Largest REST request body, in bytes. */
 const BODY_LIMIT = 1024 * 1024;
@@ -59,6 +60,7 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
     dataRoutes(scoped, d);
     commandRoutes(scoped, d);
     twinRoutes(scoped, d);
+    fileRoutes(scoped, d);
     opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)), refused);
     consoleSessionRoutes(scoped, d);
     consoleStaticRoutes(scoped);

@@ -18,6 +18,7 @@ import { Streams } from './streams.js';
 import { hashToken } from './tokens.js';
 import { Twins } from './twins.js';
 import { attachTwinHandlers } from './twin-handlers.js';
+import { Files } from './files/service.js';
 
 /** The running IoT services. */
 export interface IotServices {
@@ -34,6 +35,8 @@ export interface IotServices {
   metrics: IotMetrics;
   /** Desired and reported state per device (issue 21). */
   twins: Twins;
+  /** Files to and from devices (issue 21). */
+  files: Files;
   /** Starts timers (command expiry, retention) after marking every device offline. */
   start(): Promise<void>;
   /** Stops the timers. */
@@ -73,8 +76,11 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     void twins.deliverOnConnect(socket, device).catch((err: unknown) => log.error({ err, deviceId: device.id }, 'desired state not delivered'));
   });
   operators.onSession((socket, kind, source) => attachTwinHandlers(ctx, twins, socket, kind, source));
+  const files = new Files(ctx, devices);
+  devices.onSession((socket, device) => files.attach(socket, device));
   return {
     twins,
+    files,
     ctx,
     registry,
     commands,
@@ -88,9 +94,11 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
       await store.presence.resetOnline(Date.now());
       commands!.start();
       retention.start();
+      await files.start();
     },
     async stop() {
       commands!.stop();
+      files.stop();
       await retention.stop();
     },
   };

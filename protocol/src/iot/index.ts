@@ -9,3 +9,4 @@ export * from './limits.js';
 export * from './codes.js';
 export * from './payloads.js';
 export * from './twins.js';
+export * from './files.js';

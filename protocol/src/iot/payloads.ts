@@ -1,5 +1,6 @@
 // The payloads of the device contract and the event maps of each namespace.
 import type { DeviceLimits } from './limits.js';
+import type { FileDeliveryRecord, FileRecord } from './files.js';
 import type { DesiredPayload, ReportAck, ReportPayload, TwinChange, TwinDocument } from './twins.js';
 
 /** A value a reading or a state attribute may hold. */
@@ -138,6 +139,10 @@ export interface StreamPayloads {
   command: StreamHeader & Omit<CommandRecord, 'deviceId'>;
   /** A twin after an accepted change, with the change. */
   twin: StreamHeader & Omit<TwinDocument, 'deviceId'> & { change: Omit<TwinChange, 'deviceId'> };
+  /** A hub -> device delivery's progress (not replayed to bridges: progress is live only). */
+  file: StreamHeader & Omit<FileDeliveryRecord, 'deviceId'> & { name: string };
+  /** A file a device uploaded, once stored. */
+  upload: StreamHeader & Omit<FileRecord, 'deviceId'>;
 }
 
 /** A stream event name. */

@@ -1,6 +1,6 @@
 // Row shapes and their mapping to records, shared by the SQLite and
 // PostgreSQL stores (the columns and their JSON text are the same in both).
-import type { Command, CommandStatus, DeviceEvent, TwinChange, TwinDocument } from './types.js';
+import type { Command, CommandStatus, DeviceEvent, FileDeliveryRecord, FileRecord, TwinChange, TwinDocument } from './types.js';
 
 /** A row of the commands table. */
 export interface CommandRow {
@@ -111,4 +111,37 @@ export function twinStreamBody(twin: TwinDocument, change: TwinChange): Record<s
   const { deviceId: _d, ...body } = twin;
   const { deviceId: _c, ...rest } = change;
   return { ...body, change: rest };
+}
+
+/** A row of the files table. */
+export interface FileRow {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  direction: FileRecord['direction'];
+  device_id: string | null;
+  kind: string;
+  source: string;
+  created_at: number;
+}
+
+export function toFile(r: FileRow): FileRecord {
+  return { id: r.id, name: r.name, size: r.size, sha256: r.sha256, contentType: r.content_type, direction: r.direction, deviceId: r.device_id, kind: r.kind, source: r.source, createdAt: r.created_at };
+}
+
+/** A row of the file_deliveries table. */
+export interface FileDeliveryRow {
+  file_id: string;
+  device_id: string;
+  status: FileDeliveryRecord['status'];
+  confirmed: number;
+  chunks: number;
+  error: string | null;
+  updated_at: number;
+}
+
+export function toDelivery(r: FileDeliveryRow): FileDeliveryRecord {
+  return { fileId: r.file_id, deviceId: r.device_id, status: r.status, confirmed: r.confirmed, chunks: r.chunks, error: r.error, updatedAt: r.updated_at };
 }

@@ -8,6 +8,7 @@ import { SqliteStateEvents } from './sqlite-state-events.js';
 import { SqliteStream } from './sqlite-stream.js';
 import { SqliteTelemetry } from './sqlite-telemetry.js';
 import { SqliteTwins } from './sqlite-twins.js';
+import { SqliteFiles } from './sqlite-files.js';
 import type { Store, StoreStats } from './types.js';
 import { GroupCommitWriter } from './writer.js';
 
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly presence: SqlitePresence;
   readonly stream: SqliteStream;
   readonly twins: SqliteTwins;
+  readonly files: SqliteFiles;
   private readonly writer: GroupCommitWriter;
   private closed = false;
 
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
     this.commands = new SqliteCommands(this.db, this.writer, this.stream);
     this.presence = new SqlitePresence(this.db, this.writer, this.stream);
     this.twins = new SqliteTwins(this.db, this.writer, this.stream);
+    this.files = new SqliteFiles(this.db, this.writer);
   }
 
   async prune(cutoff: number): Promise<number> {

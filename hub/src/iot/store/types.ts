@@ -264,6 +264,36 @@ export interface TwinStore {
   history(deviceId: string, limit: number): Promise<TwinChange[]>;
 }
 
+export type { FileDeliveryRecord, FileDeliveryStatus, FileRecord } from '@sitehub/protocol/iot';
+import type { FileDeliveryRecord, FileDeliveryStatus, FileRecord } from '@sitehub/protocol/iot';
+
+/** A change of a delivery's status or progress. */
+export interface FileDeliveryUpdate {
+  status?: FileDeliveryStatus;
+  confirmed?: number;
+  error?: string | null;
+}
+
+/** Metadata of stored files (their bytes live on disk) and hub -> device deliveries. */
+export interface FileStore {
+  /** Stores a file's metadata and, for to_device files, one pending delivery per device. */
+  create(file: FileRecord, deliverTo: readonly string[], chunks: number): Promise<void>;
+  get(id: string): Promise<FileRecord | undefined>;
+  /** Newest first. */
+  list(filter: { direction?: FileRecord['direction']; deviceId?: string; limit: number }): Promise<FileRecord[]>;
+  deliveries(fileId: string): Promise<FileDeliveryRecord[]>;
+  /** A device's deliveries not done or failed, oldest first. */
+  openDeliveries(deviceId: string): Promise<FileDeliveryRecord[]>;
+  /** Changes a delivery unless it is done or failed already; resolves with it, or undefined. */
+  updateDelivery(fileId: string, deviceId: string, update: FileDeliveryUpdate, now: number): Promise<FileDeliveryRecord | undefined>;
+  /** Bytes of the files a device uploaded, and of all files. */
+  usage(deviceId: string): Promise<{ device: number; total: number }>;
+  /** Files created before `cutoff` whose deliveries are all finished (or that have none). */
+  expired(cutoff: number, limit: number): Promise<FileRecord[]>;
+  /** Deletes a file's metadata and deliveries. */
+  delete(id: string): Promise<void>;
+}
+
 /** Figures about the write path, for /metrics. */
 export interface StoreStats {
   commits: number;
@@ -285,6 +315,7 @@ export interface Store {
   readonly presence: PresenceStore;
   readonly stream: StreamStore;
   readonly twins: TwinStore;
+  readonly files: FileStore;
   /** Deletes records older than `cutoff` (ms); returns how many went. */
   prune(cutoff: number): Promise<number>;
   /** Is the database answering? */

@@ -165,6 +165,35 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX twin_history_by_device ON twin_history(device_id, ts);
   `,
+  // Files (issue 21): metadata of stored files (the bytes are on disk under
+  // dataDir/files) and hub -> device deliveries with their progress.
+  `
+  CREATE TABLE files (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    size bigint NOT NULL,
+    sha256 text NOT NULL,
+    content_type text NOT NULL,
+    direction text NOT NULL,
+    device_id text,
+    kind text NOT NULL,
+    source text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  CREATE INDEX files_by_time ON files(created_at);
+  CREATE INDEX files_by_device ON files(device_id, created_at);
+  CREATE TABLE file_deliveries (
+    file_id text NOT NULL,
+    device_id text NOT NULL,
+    status text NOT NULL,
+    confirmed bigint NOT NULL,
+    chunks bigint NOT NULL,
+    error text,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (file_id, device_id)
+  );
+  CREATE INDEX file_deliveries_by_device ON file_deliveries(device_id, status);
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */

@@ -13,6 +13,7 @@ import { PgStateEvents } from './state-events.js';
 import { PgStream } from './stream.js';
 import { PgTelemetry } from './telemetry.js';
 import { PgTwins } from './twins.js';
+import { PgFiles } from './files.js';
 import { PgGroupCommitWriter } from './writer.js';
 
 /** Rows deleted per prune statement, so that retention never holds locks for long. */
@@ -31,6 +32,7 @@ export class PostgresStore implements Store {
   readonly presence: PgPresence;
   readonly stream: PgStream;
   readonly twins: PgTwins;
+  readonly files: PgFiles;
   readonly partitions = new TelemetryPartitions();
   private readonly writer: PgGroupCommitWriter;
   private closed = false;
@@ -46,6 +48,7 @@ export class PostgresStore implements Store {
     this.commands = new PgCommands(this.pool, this.writer, this.stream);
     this.presence = new PgPresence(this.pool, this.writer, this.stream);
     this.twins = new PgTwins(this.pool, this.writer, this.stream);
+    this.files = new PgFiles(this.pool, this.writer);
   }
 
   /** Brings the schema up to date (waiting for another hub doing the same) and makes today's and tomorrow's partitions. */
