@@ -90,7 +90,7 @@ export class FileReceiver {
     if (have > 0) for await (const chunk of createReadStream(part, { start: 0, end: have * offer.chunkSize - 1 })) hash.update(chunk as Buffer);
     this.current = { offer, chunks, expected: have, nextAccept: have, granted: have, hash, fh, part, queue: Promise.resolve(), finished: false };
     this.stats.resumedFrom.push(have);
-    this.log.info({ id: offer.id, name: offer.name, size: offer.size, have, chunks }, have > 0 ? 'file offer: resuming' : 'file offer');
+    this.log.info({ id: offer.id, file: offer.name, size: offer.size, have, chunks }, have > 0 ? 'file offer: resuming' : 'file offer');
     ack({ ok: true, have });
     this.grant(this.current, false);
   }
@@ -161,7 +161,7 @@ export class FileReceiver {
         if (done.hook.code !== 0) Object.assign(done, { ok: false, error: 'the hook failed', code: 'hook_failed' });
       }
     }
-    this.log.info({ id: t.offer.id, name: t.offer.name, ok: done.ok, hook: done.hook?.code }, 'file received');
+    this.log.info({ id: t.offer.id, file: t.offer.name, ok: done.ok, hook: done.hook?.code }, 'file received');
     if (this.socket.connected) this.socket.emit('file:done', done);
   }
 

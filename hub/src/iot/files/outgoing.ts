@@ -32,6 +32,8 @@ export class OutgoingTransfer {
   private limit = 0;
   private confirmedNext = 0;
   private pumping = false;
+  /** Credits that arrived before the offer's ack was handled (the device grants right after acking). */
+  private early: Array<Partial<FileCredit>> | null = [];
   private finish!: (end: OutgoingEnd) => void;
   private readonly ended: Promise<OutgoingEnd>;
   private fh: Awaited<ReturnType<FileDisk['openForRead']>> | undefined;
@@ -63,6 +65,9 @@ export class OutgoingTransfer {
       const have = typeof answer.have === 'number' && Number.isSafeInteger(answer.have) && answer.have >= 0 ? Math.min(answer.have, this.chunks) : 0;
       this.next = this.limit = this.confirmedNext = have;
       if (have > 0) this.progress.confirmed(have);
+      const early = this.early ?? [];
+      this.early = null;
+      for (const c of early.slice(0, 64)) this.credit(c);
       return await this.ended;
     } finally {
       this.socket.off('disconnect', onDisconnect);
@@ -73,6 +78,10 @@ export class OutgoingTransfer {
 
   /** A credit from the device. */
   credit(c: Partial<FileCredit>): void {
+    if (this.early) {
+      if (this.early.length < 64) this.early.push(c);
+      return;
+    }
     const next = c.next;
     const credit = c.credit;
     if (typeof next !== 'number' || typeof credit !== 'number' || !Number.isSafeInteger(next) || !Number.isSafeInteger(credit) || next < 0 || next > this.chunks || credit < 0) {
