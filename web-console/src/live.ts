@@ -8,6 +8,8 @@ export type PresenceMsg = StreamPayloads['presence'];
 export type TelemetryMsg = StreamPayloads['telemetry'];
 export type StateMsg = StreamPayloads['state'];
 export type TwinMsg = StreamPayloads['twin'];
+export type FileMsg = StreamPayloads['file'];
+export type UploadMsg = StreamPayloads['upload'];
 
 export interface LiveEvents {
   presence: PresenceMsg;
@@ -16,9 +18,11 @@ export interface LiveEvents {
   event: HubEvent;
   command: Command;
   twin: TwinMsg;
+  file: FileMsg;
+  upload: UploadMsg;
 }
 export type LiveKind = keyof LiveEvents;
-export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command', 'twin'];
+export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command', 'twin', 'file', 'upload'];
 
 interface ConsoleSocket {
   connected: boolean;
@@ -43,7 +47,7 @@ export class Live {
   private statusListeners = new Set<(connected: boolean) => void>();
   connected = false;
   /** Messages received per kind since the page opened. */
-  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0, twin: 0 };
+  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0, twin: 0, file: 0, upload: 0 };
 
   /** Connects; the browser sends the session cookie on the handshake. */
   start(onRefused: () => void): void {
