@@ -119,20 +119,23 @@ export class OutgoingTransfer {
     return this.ended;
   }
 
-  /** Sends chunks while credit allows; one read at a time, so memory holds at most the window in the socket's buffers. */
+  /** Sends chunks while credit allows; one read ahead at most, so memory holds the window in the socket's buffers plus one chunk. */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    // The next chunk is read while this one goes out: a disk read is a thread-pool hop that would otherwise stall each send.
+    let ahead: { index: number; data: Promise<Buffer> } | undefined;
     try {
       while (this.next < this.limit && this.next < this.chunks && this.socket.connected && this.fh) {
         const index = this.next;
-        const start = index * this.chunkSize;
-        const length = Math.min(this.chunkSize, this.file.size - start);
-        const data = Buffer.allocUnsafe(length);
-        const { bytesRead } = await this.fh.read(data, 0, length, start);
-        if (bytesRead !== length) throw new Error(`file ${this.file.id} is shorter on disk than its record`);
+        const data = ahead?.index === index ? await ahead.data : await this.read(index);
+        ahead = undefined;
         // A resend may have rewound `next` during the read: send what was read only if it is still due.
         if (this.next !== index) continue;
+        if (index + 1 < this.limit && index + 1 < this.chunks) {
+          ahead = { index: index + 1, data: this.read(index + 1) };
+          ahead.data.catch(() => {});
+        }
         this.socket.emit('file:chunk', { id: this.file.id, index, crc: crc32(data), data });
         this.sentChunks++;
         this.ctx.metrics.eventsOut.inc('device|file:chunk');
@@ -144,5 +147,14 @@ export class OutgoingTransfer {
     } finally {
       this.pumping = false;
     }
+  }
+
+  private async read(index: number): Promise<Buffer> {
+    const start = index * this.chunkSize;
+    const length = Math.min(this.chunkSize, this.file.size - start);
+    const data = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.fh!.read(data, 0, length, start);
+    if (bytesRead !== length) throw new Error(`file ${this.file.id} is shorter on disk than its record`);
+    return data;
   }
 }
