@@ -36,6 +36,8 @@ export function TwinPanel({ deviceId }: { deviceId: string }) {
       setTwin(await setDesired(deviceId, parsed as Record<string, unknown>, twin?.desiredVersion ?? 0));
     } catch (err) {
       setError((err as Error).message);
+      // Refused for a version someone else moved on: show the document as it is now, to start again from.
+      api<TwinDocument>(`/api/devices/${encodeURIComponent(deviceId)}/twin`).then(setTwin, () => {});
     }
   };
   const inSync = twin && twin.desiredVersion > 0 && twin.appliedVersion === twin.desiredVersion;

@@ -3,7 +3,7 @@
 // temporary name, fsynced and renamed, so a stored name is always whole.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HubError } from '../errors.js';
@@ -74,6 +74,20 @@ export class FileDisk {
 
   async remove(fileId: string): Promise<void> {
     await rm(this.path(fileId), { force: true });
+  }
+
+  /** Removes partial uploads last written before `cutoff` (ms): devices that never came back to finish them. */
+  async prunePartials(cutoff: number): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.incoming).catch(() => [] as string[])) {
+      const path = join(this.incoming, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && info.mtimeMs < cutoff) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Size of a file, or -1 if it does not exist. */

@@ -279,6 +279,7 @@ export class Files {
         await this.ctx.store.files.delete(file.id);
         removed++;
       }
+      removed += await this.disk.prunePartials(cutoff);
     } catch (err) {
       if (!this.stopped) this.ctx.log.warn({ err }, 'file retention pass failed');
     }
