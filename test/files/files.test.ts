@@ -158,4 +158,23 @@ describe.each(HUB_DATABASES)('files on $name', (db) => {
     expect(await metric(hub.base, 'file_quota')).toBe(1);
     expect(existsSync(join(hub.dataDir, 'files'))).toBe(true);
   }, 30_000);
+
+  it('deletes stored files and abandoned partial uploads after fileRetentionDays, not before', async () => {
+    const hub = await startHub({ fileRetentionDays: 2 });
+    const dev = await registerDevice(hub.api);
+    const raw = hub.connect('/devices/thermo', { deviceId: dev.deviceId, token: dev.token });
+    await connected(raw);
+    // An upload that never finishes leaves a partial file.
+    expect(await raw.timeout(5000).emitWithAck('file:upload', { id: 'never', name: 'x.log', size: 100_000, sha256: 'b'.repeat(64), contentType: 'text/plain', kind: 'log' })).toMatchObject({ ok: true });
+    raw.close();
+    const stored = await upload(hub.base, 'name=old.bin', randomBytes(1000));
+    const fileId = stored.body.file.id;
+    const { files } = hub.hub.services;
+    expect(await files.sweep(Date.now() + 86_400_000)).toBe(0);
+    expect((await hub.api('GET', `/api/files/${fileId}`)).status).toBe(200);
+    expect(await files.sweep(Date.now() + 3 * 86_400_000)).toBe(2);
+    expect((await hub.api('GET', `/api/files/${fileId}`)).status).toBe(404);
+    expect(existsSync(join(hub.dataDir, 'files', fileId))).toBe(false);
+    expect(readdirSync(join(hub.dataDir, 'files', '.incoming'))).toEqual([]);
+  });
 });

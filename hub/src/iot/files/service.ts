@@ -269,11 +269,11 @@ export class Files {
     upload.start();
   }
 
-  /** Deletes files past retention whose deliveries are finished. */
-  async sweep(): Promise<number> {
+  /** Deletes files past retention whose deliveries are finished, and partial uploads as old; `now` for tests. */
+  async sweep(now = Date.now()): Promise<number> {
     let removed = 0;
     try {
-      const cutoff = Date.now() - this.ctx.config.fileRetentionDays * 86_400_000;
+      const cutoff = now - this.ctx.config.fileRetentionDays * 86_400_000;
       for (const file of await this.ctx.store.files.expired(cutoff, 1000)) {
         await this.disk.remove(file.id);
         await this.ctx.store.files.delete(file.id);
