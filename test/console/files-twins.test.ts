@@ -72,7 +72,7 @@ describe('files and desired state in the console', () => {
 
   it('sends a file chosen in the page to the device and shows the delivery done', async () => {
     await page.setInputFiles('input[name=file]', { name: 'settings.json', mimeType: 'application/json', buffer: Buffer.from('{"gain": 3}') });
-    await page.getByRole('button', { name: 'Send file' }).click();
+    await page.getByRole('button', { name: 'Upload to device' }).click();
     await page.locator('li[data-status="done"]', { hasText: 'settings.json' }).waitFor({ timeout: 8000 });
     expect(readFileSync(join(filesDir, 'settings.json'), 'utf8')).toBe('{"gain": 3}');
   });

@@ -75,7 +75,7 @@ export function FilesPanel({ deviceId }: { deviceId: string }) {
           File for the device
           <input type="file" name="file" />
         </label>
-        <button type="submit" disabled={busy}>{busy ? 'Uploading…' : 'Send file'}</button>
+        <button type="submit" disabled={busy}>{busy ? 'Uploading…' : 'Upload to device'}</button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
       {deliveries.length > 0 && (

@@ -142,7 +142,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
             <FilesPanel deviceId={deviceId} />
           </div>
           <div class="card">
-            <h2>Desired state</h2>
+            <h2>Twin</h2>
             <TwinPanel deviceId={deviceId} />
           </div>
           <div class="card">
