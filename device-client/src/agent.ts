@@ -6,6 +6,8 @@
 // On each connect the agent reports its state (version, uptime, ports,
 // outbox depth, drops).
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { HubToDeviceEvents } from '@sitehub/protocol/iot';
 import { pino, type Logger } from 'pino';
 import { Collector } from './agent/collector.js';
@@ -111,7 +113,26 @@ export class Agent {
       () => this.collector.overflow,
       config.batch.ackTimeoutMs,
     );
-    this.commands = commandContext({ sender: this.sender, sources: this.sources, simulator: this.simulator, outbox: this.outbox, state: () => this.state() });
+    const uploadDir = config.files?.uploadDir;
+    this.commands = commandContext({
+      sender: this.sender,
+      sources: this.sources,
+      simulator: this.simulator,
+      outbox: this.outbox,
+      state: () => this.state(),
+      ...(uploadDir && {
+        upload: async (name: string, kind: string, contentType: string) => {
+          const path = join(uploadDir, name);
+          const { size } = await stat(path);
+          // Answered at once; the transfer runs (and resumes) on its own, its outcome logged and listed by the hub.
+          void this.upload(path, { kind, contentType }).then(
+            (done) => this.log.info({ file: name, ok: done.ok, fileId: done.fileId, error: done.error }, 'upload finished'),
+            (err: Error) => this.log.error({ file: name, err: err.message }, 'upload failed'),
+          );
+          return { name, size };
+        },
+      }),
+    });
     this.desired = new DesiredState(
       {
         commands: this.commands,

@@ -63,7 +63,7 @@ export interface AgentConfig {
   reconnect: { delayMs: number; delayMaxMs: number };
   logLevel: string;
   /** Files from the hub (absent: offers are refused). */
-  files?: { dir: string; maxBytes: number; windowChunks: number; hook?: string; hookTimeoutMs: number };
+  files?: { dir: string; maxBytes: number; windowChunks: number; hook?: string; hookTimeoutMs: number; uploadDir?: string };
 }
 
 /** A configuration that failed validation; `problems` lists every mistake. */
@@ -256,15 +256,17 @@ export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir
   let files: AgentConfig['files'];
   if (raw.files !== undefined) {
     const f = c.obj(raw, 'files', '');
-    c.unknownKeys(f, ['dir', 'maxBytes', 'windowChunks', 'hook', 'hookTimeoutMs'], 'files.');
+    c.unknownKeys(f, ['dir', 'maxBytes', 'windowChunks', 'hook', 'hookTimeoutMs', 'uploadDir'], 'files.');
     const base = opts.baseDir ?? process.cwd();
     const hook = f.hook === undefined ? undefined : resolve(base, c.str(f, 'hook', 'files.'));
+    const uploadDir = f.uploadDir === undefined ? undefined : resolve(base, c.str(f, 'uploadDir', 'files.'));
     files = {
       dir: resolve(base, c.str(f, 'dir', 'files.', { required: true })),
       maxBytes: c.int(f, 'maxBytes', 'files.', 256 * 1024 * 1024, 1),
       // The window bounds the agent's memory during a transfer: window x chunk size (256 KiB from the hub by default).
       windowChunks: c.int(f, 'windowChunks', 'files.', 4, 1, 64),
       ...(hook !== undefined && { hook }),
+      ...(uploadDir !== undefined && { uploadDir }),
       hookTimeoutMs: c.int(f, 'hookTimeoutMs', 'files.', 60_000, 100),
     };
   }
