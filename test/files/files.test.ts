@@ -159,6 +159,34 @@ describe.each(HUB_DATABASES)('files on $name', (db) => {
     expect(existsSync(join(hub.dataDir, 'files'))).toBe(true);
   }, 30_000);
 
+  it('survives hostile file events: unknown ids, chunks beyond the credit or not binary, garbage credits and outcomes', async () => {
+    const hub = await startHub({ fileChunkBytes: 16 * 1024, fileWindowChunks: 2 });
+    const dev = await registerDevice(hub.api);
+    const raw = hub.connect('/devices/thermo', { deviceId: dev.deviceId, token: dev.token });
+    await connected(raw);
+    raw.emit('file:chunk', { id: 'nope', index: 0, crc: 0, data: Buffer.alloc(10) });
+    raw.emit('file:chunk', null);
+    raw.emit('file:credit', { id: 'nope', next: -1, credit: 1e9 });
+    raw.emit('file:credit', 'x');
+    raw.emit('file:done', { id: { toString: 1 } });
+    const data = randomBytes(100_000);
+    const credits: unknown[] = [];
+    raw.on('file:credit', (c: unknown) => credits.push(c));
+    expect(await raw.timeout(5000).emitWithAck('file:upload', { id: 'h1', name: 'h.bin', size: data.length, sha256: sha(data), contentType: 'application/octet-stream', kind: 'log' })).toMatchObject({ ok: true, have: 0 });
+    // Beyond the credit of 2 chunks, out of order, and not binary: all dropped.
+    for (const index of [0, 1, 2, 3, 5]) raw.emit('file:chunk', { id: 'h1', index, crc: crc32(data.subarray(index * 16384, (index + 1) * 16384)), data: data.subarray(index * 16384, (index + 1) * 16384) });
+    await waitFor(() => credits.length >= 3, 5000, 'credits for chunks 0 and 1');
+    raw.emit('file:chunk', { id: 'h1', index: 2, crc: 1, data: 'not binary' });
+    expect(await raw.timeout(5000).emitWithAck('file:upload', { id: 'h1', name: 'h.bin', size: data.length, sha256: sha(data), contentType: 'application/octet-stream', kind: 'log' })).toMatchObject({ ok: false, code: 'file_busy' });
+    expect(await raw.timeout(5000).emitWithAck('file:upload', { id: '../x', name: 'h.bin', size: 1, sha256: sha(data), contentType: 'text/plain', kind: 'log' })).toMatchObject({ ok: false, code: 'file_shape' });
+    expect(await metric(hub.base, 'file_unknown')).toBeGreaterThanOrEqual(4);
+    expect(await metric(hub.base, 'file_chunk_order')).toBeGreaterThanOrEqual(3);
+    expect(await metric(hub.base, 'file_chunk_corrupt')).toBe(1);
+    // The session and the hub still work.
+    expect(await raw.timeout(5000).emitWithAck('state', { ok: 1 })).toEqual({ ok: true });
+    expect((await hub.api('GET', '/healthz')).status).toBe(200);
+  });
+
   it('deletes stored files and abandoned partial uploads after fileRetentionDays, not before', async () => {
     const hub = await startHub({ fileRetentionDays: 2 });
     const dev = await registerDevice(hub.api);
