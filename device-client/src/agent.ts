@@ -197,9 +197,10 @@ export class Agent {
     socket.on('desired', (payload: Parameters<HubToDeviceEvents['desired']>[0] | undefined) => {
       const report = this.desired.apply(payload);
       if (!report) return;
-      socket.timeout(this.config.batch.ackTimeoutMs).emit('reported', report, (err: Error | null, ack?: { ok?: boolean; error?: string }) => {
+      socket.timeout(this.config.batch.ackTimeoutMs).emit('reported', report, (err: Error | null, ack?: { ok?: boolean; error?: string; code?: string }) => {
         // Not acked: the hub sends the desired state again on the next connect, and the same report goes out again.
-        if (err || !ack?.ok) this.log.warn({ err: err?.message ?? ack?.error, version: report.version }, 'twin report not acked');
+        if (!err && (ack?.ok || ack?.code === 'twin_stale')) return this.desired.acked(report.version!);
+        this.log.warn({ err: err?.message ?? ack?.error, version: report.version }, 'twin report not acked');
       });
       if (payload && (payload as { desired?: { batch?: unknown } }).desired?.batch !== undefined) this.scheduleState();
     });

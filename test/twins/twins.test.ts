@@ -118,6 +118,16 @@ describe.each(HUB_DATABASES)('twins on $name', (db) => {
       return t.appliedVersion === 2 ? t : null;
     }, 5000, 'the second report');
     expect(refusedTwin.reported).toEqual({ batch: { intervalMs: 1234 }, ports: { simulated: { sampleIntervalMs: 300 } }, rejected: { 'batch.intervalMs': 'the batch interval must be at least 10 ms' } });
+    // A reconnect delivers version 2 again: already reported and acknowledged, it is not reported twice.
+    const reportsBefore = refusedTwin.reportedVersion;
+    const before = hub.hub.services.devices.socketOf(deviceId)!;
+    before.conn.close(); // the link drops: the agent reconnects
+    await waitFor(() => {
+      const now = hub.hub.services.devices.socketOf(deviceId);
+      return now !== undefined && now !== before && now.connected;
+    }, 5000, 'the agent back');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await hub.api('GET', `/api/devices/${deviceId}/twin`)).body.reportedVersion).toBe(reportsBefore);
   }, 20_000);
 
   it('sets desired properties from /console and streams twin changes to subscribers', async () => {
@@ -137,7 +147,7 @@ describe.each(HUB_DATABASES)('twins on $name', (db) => {
 });
 
 describe('the agent and desired documents delivered out of order', () => {
-  it('applies version 3, then ignores version 2 delivered late, and only reports version 3 again', () => {
+  it('applies version 3, ignores version 2 delivered late, and reports version 3 again only until the hub acknowledged it', () => {
     let batch = 50;
     const state = new DesiredState(
       {
@@ -158,7 +168,10 @@ describe('the agent and desired documents delivered out of order', () => {
     expect(state.apply({ version: 3, desired: { batch: { intervalMs: 300 } }, delta: {} })?.reported).toMatchObject({ batch: { intervalMs: 300 } });
     expect(state.apply({ version: 2, desired: { batch: { intervalMs: 200 } }, delta: {} })).toBeUndefined();
     expect(batch).toBe(300);
+    // Delivered again on a reconnect: the report goes again until the hub acknowledged it, then no more.
     expect(state.apply({ version: 3, desired: { batch: { intervalMs: 300 } }, delta: {} })).toMatchObject({ version: 3 });
+    state.acked(3);
+    expect(state.apply({ version: 3, desired: { batch: { intervalMs: 300 } }, delta: {} })).toBeUndefined();
     expect(state.applied).toBe(3);
   });
 });

@@ -6,7 +6,8 @@
 // Anything else is reported back under `unsupported`, a value that fails the
 // same checks as the `set-interval` command under `rejected`. A desired
 // version older than the last one applied is ignored (it was delivered late);
-// the same version again (after a reconnect) is only reported again.
+// the same version again (after a reconnect) is reported again only if the
+// hub never acknowledged the report.
 import type { DesiredPayload, ReportPayload } from '@sitehub/protocol/iot';
 import type { Logger } from 'pino';
 import { COMMAND_HANDLERS, type CommandContext } from './commands.js';
@@ -29,6 +30,8 @@ export class DesiredState {
   /** The last desired version applied (0: none yet). */
   applied = 0;
   private lastReport: ReportPayload | undefined;
+  /** The hub acknowledged the last report: the same version again (a reconnect) needs no new one. */
+  private reportAcked = false;
 
   constructor(
     private readonly targets: DesiredTargets,
@@ -46,7 +49,7 @@ export class DesiredState {
       this.log.info({ version, applied: this.applied }, 'outdated desired state ignored');
       return undefined;
     }
-    if (version === this.applied && this.lastReport) return this.lastReport;
+    if (version === this.applied && this.lastReport) return this.reportAcked ? undefined : this.lastReport;
     const desired = payload.desired;
     const rejected: Record<string, string> = {};
     const unsupported: string[] = [];
@@ -77,6 +80,7 @@ export class DesiredState {
       }
     }
     this.applied = version;
+    this.reportAcked = false;
     const ports: Record<string, { sampleIntervalMs: number }> = {};
     for (const [name, ms] of Object.entries(this.targets.sampleIntervals())) ports[name] = { sampleIntervalMs: ms };
     this.lastReport = {
@@ -91,5 +95,10 @@ export class DesiredState {
     };
     this.log.info({ version, rejected, unsupported }, 'desired state applied');
     return this.lastReport;
+  }
+
+  /** The hub took the report of `version` (or found it outdated): it is not sent again for that version. */
+  acked(version: number): void {
+    if (version === this.applied) this.reportAcked = true;
   }
 }
