@@ -10,7 +10,6 @@ import { crc32 } from 'node:zlib';
 import { chunkCount, type FileDone } from '@sitehub/protocol/iot';
 import type { Socket } from '../../realtime/index.js';
 import type { IotContext } from '../context.js';
-import type { FileDisk } from './disk.js';
 
 /** What the device announced. */
 export interface UploadSpec {
@@ -37,7 +36,6 @@ export class IncomingUpload {
   constructor(
     private readonly ctx: IotContext,
     private readonly socket: Socket,
-    private readonly disk: FileDisk,
     /** The partial file, kept across sessions. */
     private readonly part: string,
     private readonly deviceId: string,

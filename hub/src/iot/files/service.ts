@@ -240,7 +240,6 @@ export class Files {
     const upload = new IncomingUpload(
       this.ctx,
       socket,
-      this.disk,
       this.disk.partPath(device.id, `${id}--${checked.sha256.slice(0, 16)}`),
       device.id,
       checked,
