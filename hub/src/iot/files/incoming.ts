@@ -5,7 +5,7 @@
 // request with the same id resumes from the chunks it holds.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { chunkCount, type FileDone } from '@sitehub/protocol/iot';
 import type { Socket } from '../../realtime/index.js';
@@ -51,7 +51,7 @@ export class IncomingUpload {
 
   /** Opens (or resumes) the partial file; resolves with how many chunks it already holds. */
   async open(): Promise<number> {
-    const existing = await this.disk.sizeOf(this.part);
+    const existing = await stat(this.part).then((s) => s.size, () => -1);
     const have = existing > 0 ? Math.min(Math.floor(existing / this.chunkSize), this.chunks - 1) : 0;
     this.fh = await open(this.part, existing >= 0 ? 'r+' : 'w+', 0o600);
     await this.fh.truncate(have * this.chunkSize);
