@@ -11,6 +11,7 @@ import { MqttLink } from './mqtt-link.js';
 import { HubLink, type GapNotice, type HubStream } from './hub-link.js';
 import { mapHubUpdate } from './mapping.js';
 import { CommandRouter } from './commands.js';
+import { DesiredRouter } from './desired.js';
 import { RecentKeys } from './dedup.js';
 import { startHealthServer } from './health.js';
 
@@ -65,7 +66,7 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
       reconnectMs: config.mqttReconnectMs,
       closeTimeoutMs: config.mqttCloseTimeoutMs,
       statusTopic: bridgeStatusTopic(config.topicPrefix, config.bridgeId),
-      ...(config.commands && { commandFilter: topics.commandFilter }),
+      ...(config.commands && { commandFilter: [topics.commandFilter, topics.twinFilter] }),
       origin: config.bridgeId,
       inflightWindow: config.inflightWindow,
     },
@@ -76,7 +77,7 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
     { url: config.hubUrl, token: config.hubToken, filter: config.hubFilter, reconnectDelayMaxMs: config.hubReconnectDelayMaxMs, tls: hubTlsFiles, position: () => outbox.position },
     log.child({ link: 'hub' }),
   );
-  const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus };
+  const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus, twin: config.qosState };
   // Set by close(): records that arrive then are not handed on, so the position stays before them.
   let stopping = false;
   hub.on('record', (kind: HubStream, update: unknown, pos: number | undefined) => {
@@ -112,7 +113,12 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
   }, config.confirmIntervalMs);
   confirmTimer.unref();
   const router = new CommandRouter({ topics, qos: config.qosResult, timeoutMs: config.commandTimeoutMs, origin: payloadOrigin, recent }, hub, mqtt, log.child({ part: 'commands' }));
+  const desired = new DesiredRouter({ topics, qos: config.qosResult, timeoutMs: config.commandTimeoutMs, origin: payloadOrigin, recent }, hub, mqtt, log.child({ part: 'desired' }));
   mqtt.on('command', (topic: string, payload: Buffer, packet) => {
+    if (topics.parseTwinSet(topic)) {
+      desired.handle(topic, payload, packet).catch((err: Error) => log.error({ err: err.message, topic }, 'desired-state request failed'));
+      return;
+    }
     router.handle(topic, payload, packet).catch((err: Error) => log.error({ err: err.message, topic }, 'command handling failed'));
   });
 

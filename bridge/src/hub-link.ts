@@ -28,7 +28,7 @@ export interface HubCommandAnswer {
 }
 
 /** Hub updates the bridge forwards. */
-export const HUB_STREAMS = ['telemetry', 'state', 'event', 'presence'] as const;
+export const HUB_STREAMS = ['telemetry', 'state', 'event', 'presence', 'twin'] as const;
 
 /** A hub stream event name the bridge forwards. */
 export type HubStream = (typeof HUB_STREAMS)[number];
@@ -103,6 +103,11 @@ export class HubLink extends EventEmitter {
   async command(request: { deviceId: string; name: string; params?: unknown }, timeoutMs: number): Promise<HubCommandAnswer> {
     const waitMs = Math.max(1, Math.min(timeoutMs - 500, 120_000));
     return (await this.socket.timeout(timeoutMs).emitWithAck('command', { ...request, waitMs })) as HubCommandAnswer;
+  }
+
+  /** Merges desired properties into a device's twin (`twin:set`), with the version it was based on if given. */
+  async setDesired(request: { deviceId: string; desired: unknown; version?: unknown }, timeoutMs: number): Promise<{ ok: boolean; twin?: unknown; error?: string; code?: string }> {
+    return (await this.socket.timeout(timeoutMs).emitWithAck('twin:set', request)) as { ok: boolean; twin?: unknown; error?: string; code?: string };
   }
 
   close(): void {

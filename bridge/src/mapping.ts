@@ -14,10 +14,10 @@ export interface MappingOptions {
 }
 
 
-const RETAINED: Record<DeviceKind, boolean> = { telemetry: false, state: true, event: false, status: true };
+const RETAINED: Record<DeviceKind, boolean> = { telemetry: false, state: true, event: false, status: true, twin: true };
 
 /** Turns one hub stream event into the messages to publish (duplicates already seen are left out). */
-export function mapHubUpdate(kind: 'telemetry' | 'state' | 'event' | 'presence', update: any, opts: MappingOptions): OutgoingMessage[] {
+export function mapHubUpdate(kind: 'telemetry' | 'state' | 'event' | 'presence' | 'twin', update: any, opts: MappingOptions): OutgoingMessage[] {
   if (!update || typeof update.deviceId !== 'string') return [];
   const subject: TopicSubject = { deviceId: update.deviceId, siteId: String(update.siteId ?? '_'), classId: String(update.classId ?? '_') };
   const message = (k: DeviceKind, body: Record<string, unknown>): OutgoingMessage => ({
@@ -48,6 +48,19 @@ export function mapHubUpdate(kind: 'telemetry' | 'state' | 'event' | 'presence',
           message: update.message,
           data: update.data,
           receivedAt: update.receivedAt,
+        }),
+      ];
+    case 'twin':
+      // Retained: a consumer that subscribes later still finds the whole twin.
+      return [
+        message('twin', {
+          deviceId: subject.deviceId,
+          desired: update.desired,
+          desiredVersion: update.desiredVersion,
+          reported: update.reported,
+          reportedVersion: update.reportedVersion,
+          appliedVersion: update.appliedVersion,
+          updatedAt: update.updatedAt,
         }),
       ];
     case 'presence':

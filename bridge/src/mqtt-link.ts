@@ -25,8 +25,8 @@ export interface MqttLinkOptions {
   closeTimeoutMs: number;
   /** Retained birth/will topic. */
   statusTopic: string;
-  /** Filter subscribed for MQTT -> hub commands; none when undefined. */
-  commandFilter?: string;
+  /** Filters subscribed for MQTT -> hub requests (commands, desired state); none when undefined. */
+  commandFilter?: string | string[];
   /** Marker put on everything the bridge publishes (MQTT 5 user property `sitehub-origin`). */
   origin: string;
   /** Messages published and not yet acknowledged, at most. */

@@ -9,12 +9,15 @@ export interface TopicSubject {
 }
 
 /** Kinds of messages the bridge publishes for a device. */
-export type DeviceKind = 'telemetry' | 'state' | 'event' | 'status';
+export type DeviceKind = 'telemetry' | 'state' | 'event' | 'status' | 'twin';
 
 /** A command request read from a topic. */
 export interface CommandTopic extends TopicSubject {
   name: string;
 }
+
+/** The `{kind}` levels of a desired-state request: `<...>/twin/desired/set`. */
+export const TWIN_SET_KIND = 'twin/desired/set';
 
 const PLACEHOLDERS = ['{site}', '{class}', '{device}', '{kind}'] as const;
 
@@ -28,7 +31,10 @@ export class TopicMap {
   readonly template: string;
   /** Subscription filter matching every command request. */
   readonly commandFilter: string;
+  /** Subscription filter matching every desired-state request (`{kind}` = `twin/desired/set`). */
+  readonly twinFilter: string;
   private readonly commandPattern: RegExp;
+  private readonly twinPattern: RegExp;
   private readonly order: string[];
 
   constructor(template: string) {
@@ -46,6 +52,18 @@ export class TopicMap {
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const source = levels.map((l) => (l === '{kind}' ? 'cmd/([^/]+)' : l.startsWith('{') ? '([^/]+)' : escape(l))).join('/');
     this.commandPattern = new RegExp(`^${source}$`);
+    this.twinFilter = levels.map((l) => (l === '{kind}' ? TWIN_SET_KIND : l.startsWith('{') ? '+' : l)).join('/');
+    const twinSource = levels.map((l) => (l === '{kind}' ? TWIN_SET_KIND : l.startsWith('{') ? '([^/]+)' : escape(l))).join('/');
+    this.twinPattern = new RegExp(`^${twinSource}$`);
+  }
+
+  /** Reads a desired-state request topic; undefined if the topic is not one. */
+  parseTwinSet(topic: string): TopicSubject | undefined {
+    const m = this.twinPattern.exec(topic);
+    if (!m) return undefined;
+    const values: Record<string, string> = {};
+    this.order.forEach((p, i) => (values[p] = m[i + 1]!));
+    return { siteId: values['{site}'] ?? '', classId: values['{class}'] ?? '', deviceId: values['{device}']! };
   }
 
   /** The topic of one kind of update about a device. */

@@ -6,13 +6,19 @@
 // On each connect the agent reports its state (version, uptime, ports,
 // outbox depth, drops).
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { HubToDeviceEvents } from '@sitehub/protocol/iot';
 import { pino, type Logger } from 'pino';
 import { Collector } from './agent/collector.js';
 import { COMMAND_HANDLERS, commandContext, runCommand, type CommandContext } from './agent/commands.js';
+import { DesiredState } from './agent/desired.js';
 import { DropTally } from './agent/drops.js';
 import { BatchSender } from './agent/sender.js';
 import { io } from './client/io.js';
+import { FileReceiver } from './files/receiver.js';
+import { uploadFile, type UploadOptions } from './files/uploader.js';
+import type { FileDone } from '@sitehub/protocol/iot';
 import type { Socket } from './client/socket.js';
 import type { AgentConfig } from './config.js';
 import { Outbox, type ReadingValue } from './outbox.js';
@@ -49,7 +55,11 @@ export class Agent {
   private readonly collector: Collector;
   private readonly sender: BatchSender;
   private readonly commands: CommandContext;
+  /** The twin's desired state applied to the settings (agent/desired.ts). */
+  readonly desired: DesiredState;
   private socket: Socket | null = null;
+  /** Files from the hub, when `files` is configured. */
+  files: FileReceiver | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private stateTimer: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
@@ -103,7 +113,34 @@ export class Agent {
       () => this.collector.overflow,
       config.batch.ackTimeoutMs,
     );
-    this.commands = commandContext({ sender: this.sender, sources: this.sources, simulator: this.simulator, outbox: this.outbox, state: () => this.state() });
+    const uploadDir = config.files?.uploadDir;
+    this.commands = commandContext({
+      sender: this.sender,
+      sources: this.sources,
+      simulator: this.simulator,
+      outbox: this.outbox,
+      state: () => this.state(),
+      ...(uploadDir && {
+        upload: async (name: string, kind: string, contentType: string) => {
+          const path = join(uploadDir, name);
+          const { size } = await stat(path);
+          // Answered at once; the transfer runs (and resumes) on its own, its outcome logged and listed by the hub.
+          void this.upload(path, { kind, contentType }).then(
+            (done) => this.log.info({ file: name, ok: done.ok, fileId: done.fileId, error: done.error }, 'upload finished'),
+            (err: Error) => this.log.error({ file: name, err: err.message }, 'upload failed'),
+          );
+          return { name, size };
+        },
+      }),
+    });
+    this.desired = new DesiredState(
+      {
+        commands: this.commands,
+        batchIntervalMs: () => this.sender.intervalMs,
+        sampleIntervals: () => Object.fromEntries([...this.sources.map((s) => [s.config.name, s.sampleIntervalMs]), ...(this.simulator ? [['simulated', this.simulator.intervalMs]] : [])]),
+      },
+      this.log,
+    );
   }
 
   /** Opens ports, connects to the hub and starts sending. */
@@ -145,6 +182,28 @@ export class Agent {
         if (typeof ack === 'function') ack(answer);
       });
     });
+    const files = this.config.files;
+    if (files) this.files = new FileReceiver(socket, files, this.log.child({ part: 'files' }));
+    socket.on('file:offer', (offer: unknown, ack?: (answer: unknown) => void) => {
+      const answer = typeof ack === 'function' ? ack : () => {};
+      if (!this.files) return answer({ ok: false, error: 'this agent takes no files (no files section in its configuration)', code: 'file_refused' });
+      this.files.offer(offer as never, answer).catch((err: Error) => {
+        this.log.error({ err: err.message }, 'file offer failed');
+        answer({ ok: false, error: err.message, code: 'write_failed' });
+      });
+    });
+    socket.on('file:chunk', (chunk: unknown) => this.files?.chunk(chunk as never));
+    socket.on('disconnect', () => void this.files?.close());
+    socket.on('desired', (payload: Parameters<HubToDeviceEvents['desired']>[0] | undefined) => {
+      const report = this.desired.apply(payload);
+      if (!report) return;
+      socket.timeout(this.config.batch.ackTimeoutMs).emit('reported', report, (err: Error | null, ack?: { ok?: boolean; error?: string; code?: string }) => {
+        // Not acked: the hub sends the desired state again on the next connect, and the same report goes out again.
+        if (!err && (ack?.ok || ack?.code === 'twin_stale')) return this.desired.acked(report.version!);
+        this.log.warn({ err: err?.message ?? ack?.error, version: report.version }, 'twin report not acked');
+      });
+      if (payload && (payload as { desired?: { batch?: unknown } }).desired?.batch !== undefined) this.scheduleState();
+    });
     this.sender.setIntervalMs(this.config.batch.intervalMs);
     this.pruneTimer = setInterval(() => this.prune(), this.config.outbox.pruneIntervalMs);
     this.prune();
@@ -164,6 +223,12 @@ export class Agent {
     this.socket = null;
     this.outbox.close();
     this.log.info({ depth: this.outbox.depth }, 'agent stopped');
+  }
+
+  /** Uploads a file to the hub (a snapshot, a log); resumes across reconnects; resolves with the hub's outcome. */
+  upload(path: string, opts: UploadOptions): Promise<FileDone> {
+    if (!this.socket) return Promise.reject(new Error('the agent is not started'));
+    return uploadFile(this.socket, path, opts);
   }
 
   /** Queues readings for the next outbox commit (one transaction per event-loop turn). */

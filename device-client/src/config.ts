@@ -62,6 +62,8 @@ export interface AgentConfig {
   outbox: { path: string; maxReadings: number; maxAgeMs: number; replayRatePerSec: number; pruneIntervalMs: number };
   reconnect: { delayMs: number; delayMaxMs: number };
   logLevel: string;
+  /** Files from the hub (absent: offers are refused). */
+  files?: { dir: string; maxBytes: number; windowChunks: number; hook?: string; hookTimeoutMs: number; uploadDir?: string };
 }
 
 /** A configuration that failed validation; `problems` lists every mistake. */
@@ -147,7 +149,7 @@ function hubTls(c: Checker, hubRaw: Record<string, unknown>, baseDir: string): H
 export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir?: string } = {}): AgentConfig {
   const c = new Checker();
   if (!c.isObject(raw)) throw new ConfigError(['the configuration must be a JSON object']);
-  c.unknownKeys(raw, ['hub', 'sources', 'simulate', 'batch', 'outbox', 'reconnect', 'logLevel'], '');
+  c.unknownKeys(raw, ['hub', 'sources', 'simulate', 'batch', 'outbox', 'reconnect', 'logLevel', 'files'], '');
   const hubRaw = c.obj(raw, 'hub', '', true);
   c.unknownKeys(hubRaw, ['url', 'deviceId', 'token', 'class', 'transports', 'tls'], 'hub.');
   const url = c.str(hubRaw, 'url', 'hub.', { required: true, pattern: /^(https?|wss?):\/\/[^\s]+$/ });
@@ -251,8 +253,25 @@ export function validateConfig(raw: unknown, opts: { simulate?: boolean; baseDir
   c.unknownKeys(r, ['delayMs', 'delayMaxMs'], 'reconnect.');
   const reconnect = { delayMs: c.int(r, 'delayMs', 'reconnect.', 1000, 10), delayMaxMs: c.int(r, 'delayMaxMs', 'reconnect.', 30_000, 10) };
   const logLevel = c.oneOf(raw, 'logLevel', '', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info');
+  let files: AgentConfig['files'];
+  if (raw.files !== undefined) {
+    const f = c.obj(raw, 'files', '');
+    c.unknownKeys(f, ['dir', 'maxBytes', 'windowChunks', 'hook', 'hookTimeoutMs', 'uploadDir'], 'files.');
+    const base = opts.baseDir ?? process.cwd();
+    const hook = f.hook === undefined ? undefined : resolve(base, c.str(f, 'hook', 'files.'));
+    const uploadDir = f.uploadDir === undefined ? undefined : resolve(base, c.str(f, 'uploadDir', 'files.'));
+    files = {
+      dir: resolve(base, c.str(f, 'dir', 'files.', { required: true })),
+      maxBytes: c.int(f, 'maxBytes', 'files.', 256 * 1024 * 1024, 1),
+      // The window bounds the agent's memory during a transfer: window x chunk size (256 KiB from the hub by default).
+      windowChunks: c.int(f, 'windowChunks', 'files.', 4, 1, 64),
+      ...(hook !== undefined && { hook }),
+      ...(uploadDir !== undefined && { uploadDir }),
+      hookTimeoutMs: c.int(f, 'hookTimeoutMs', 'files.', 60_000, 100),
+    };
+  }
   if (c.problems.length) throw new ConfigError(c.problems);
-  return { hub, sources, simulate, batch, outbox, reconnect, logLevel };
+  return { hub, sources, simulate, batch, outbox, reconnect, logLevel, ...(files && { files }) };
 }
 
 /** Reads and validates a JSON configuration file. */

@@ -4,3 +4,5 @@ export { Agent, AGENT_VERSION, AGENT_COMMANDS, type AgentOptions } from './agent
 export { Outbox, type OutboxOptions, type Reading, type ReadingValue, type DropCounts, type DropReason } from './outbox.js';
 export { loadConfig, validateConfig, ConfigError, type AgentConfig, type SourceConfig } from './config.js';
 export { privateDatabaseFile } from './private-file.js';
+export { uploadFile, type UploadOptions } from './files/uploader.js';
+export { FileReceiver, type ReceiverOptions } from './files/receiver.js';

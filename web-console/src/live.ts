@@ -1,12 +1,15 @@
 // The /console socket: one per signed-in page, subscribed to everything.
 // Listeners are called synchronously; pages that render what they hear must
 // batch it (see useThrottled) so that a busy hub cannot freeze the page.
-import type { StreamPayloads } from '@sitehub/protocol/iot';
+import type { StreamPayloads, TwinDocument } from '@sitehub/protocol/iot';
 import type { Command, HubEvent } from './api';
 
 export type PresenceMsg = StreamPayloads['presence'];
 export type TelemetryMsg = StreamPayloads['telemetry'];
 export type StateMsg = StreamPayloads['state'];
+export type TwinMsg = StreamPayloads['twin'];
+export type FileMsg = StreamPayloads['file'];
+export type UploadMsg = StreamPayloads['upload'];
 
 export interface LiveEvents {
   presence: PresenceMsg;
@@ -14,9 +17,12 @@ export interface LiveEvents {
   state: StateMsg;
   event: HubEvent;
   command: Command;
+  twin: TwinMsg;
+  file: FileMsg;
+  upload: UploadMsg;
 }
 export type LiveKind = keyof LiveEvents;
-export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command'];
+export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command', 'twin', 'file', 'upload'];
 
 interface ConsoleSocket {
   connected: boolean;
@@ -41,7 +47,7 @@ export class Live {
   private statusListeners = new Set<(connected: boolean) => void>();
   connected = false;
   /** Messages received per kind since the page opened. */
-  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0 };
+  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0, twin: 0, file: 0, upload: 0 };
 
   /** Connects; the browser sends the session cookie on the handshake. */
   start(onRefused: () => void): void {
@@ -88,6 +94,12 @@ export class Live {
     return () => this.statusListeners.delete(listener);
   }
 
+  /** Emits `event` with an ack on /console; resolves with the hub's answer. */
+  async request(event: string, payload: unknown): Promise<any> {
+    if (!this.socket) throw new Error('not connected');
+    return this.socket.timeout(10_000).emitWithAck(event, payload);
+  }
+
   /** Sends a command without waiting for the device; progress arrives as `command` messages. */
   async command(deviceId: string, name: string, params: unknown): Promise<Command> {
     if (!this.socket) throw new Error('not connected');
@@ -98,3 +110,10 @@ export class Live {
 }
 
 export const live = new Live();
+
+/** Merges desired properties into a device's twin, based on `version` (refused when it moved on). */
+export async function setDesired(deviceId: string, desired: Record<string, unknown>, version: number): Promise<TwinDocument> {
+  const answer = await live.request('twin:set', { deviceId, desired, version });
+  if (!answer?.ok) throw new Error(answer?.error ?? 'refused');
+  return answer.twin as TwinDocument;
+}

@@ -14,6 +14,8 @@ export interface CommandContext {
   state(): Record<string, unknown>;
   /** Dead letters after `afterSeq`, oldest first, and how many there are in all. */
   deadLetters(afterSeq: number, limit: number): { count: number; items: DeadLetter[] };
+  /** Starts uploading a file of the upload folder to the hub in the background; resolves with its size once it is found. */
+  upload?(name: string, kind: string, contentType: string): Promise<{ name: string; size: number }>;
 }
 
 /** The agent's parts the commands act on. */
@@ -23,6 +25,7 @@ export interface CommandTargets {
   simulator: SimulatedSource | null;
   outbox: Outbox;
   state(): Record<string, unknown>;
+  upload?: CommandContext['upload'];
 }
 
 /** The context of the agent's commands over its parts. */
@@ -46,6 +49,7 @@ export function commandContext(t: CommandTargets): CommandContext {
     },
     state: () => t.state(),
     deadLetters: (afterSeq, limit) => ({ count: t.outbox.deadLetterCount, items: t.outbox.deadLetters(afterSeq, limit) }),
+    ...(t.upload && { upload: t.upload }),
   };
 }
 
@@ -82,6 +86,16 @@ export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   },
 
   'get-state': (_params, ctx) => ctx.state(),
+
+  /** Uploads `<files.uploadDir>/<name>` to the hub in the background: `{ name, kind?, contentType? }` -> `{ name, size }`; the stored file shows in the hub's uploads. */
+  upload: async (params, ctx) => {
+    if (!ctx.upload) throw new Error('this agent has no files.uploadDir');
+    const { name, kind = 'file', contentType = 'application/octet-stream' } = params;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$/.test(name)) throw new Error('name must be a file name in the upload folder (no path)');
+    if (typeof kind !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(kind)) throw new Error('kind must be a short name, e.g. snapshot or log');
+    if (typeof contentType !== 'string' || !/^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/i.test(contentType)) throw new Error('contentType must be a media type');
+    return ctx.upload(name, kind, contentType);
+  },
 
   /** Reads back readings the hub refused: `{ afterSeq?, limit? }` -> `{ count, items }`. */
   'dead-letters': (params, ctx) => {

@@ -110,6 +110,20 @@ export interface HubConfig {
   databaseStatementTimeoutMs: number;
   /** PostgreSQL: longest wait for a connection, ms. */
   databaseConnectTimeoutMs: number;
+
+  // Files (docs/api.md, "Files").
+  /** Largest file an operator or a device may upload, bytes. */
+  fileMaxBytes: number;
+  /** Bytes per chunk of a transfer (below maxMessageBytes). */
+  fileChunkBytes: number;
+  /** Chunks the hub grants an uploading device at a time, and the most it sends ahead when a device grants more. */
+  fileWindowChunks: number;
+  /** Most bytes of stored uploads per device; further uploads are refused (file_quota). */
+  fileDeviceQuotaBytes: number;
+  /** Most bytes of stored files in all; further uploads are refused (file_quota). */
+  fileStoreQuotaBytes: number;
+  /** Stored files older than this are deleted once their deliveries are finished, days. */
+  fileRetentionDays: number;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -171,6 +185,12 @@ export const DEFAULT_CONFIG: HubConfig = {
   databasePoolMax: 10,
   databaseStatementTimeoutMs: 15_000,
   databaseConnectTimeoutMs: 5_000,
+  fileMaxBytes: 128 * 1024 * 1024,
+  fileChunkBytes: 256 * 1024,
+  fileWindowChunks: 8,
+  fileDeviceQuotaBytes: 1024 * 1024 * 1024,
+  fileStoreQuotaBytes: 10 * 1024 * 1024 * 1024,
+  fileRetentionDays: 30,
 };
 
 type Kind = 'boolean' | 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
@@ -228,6 +248,12 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   databasePoolMax: 'positiveInt',
   databaseStatementTimeoutMs: 'positiveInt',
   databaseConnectTimeoutMs: 'positiveInt',
+  fileMaxBytes: 'positiveInt',
+  fileChunkBytes: 'positiveInt',
+  fileWindowChunks: 'positiveInt',
+  fileDeviceQuotaBytes: 'positiveInt',
+  fileStoreQuotaBytes: 'positiveInt',
+  fileRetentionDays: 'positiveInt',
 };
 
 /** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */

@@ -15,6 +15,8 @@ import { dataRoutes } from './routes-data.js';
 import { deviceRoutes } from './routes-devices.js';
 import { opsRoutes } from './routes-ops.js';
 import { registryRoutes } from './routes-registry.js';
+import { twinRoutes } from './routes-twins.js';
+import { fileRoutes } from './routes-files.js';
 
 /** Largest REST request body, in bytes. */
 const BODY_LIMIT = 1024 * 1024;
@@ -57,6 +59,8 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
     deviceRoutes(scoped, d);
     dataRoutes(scoped, d);
     commandRoutes(scoped, d);
+    twinRoutes(scoped, d);
+    fileRoutes(scoped, d);
     opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)), refused);
     consoleSessionRoutes(scoped, d);
     consoleStaticRoutes(scoped);

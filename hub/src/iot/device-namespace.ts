@@ -30,9 +30,13 @@ function refusal(code: DeviceRefusal | CertificateRefusal): Error & { data: { co
   return Object.assign(new Error(REFUSAL_MESSAGES[code]), { data: { code } });
 }
 
+/** Called for each new device session, once its handlers are installed: other services add theirs (twins, files). */
+export type SessionHook = (socket: Socket, device: DeviceScope) => void;
+
 /** The live device sessions, one per device id. */
 export class DeviceSessions implements LiveDevices {
   private readonly sockets = new Map<string, Socket>();
+  private readonly sessionHooks: SessionHook[] = [];
 
   constructor(
     private readonly ctx: IotContext,
@@ -106,6 +110,11 @@ export class DeviceSessions implements LiveDevices {
     devices.on('connection', (socket: Socket) => this.onConnection(socket));
   }
 
+  /** Runs `hook` for every device session from now on. */
+  onSession(hook: SessionHook): void {
+    this.sessionHooks.push(hook);
+  }
+
   socketOf(deviceId: string): Socket | undefined {
     return this.sockets.get(deviceId);
   }
@@ -147,6 +156,7 @@ export class DeviceSessions implements LiveDevices {
     socket.conn.once('upgrade', () => {
       if (this.sockets.get(id) === socket && socket.connected) void this.presence.upgraded(device, socket.conn.transport.name);
     });
+    for (const hook of this.sessionHooks) hook(socket, device);
     void this.presence.online(device, socket.conn.transport.name).then(() => {
       if (socket.connected) return this.commands().deliverPending(socket, device);
     });

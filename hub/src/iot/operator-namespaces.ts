@@ -17,9 +17,13 @@ function crossOriginRefusal(): Error & { data: { code: string } } {
   return Object.assign(new Error('the session cookie is not accepted from this origin'), { data: { code: 'cross_origin' } });
 }
 
+/** Called for each new operator session after the built-in handlers: other services add theirs (twins, files). */
+export type OperatorHook = (socket: Socket, kind: 'console' | 'bridge', source: string) => void;
+
 /** Connected operator sockets, by namespace; bridge sockets also by token id so that disabling a token ends them. */
 export class OperatorSessions {
   private readonly bridgeSockets = new Map<string, Set<Socket>>();
+  private readonly sessionHooks: OperatorHook[] = [];
   private readonly allowedOrigins: ReadonlySet<string>;
 
   constructor(
@@ -67,7 +71,10 @@ export class OperatorSessions {
       refused.inc('console|invalid_credentials');
       next(refusal());
     });
-    consoleNsp.on('connection', (socket: Socket) => attachOperatorHandlers(this.ctx, this.commands, socket, 'console', 'console'));
+    consoleNsp.on('connection', (socket: Socket) => {
+      attachOperatorHandlers(this.ctx, this.commands, socket, 'console', 'console');
+      for (const hook of this.sessionHooks) hook(socket, 'console', 'console');
+    });
     this.consoleSessions?.onSessionEnd((id) => {
       for (const socket of [...consoleNsp.sockets.values()]) if (socket.data.consoleSession === id) socket.disconnect(true);
     });
@@ -106,7 +113,13 @@ export class OperatorSessions {
         if (set.size === 0) this.bridgeSockets.delete(bridgeId);
       });
       attachOperatorHandlers(this.ctx, this.commands, socket, 'bridge', `bridge:${bridgeId}`);
+      for (const hook of this.sessionHooks) hook(socket, 'bridge', `bridge:${bridgeId}`);
     });
+  }
+
+  /** Runs `hook` for every operator session from now on. */
+  onSession(hook: OperatorHook): void {
+    this.sessionHooks.push(hook);
   }
 
   /** Ends every session of a bridge token. */

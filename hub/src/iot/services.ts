@@ -16,6 +16,9 @@ import { Retention } from './retention.js';
 import type { Store } from './store/types.js';
 import { Streams } from './streams.js';
 import { hashToken } from './tokens.js';
+import { Twins } from './twins.js';
+import { attachTwinHandlers } from './twin-handlers.js';
+import { Files } from './files/service.js';
 
 /** The running IoT services. */
 export interface IotServices {
@@ -30,6 +33,10 @@ export interface IotServices {
   authGuard: AuthGuard;
   retention: Retention;
   metrics: IotMetrics;
+  /** Desired and reported state per device (issue 21). */
+  twins: Twins;
+  /** Files to and from devices (issue 21). */
+  files: Files;
   /** Starts timers (command expiry, retention) after marking every device offline. */
   start(): Promise<void>;
   /** Stops the timers. */
@@ -63,7 +70,17 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   devices.attach(io);
   operators.attach(io);
   const retention = new Retention(ctx);
+  const twins = new Twins(ctx, devices);
+  devices.onSession((socket, device) => {
+    socket.on('reported', (...args: unknown[]) => void twins.handleReport(device, args));
+    void twins.deliverOnConnect(socket, device).catch((err: unknown) => log.error({ err, deviceId: device.id }, 'desired state not delivered'));
+  });
+  operators.onSession((socket, kind, source) => attachTwinHandlers(ctx, twins, socket, kind, source));
+  const files = new Files(ctx, devices);
+  devices.onSession((socket, device) => files.attach(socket, device));
   return {
+    twins,
+    files,
     ctx,
     registry,
     commands,
@@ -77,9 +94,11 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
       await store.presence.resetOnline(Date.now());
       commands!.start();
       retention.start();
+      await files.start();
     },
     async stop() {
       commands!.stop();
+      files.stop();
       await retention.stop();
     },
   };

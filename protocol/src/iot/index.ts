@@ -8,3 +8,5 @@ export * from './patterns.js';
 export * from './limits.js';
 export * from './codes.js';
 export * from './payloads.js';
+export * from './twins.js';
+export * from './files.js';

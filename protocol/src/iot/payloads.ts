@@ -1,5 +1,7 @@
 // The payloads of the device contract and the event maps of each namespace.
 import type { DeviceLimits } from './limits.js';
+import type { FileDeliveryRecord, FileRecord } from './files.js';
+import type { DesiredPayload, ReportAck, ReportPayload, TwinChange, TwinDocument } from './twins.js';
 
 /** A value a reading or a state attribute may hold. */
 export type ReadingValue = number | boolean | string;
@@ -105,6 +107,8 @@ export interface DeviceToHubEvents {
   telemetry: (readings: Reading | Reading[], ack: (answer: TelemetryAck) => void) => void;
   state: (state: StatePayload, ack: (answer: DeviceAck) => void) => void;
   event: (event: EventPayload, ack: (answer: DeviceAck) => void) => void;
+  /** The device's twin report (twins.ts). */
+  reported: (report: ReportPayload, ack: (answer: ReportAck) => void) => void;
 }
 
 /** Events the hub sends a device. */
@@ -113,6 +117,8 @@ export interface HubToDeviceEvents {
   limits: (limits: DeviceLimits) => void;
   enrolled: (payload: EnrolledPayload) => void;
   command: (command: DeviceCommand, ack: (answer: CommandAnswer) => void) => void;
+  /** The desired document, on connect and on every change (twins.ts). */
+  desired: (payload: DesiredPayload) => void;
 }
 
 /** What every stream payload starts with: the device, and the record's stream position when stored. */
@@ -131,6 +137,12 @@ export interface StreamPayloads {
   event: StreamHeader & Omit<DeviceEventRecord, 'deviceId'>;
   presence: StreamHeader & { online: boolean; ts: number; reason: string; transport: string };
   command: StreamHeader & Omit<CommandRecord, 'deviceId'>;
+  /** A twin after an accepted change, with the change. */
+  twin: StreamHeader & Omit<TwinDocument, 'deviceId'> & { change: Omit<TwinChange, 'deviceId'> };
+  /** A hub -> device delivery's progress (not replayed to bridges: progress is live only). */
+  file: StreamHeader & Omit<FileDeliveryRecord, 'deviceId'> & { name: string };
+  /** A file a device uploaded, once stored. */
+  upload: StreamHeader & Omit<FileRecord, 'deviceId'>;
 }
 
 /** A stream event name. */

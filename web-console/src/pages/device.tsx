@@ -5,6 +5,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Bucket, type Device, type HubEvent, type Reading } from '../api';
 import { Chart, type ChartHandle, type Series } from '../components/chart';
 import { CommandForm } from '../components/command-form';
+import { TwinPanel } from '../components/twin-panel';
+import { FilesPanel } from '../components/files-panel';
 import { ago, short, time } from '../format';
 import { useLiveBatches } from '../hooks';
 import type { StateMsg, TelemetryMsg } from '../live';
@@ -134,6 +136,14 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
           <div class="card">
             <h2>Command</h2>
             <CommandForm deviceId={deviceId} />
+          </div>
+          <div class="card">
+            <h2>Files</h2>
+            <FilesPanel deviceId={deviceId} />
+          </div>
+          <div class="card">
+            <h2>Twin</h2>
+            <TwinPanel deviceId={deviceId} />
           </div>
           <div class="card">
             <h2>State</h2>

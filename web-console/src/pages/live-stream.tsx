@@ -30,6 +30,12 @@ function describe(kind: LiveKind, msg: any): string {
       return `${msg.severity} ${msg.kind}: ${msg.message}`;
     case 'command':
       return `${msg.name} ${msg.status}${msg.error ? ': ' + msg.error : ''}`;
+    case 'file':
+      return `${msg.name} ${msg.status} ${msg.confirmed}/${msg.chunks}${msg.error ? ': ' + msg.error : ''}`;
+    case 'upload':
+      return `${msg.kind} ${msg.name} (${msg.size} bytes)`;
+    case 'twin':
+      return `${msg.change?.side} v${msg.change?.version} ${short(msg.change?.patch, 100)}`;
   }
 }
 

@@ -125,4 +125,56 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // Twins (issue 21): one row per device with both documents and their
+  // versions, and every accepted change as history.
+  `
+  CREATE TABLE twins (
+    device_id TEXT PRIMARY KEY,
+    desired TEXT NOT NULL,
+    desired_version INTEGER NOT NULL,
+    reported TEXT NOT NULL,
+    reported_version INTEGER NOT NULL,
+    applied_version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE twin_history (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    side TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    patch TEXT NOT NULL,
+    source TEXT NOT NULL,
+    ts INTEGER NOT NULL
+  );
+  CREATE INDEX twin_history_by_device ON twin_history(device_id, ts);
+  `,
+  // Files (issue 21): metadata of stored files (the bytes are on disk under
+  // dataDir/files) and hub -> device deliveries with their progress.
+  `
+  CREATE TABLE files (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    device_id TEXT,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX files_by_time ON files(created_at);
+  CREATE INDEX files_by_device ON files(device_id, created_at);
+  CREATE TABLE file_deliveries (
+    file_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    confirmed INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    error TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (file_id, device_id)
+  );
+  CREATE INDEX file_deliveries_by_device ON file_deliveries(device_id, status);
+  `,
 ];

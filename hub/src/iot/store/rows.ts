@@ -1,6 +1,6 @@
 // Row shapes and their mapping to records, shared by the SQLite and
 // PostgreSQL stores (the columns and their JSON text are the same in both).
-import type { Command, CommandStatus, DeviceEvent } from './types.js';
+import type { Command, CommandStatus, DeviceEvent, FileDeliveryRecord, FileRecord, TwinChange, TwinDocument } from './types.js';
 
 /** A row of the commands table. */
 export interface CommandRow {
@@ -60,4 +60,88 @@ export function toEvent(r: EventRow): DeviceEvent {
     data: r.data === null ? null : JSON.parse(r.data),
     receivedAt: r.received_at,
   };
+}
+
+/** A row of the twins table. */
+export interface TwinRow {
+  device_id: string;
+  desired: string;
+  desired_version: number;
+  reported: string;
+  reported_version: number;
+  applied_version: number;
+  updated_at: number;
+}
+
+/** A twin row as the record the hub uses. */
+export function toTwin(r: TwinRow): TwinDocument {
+  return {
+    deviceId: r.device_id,
+    desired: JSON.parse(r.desired) as Record<string, unknown>,
+    desiredVersion: r.desired_version,
+    reported: JSON.parse(r.reported) as Record<string, unknown>,
+    reportedVersion: r.reported_version,
+    appliedVersion: r.applied_version,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The twin of a device nobody has written to yet. */
+export function emptyTwin(deviceId: string): TwinDocument {
+  return { deviceId, desired: {}, desiredVersion: 0, reported: {}, reportedVersion: 0, appliedVersion: 0, updatedAt: 0 };
+}
+
+/** A row of the twin history table. */
+export interface TwinChangeRow {
+  device_id: string;
+  side: 'desired' | 'reported';
+  version: number;
+  patch: string;
+  source: string;
+  ts: number;
+}
+
+/** A history row as the record the hub uses. */
+export function toTwinChange(r: TwinChangeRow): TwinChange {
+  return { deviceId: r.device_id, side: r.side, version: r.version, patch: JSON.parse(r.patch) as Record<string, unknown>, source: r.source, ts: r.ts };
+}
+
+/** A twin's stream body: the twin without its device id, with the change (also without). */
+export function twinStreamBody(twin: TwinDocument, change: TwinChange): Record<string, unknown> {
+  const { deviceId: _d, ...body } = twin;
+  const { deviceId: _c, ...rest } = change;
+  return { ...body, change: rest };
+}
+
+/** A row of the files table. */
+export interface FileRow {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  direction: FileRecord['direction'];
+  device_id: string | null;
+  kind: string;
+  source: string;
+  created_at: number;
+}
+
+export function toFile(r: FileRow): FileRecord {
+  return { id: r.id, name: r.name, size: r.size, sha256: r.sha256, contentType: r.content_type, direction: r.direction, deviceId: r.device_id, kind: r.kind, source: r.source, createdAt: r.created_at };
+}
+
+/** A row of the file_deliveries table. */
+export interface FileDeliveryRow {
+  file_id: string;
+  device_id: string;
+  status: FileDeliveryRecord['status'];
+  confirmed: number;
+  chunks: number;
+  error: string | null;
+  updated_at: number;
+}
+
+export function toDelivery(r: FileDeliveryRow): FileDeliveryRecord {
+  return { fileId: r.file_id, deviceId: r.device_id, status: r.status, confirmed: r.confirmed, chunks: r.chunks, error: r.error, updatedAt: r.updated_at };
 }

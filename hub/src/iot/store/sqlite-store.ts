@@ -7,6 +7,8 @@ import { SqliteRegistry } from './sqlite-registry.js';
 import { SqliteStateEvents } from './sqlite-state-events.js';
 import { SqliteStream } from './sqlite-stream.js';
 import { SqliteTelemetry } from './sqlite-telemetry.js';
+import { SqliteTwins } from './sqlite-twins.js';
+import { SqliteFiles } from './sqlite-files.js';
 import type { Store, StoreStats } from './types.js';
 import { GroupCommitWriter } from './writer.js';
 
@@ -22,6 +24,8 @@ export class SqliteStore implements Store {
   readonly commands: SqliteCommands;
   readonly presence: SqlitePresence;
   readonly stream: SqliteStream;
+  readonly twins: SqliteTwins;
+  readonly files: SqliteFiles;
   private readonly writer: GroupCommitWriter;
   private closed = false;
 
@@ -34,6 +38,8 @@ export class SqliteStore implements Store {
     this.stateEvents = new SqliteStateEvents(this.db, this.writer, this.stream);
     this.commands = new SqliteCommands(this.db, this.writer, this.stream);
     this.presence = new SqlitePresence(this.db, this.writer, this.stream);
+    this.twins = new SqliteTwins(this.db, this.writer, this.stream);
+    this.files = new SqliteFiles(this.db, this.writer);
   }
 
   async prune(cutoff: number): Promise<number> {
@@ -45,6 +51,7 @@ export class SqliteStore implements Store {
       ['state_history', 'DELETE FROM state_history WHERE id IN (SELECT id FROM state_history WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
       ['events', 'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
       ['presence_log', 'DELETE FROM presence_log WHERE id IN (SELECT id FROM presence_log WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
+      ['twin_history', 'DELETE FROM twin_history WHERE id IN (SELECT id FROM twin_history WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
     ];
     for (const [, sql] of chunked) {
       const stmt = this.db.prepare(sql);

@@ -142,6 +142,58 @@ export const PG_MIGRATIONS: readonly string[] = [
     updated_at bigint NOT NULL
   );
   `,
+  // Twins (issue 21): one row per device with both documents and their
+  // versions, and every accepted change as history.
+  `
+  CREATE TABLE twins (
+    device_id text PRIMARY KEY,
+    desired text NOT NULL,
+    desired_version bigint NOT NULL,
+    reported text NOT NULL,
+    reported_version bigint NOT NULL,
+    applied_version bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE twin_history (
+    id bigserial PRIMARY KEY,
+    device_id text NOT NULL,
+    side text NOT NULL,
+    version bigint NOT NULL,
+    patch text NOT NULL,
+    source text NOT NULL,
+    ts bigint NOT NULL
+  );
+  CREATE INDEX twin_history_by_device ON twin_history(device_id, ts);
+  `,
+  // Files (issue 21): metadata of stored files (the bytes are on disk under
+  // dataDir/files) and hub -> device deliveries with their progress.
+  `
+  CREATE TABLE files (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    size bigint NOT NULL,
+    sha256 text NOT NULL,
+    content_type text NOT NULL,
+    direction text NOT NULL,
+    device_id text,
+    kind text NOT NULL,
+    source text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  CREATE INDEX files_by_time ON files(created_at);
+  CREATE INDEX files_by_device ON files(device_id, created_at);
+  CREATE TABLE file_deliveries (
+    file_id text NOT NULL,
+    device_id text NOT NULL,
+    status text NOT NULL,
+    confirmed bigint NOT NULL,
+    chunks bigint NOT NULL,
+    error text,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (file_id, device_id)
+  );
+  CREATE INDEX file_deliveries_by_device ON file_deliveries(device_id, status);
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */

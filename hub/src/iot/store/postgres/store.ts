@@ -12,6 +12,8 @@ import { PgRegistry } from './registry.js';
 import { PgStateEvents } from './state-events.js';
 import { PgStream } from './stream.js';
 import { PgTelemetry } from './telemetry.js';
+import { PgTwins } from './twins.js';
+import { PgFiles } from './files.js';
 import { PgGroupCommitWriter } from './writer.js';
 
 /** Rows deleted per prune statement, so that retention never holds locks for long. */
@@ -29,6 +31,8 @@ export class PostgresStore implements Store {
   readonly commands: PgCommands;
   readonly presence: PgPresence;
   readonly stream: PgStream;
+  readonly twins: PgTwins;
+  readonly files: PgFiles;
   readonly partitions = new TelemetryPartitions();
   private readonly writer: PgGroupCommitWriter;
   private closed = false;
@@ -43,6 +47,8 @@ export class PostgresStore implements Store {
     this.stateEvents = new PgStateEvents(this.pool, this.writer, this.stream);
     this.commands = new PgCommands(this.pool, this.writer, this.stream);
     this.presence = new PgPresence(this.pool, this.writer, this.stream);
+    this.twins = new PgTwins(this.pool, this.writer, this.stream);
+    this.files = new PgFiles(this.pool, this.writer);
   }
 
   /** Brings the schema up to date (waiting for another hub doing the same) and makes today's and tomorrow's partitions. */
@@ -78,7 +84,7 @@ export class PostgresStore implements Store {
     }
     const devices = (await this.pool.query<{ id: string }>('SELECT id FROM devices')).rows.map((r) => r.id);
     // Per device, so that the (device_id, ts) indexes serve the deletes; no extra index slows ingest.
-    for (const table of ['state_history', 'events', 'presence_log']) {
+    for (const table of ['state_history', 'events', 'presence_log', 'twin_history']) {
       const sql = `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE device_id = $1 AND ts < $2 LIMIT ${PRUNE_CHUNK})`;
       for (const id of devices) {
         for (let guard = 0; guard < 1_000_000; guard++) {
