@@ -50,7 +50,8 @@ export interface Hub {
 /** Options for embedding: a logger to use instead of a new pino one; a cluster adapter (createRedisAdapter) to share rooms with other nodes. */
 export interface CreateHubOptions {
   logger?: Logger;
-  adapter?: AdapterConstructor;
+  /** With a cluster adapter, this hub is one node of several: presence, commands and streams work across nodes (docs/scaling.md). */
+  adapter?: AdapterConstructor & { readonly uid?: string };
 }
 
 /** Builds the hub from `config` (defaults for everything missing). Nothing listens until listen(). */
@@ -100,7 +101,10 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     io.engine.metrics,
     io.engine.trust,
   );
-  const services = createIotServices(io, store, config, admin.token, log);
+  const services = createIotServices(io, store, config, admin.token, log, {
+    clustered: opts.adapter !== undefined,
+    ...((config.nodeId ?? opts.adapter?.uid) !== undefined && { nodeId: config.nodeId ?? opts.adapter?.uid }),
+  });
   if (https) {
     app.server.on('secureConnection', rememberPeer);
     app.server.on('tlsClientError', (err: Error) => services.metrics.tlsHandshakeFailures.inc(tlsFailureCode(err)));

@@ -110,6 +110,12 @@ export interface HubConfig {
   databaseStatementTimeoutMs: number;
   /** PostgreSQL: longest wait for a connection, ms. */
   databaseConnectTimeoutMs: number;
+
+  // Several nodes (docs/scaling.md).
+  /** A `redis://` URL: this hub is one node of a cluster sharing that Redis (and a PostgreSQL `database`). */
+  redis: string | undefined;
+  /** This node's id in presence, /metrics and /readyz; keep it the same across restarts so a restarted node releases what it held. Default: random. */
+  nodeId: string | undefined;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -171,6 +177,9 @@ export const DEFAULT_CONFIG: HubConfig = {
   databasePoolMax: 10,
   databaseStatementTimeoutMs: 15_000,
   databaseConnectTimeoutMs: 5_000,
+
+  redis: undefined,
+  nodeId: undefined,
 };
 
 type Kind = 'boolean' | 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
@@ -228,6 +237,9 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   databasePoolMax: 'positiveInt',
   databaseStatementTimeoutMs: 'positiveInt',
   databaseConnectTimeoutMs: 'positiveInt',
+
+  redis: 'optionalString',
+  nodeId: 'optionalString',
 };
 
 /** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */

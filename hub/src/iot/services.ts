@@ -1,4 +1,8 @@
-// Assembles the IoT services around a Socket.IO Server and a Store.
+// Assembles the IoT services around a Socket.IO Server and a Store. The
+// services learn of each other's changes through one event bus (iot-events.ts),
+// each event with one owner; in a cluster the node bus (node-bus.ts) carries
+// what other nodes must hear.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config/index.js';
 import type { Server } from '../realtime/index.js';
@@ -7,8 +11,11 @@ import { Commands } from './commands.js';
 import { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
 import { DeviceSessions } from './device-namespace.js';
+import { IotEvents } from './iot-events.js';
 import { inputLimits } from './limits.js';
 import { IotMetrics } from './metrics.js';
+import { NodeBus } from './node-bus.js';
+import { NodeWatch } from './node-watch.js';
 import { OperatorSessions } from './operator-namespaces.js';
 import { Presence } from './presence.js';
 import { Registry } from './registry.js';
@@ -30,17 +37,35 @@ export interface IotServices {
   authGuard: AuthGuard;
   retention: Retention;
   metrics: IotMetrics;
-  /** Starts timers (command expiry, retention) after marking every device offline. */
+  /** The services' event bus. */
+  events: IotEvents;
+  /** This node's id (in presence, /metrics and /readyz). */
+  nodeId: string;
+  /** Whether this hub is one node of several (a cluster adapter). */
+  clustered: boolean;
+  /** Starts timers (command expiry, retention); marks offline the devices this hub held before (every device, on one node). */
   start(): Promise<void>;
   /** Stops the timers. */
   stop(): Promise<void>;
 }
 
+/** How the services run: alone, or as one node of a cluster. */
+export interface ServiceOptions {
+  /** This node's id; a random one when not given. */
+  nodeId?: string;
+  /** One node of several sharing the store and a cluster adapter. */
+  clustered?: boolean;
+}
+
 /** Wires the device, console and bridge namespaces into `io`. */
-export function createIotServices(io: Server, store: Store, config: HubConfig, adminToken: string, log: Logger): IotServices {
+export function createIotServices(io: Server, store: Store, config: HubConfig, adminToken: string, log: Logger, opts: ServiceOptions = {}): IotServices {
+  const clustered = opts.clustered === true;
+  const nodeId = opts.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
   const metrics = new IotMetrics();
-  const registry = new Registry(store, config.enrollmentKey);
-  const streams = new Streams(io, metrics, log);
+  const events = new IotEvents();
+  const bus = clustered ? new NodeBus(io, metrics) : undefined;
+  const registry = new Registry(store, config.enrollmentKey, events);
+  const streams = new Streams(io, metrics, log, clustered);
   const ctx: IotContext = { config, limits: inputLimits(config), store, registry, streams, metrics, log };
   const authGuard = new AuthGuard({
     windowMs: config.authFailureWindowMs,
@@ -50,16 +75,17 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     banMs: config.authBanMs,
     maxTracked: config.authTrackedMax,
   });
-  const presence = new Presence(ctx);
-  let commands: Commands | undefined;
-  const devices = new DeviceSessions(ctx, presence, () => commands!, authGuard);
-  commands = new Commands(ctx, devices);
+  const devices = new DeviceSessions(ctx, events, authGuard);
+  const presence = new Presence(ctx, events, devices, nodeId, bus);
+  const commands = new Commands(ctx, devices, events, bus);
   const consoleSessions = new ConsoleSessions();
-  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), authGuard, consoleSessions);
-  registry.onCredentialsRevoked = (id) => {
-    if (id.startsWith('bridge:')) operators.kickBridge(id.slice('bridge:'.length));
-    else devices.kick(id);
-  };
+  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), authGuard, events, consoleSessions);
+  if (bus) {
+    // A revocation ends the sessions it opened on every node.
+    events.on('credentials-revoked', (who, reason) => bus.send('revoked', who, reason));
+    bus.on('revoked', (who, reason) => events.emit('credentials-revoked', who, reason));
+  }
+  const watch = clustered ? new NodeWatch(ctx, nodeId, presence, devices) : undefined;
   devices.attach(io);
   operators.attach(io);
   const retention = new Retention(ctx);
@@ -73,13 +99,19 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     authGuard,
     retention,
     metrics,
+    events,
+    nodeId,
+    clustered,
     async start() {
-      await store.presence.resetOnline(Date.now());
-      commands!.start();
+      // Alone, nobody is connected after a restart; in a cluster only this node's former devices are gone.
+      if (watch) await watch.start();
+      else await store.presence.resetOnline(Date.now());
+      commands.start();
       retention.start();
     },
     async stop() {
-      commands!.stop();
+      commands.stop();
+      await watch?.stop();
       await retention.stop();
     },
   };

@@ -38,6 +38,8 @@ export class Streams {
     io: Server,
     private readonly metrics: IotMetrics,
     private readonly log?: Logger,
+    /** In a cluster the watchers may be on other nodes: every record is broadcast. */
+    readonly clustered = false,
   ) {
     this.console = io.of('/console');
     this.bridge = io.of('/bridge');
@@ -50,8 +52,8 @@ export class Streams {
    * Bridges get a record that failed here again when they resume.
    */
   publish(event: StreamEvent, device: DeviceScope, pos: number | undefined, body: Record<string, unknown>): void {
-    // Most of the time nobody watches: skip the room lookup and encoding entirely.
-    if (this.console.sockets.size === 0 && this.bridge.sockets.size === 0) return;
+    // Most of the time nobody watches: skip the room lookup and encoding entirely (alone; other nodes' watchers are unknown here).
+    if (!this.clustered && this.console.sockets.size === 0 && this.bridge.sockets.size === 0) return;
     try {
       this.broadcast(event, device, pos, body);
     } catch (err) {
@@ -63,11 +65,11 @@ export class Streams {
   private broadcast(event: StreamEvent, device: DeviceScope, pos: number | undefined, body: Record<string, unknown>): void {
     const rooms = scopeRooms(device);
     const payload = streamPayload(device, pos, body);
-    if (this.console.sockets.size > 0) {
+    if (this.clustered || this.console.sockets.size > 0) {
       this.console.to(rooms).emit(event, payload);
       this.metrics.eventsOut.inc(`console|${event}`);
     }
-    if (this.bridge.sockets.size > 0) {
+    if (this.clustered || this.bridge.sockets.size > 0) {
       this.bridge.to(rooms).emit(event, payload);
       this.metrics.eventsOut.inc(`bridge|${event}`);
     }

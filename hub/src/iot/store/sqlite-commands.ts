@@ -74,6 +74,22 @@ export class SqliteCommands implements CommandStore {
     });
   }
 
+  claim(id: string, epoch: number, maxAttempts: number, now: number): Promise<Positioned<Command> | undefined> {
+    return this.writer.submit(() => {
+      const info = this.db
+        .prepare(
+          `UPDATE commands SET status = 'sent', attempts = attempts + 1, updated_at = ?, delivery_epoch = ?
+           WHERE id = ? AND status IN ('pending', 'sent') AND expires_at > ? AND attempts < ?
+             AND (delivery_epoch IS NULL OR delivery_epoch <= ?)
+             AND ? = (SELECT presence_epoch FROM devices WHERE devices.id = commands.device_id)`,
+        )
+        .run(now, epoch, id, now, maxAttempts, epoch, epoch);
+      if (info.changes === 0) return undefined;
+      const command = toCommand(this.stmt.get.get(id) as CommandRow);
+      return { ...command, pos: this.stream.append(command.deviceId, 'command', now, streamBody(command)) };
+    });
+  }
+
   async deliverable(deviceId: string, now: number): Promise<Command[]> {
     return (this.stmt.deliverable.all(deviceId, now) as CommandRow[]).map(toCommand);
   }
