@@ -182,7 +182,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   nodeId: undefined,
 };
 
-type Kind = 'boolean' | 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
+type Kind = 'boolean' | 'string' | 'optionalString' | 'optionalName' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -239,7 +239,7 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   databaseConnectTimeoutMs: 'positiveInt',
 
   redis: 'optionalString',
-  nodeId: 'optionalString',
+  nodeId: 'optionalName',
 };
 
 /** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */
@@ -286,6 +286,8 @@ function problem(kind: Kind, value: unknown): string | undefined {
       return typeof value === 'string' && value.length > 0 ? undefined : 'a non-empty string';
     case 'optionalString':
       return value === undefined || (typeof value === 'string' && value.length >= 8) ? undefined : 'a string of at least 8 characters';
+    case 'optionalName':
+      return value === undefined || (typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value)) ? undefined : '1 to 64 letters, digits, ".", "_" or "-"';
     case 'port':
       return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'an integer from 0 to 65535';
     case 'positiveInt':
