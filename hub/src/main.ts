@@ -32,7 +32,13 @@ async function main(): Promise<void> {
     if (config.redis !== undefined) {
       // A cluster node: every node must see the same devices, commands and streams (docs/scaling.md).
       if (!/^postgres(ql)?:\/\//.test(config.database)) throw new Error('--redis (a cluster node) needs a shared --database postgres://…; SQLite is one hub\'s file');
-      redis = await connectRedisAdapter(config.redis, (err) => console.error(`sitehub: redis: ${err.message}`));
+      let quietUntil = 0;
+      redis = await connectRedisAdapter(config.redis, (err) => {
+        // node-redis reports every failed reconnection; once in 10 s is enough to read (/readyz has the state).
+        if (Date.now() < quietUntil) return;
+        quietUntil = Date.now() + 10_000;
+        console.error(`sitehub: redis: ${err.message} (reconnecting; further errors in the next 10 s not shown)`);
+      });
     }
     hub = createHub(config, redis ? { adapter: redis.adapter } : {});
   } catch (err) {

@@ -26,6 +26,9 @@ defaults
   timeout tunnel 1h
   timeout http-request 10s
   option forwardfor
+  # A request that cannot reach a dead node (before its checks fail) goes to another one.
+  retries 2
+  option redispatch
 
 frontend hub
   bind 127.0.0.1:${port}

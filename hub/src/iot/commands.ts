@@ -52,6 +52,8 @@ export class Commands {
     private readonly live: LiveDevices,
     events: IotEvents,
     private readonly bus?: NodeBus,
+    /** In a cluster: this node's id, to find pending commands of its devices whose bus word was lost. */
+    private readonly nodeId?: string,
   ) {
     events.on('device-online', (session) => void this.deliverPending(session));
     bus?.on('command-ready', (deviceId, commandId) => void this.deliverRemote(deviceId, commandId));
@@ -238,6 +240,14 @@ export class Commands {
 
   private async sweep(): Promise<void> {
     try {
+      // Redis pub/sub keeps nothing: a 'command-ready' published while this node was resubscribing is lost.
+      // The store is the truth: what is still pending for a device held here goes out now.
+      if (this.bus && this.nodeId !== undefined) {
+        for (const command of await this.ctx.store.commands.pendingOnNode(this.nodeId, Date.now(), 500)) {
+          const session = this.live.sessionOf(command.deviceId);
+          if (session?.epoch !== undefined && !this.inFlight.has(command.id)) void this.deliver(session, command);
+        }
+      }
       const expired = await this.ctx.store.commands.expire(Date.now());
       for (const command of expired) {
         const device = await this.ctx.store.registry.getDevice(command.deviceId);

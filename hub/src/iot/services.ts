@@ -77,7 +77,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   });
   const devices = new DeviceSessions(ctx, events, authGuard);
   const presence = new Presence(ctx, events, devices, nodeId, bus);
-  const commands = new Commands(ctx, devices, events, bus);
+  const commands = new Commands(ctx, devices, events, bus, nodeId);
   const consoleSessions = new ConsoleSessions();
   const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), authGuard, events, consoleSessions);
   if (bus) {

@@ -90,6 +90,16 @@ export class SqliteCommands implements CommandStore {
     });
   }
 
+  async pendingOnNode(node: string, now: number, limit: number): Promise<Command[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.* FROM commands c JOIN devices d ON d.id = c.device_id
+         WHERE c.status = 'pending' AND c.expires_at > ? AND d.online = 1 AND d.presence_node = ? ORDER BY c.created_at, c.rowid LIMIT ?`,
+      )
+      .all(now, node, limit) as CommandRow[];
+    return rows.map(toCommand);
+  }
+
   async deliverable(deviceId: string, now: number): Promise<Command[]> {
     return (this.stmt.deliverable.all(deviceId, now) as CommandRow[]).map(toCommand);
   }

@@ -196,6 +196,8 @@ export interface CommandStore {
    * nodes never deliver it at the same time.
    */
   claim(id: string, epoch: number, maxAttempts: number, now: number): Promise<Positioned<Command> | undefined>;
+  /** Pending commands (never sent) of the devices whose current session is on `node`, oldest first, at most `limit`. */
+  pendingOnNode(node: string, now: number, limit: number): Promise<Command[]>;
   /** Marks every pending/sent command whose time is up as expired; returns them. */
   expire(now: number): Promise<Array<Positioned<Command>>>;
 }

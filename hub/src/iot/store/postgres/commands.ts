@@ -85,6 +85,15 @@ export class PgCommands implements CommandStore {
     });
   }
 
+  async pendingOnNode(node: string, now: number, limit: number): Promise<Command[]> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `SELECT ${COLUMNS.split(', ').map((c) => 'c.' + c).join(', ')} FROM commands c JOIN devices d ON d.id = c.device_id
+       WHERE c.status = 'pending' AND c.expires_at > $2 AND d.online AND d.presence_node = $1 ORDER BY c.created_at, c.n LIMIT $3`,
+      [node, now, limit],
+    );
+    return rows.map(toCommand);
+  }
+
   async deliverable(deviceId: string, now: number): Promise<Command[]> {
     const { rows } = await this.pool.query<CommandRow>(
       `SELECT ${COLUMNS} FROM commands WHERE device_id = $1 AND status IN ('pending', 'sent') AND expires_at > $2 ORDER BY created_at, n`,
