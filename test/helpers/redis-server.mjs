@@ -70,6 +70,8 @@ export async function startRedis() {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    /** The server's PID while it runs (for CPU accounting in benchmarks). */
+    pid: () => child?.pid,
     kill,
     start,
     async stop() {

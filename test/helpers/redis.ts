@@ -10,6 +10,8 @@ export const REDIS_SERVER: string = BIN;
 export interface TestRedis {
   port: number;
   url: string;
+  /** The server's PID while it runs. */
+  pid(): number | undefined;
   /** Kills the server (SIGKILL by default: nothing to save) and waits for it to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port. */
