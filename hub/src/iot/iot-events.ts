@@ -30,8 +30,12 @@ export interface IotEventMap {
   'device-online': [session: DeviceSession];
   /** A session turned out older than one the store already holds (owner: Presence): it must end. */
   'session-stale': [session: DeviceSession];
-  /** Credentials stopped being valid (owner: Registry); the live sessions they opened must end, on every node. */
-  'credentials-revoked': [who: Revoked, reason: string];
+  /**
+   * Credentials stopped being valid; the live sessions they opened must end, on every node. Owner: the
+   * Registry of the node where it happened (`local`); the node bus repeats it on the others (`remote`),
+   * and only a local one is passed on, or two nodes would echo it to each other forever.
+   */
+  'credentials-revoked': [who: Revoked, reason: string, origin: 'local' | 'remote'];
 }
 
 /** The IoT services' event bus (one per hub). */

@@ -97,8 +97,8 @@ export class Registry {
     const device = await this.store.registry.updateDevice(id, patch);
     if (!device) throw notFound('device', id);
     // A moved device must rejoin its site room, a disabled one must go: both by reconnecting.
-    if (patch.disabled === true) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device disabled');
-    else if (patch.siteId !== undefined) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device moved to another site');
+    if (patch.disabled === true) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device disabled', 'local');
+    else if (patch.siteId !== undefined) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device moved to another site', 'local');
     return device;
   }
 
@@ -106,7 +106,7 @@ export class Registry {
   async rotateToken(id: string): Promise<{ device: Device; token: string }> {
     const token = newToken();
     if (!(await this.store.registry.setTokenHash(id, hashToken(token)))) throw notFound('device', id);
-    this.events.emit('credentials-revoked', { kind: 'device', id }, 'token rotated');
+    this.events.emit('credentials-revoked', { kind: 'device', id }, 'token rotated', 'local');
     return { device: await this.getDevice(id), token };
   }
 
@@ -154,6 +154,6 @@ export class Registry {
 
   async disableBridgeToken(id: string): Promise<void> {
     if (!(await this.store.registry.disableBridgeToken(id))) throw notFound('bridge token', id);
-    this.events.emit('credentials-revoked', { kind: 'bridge', id }, 'bridge token disabled');
+    this.events.emit('credentials-revoked', { kind: 'bridge', id }, 'bridge token disabled', 'local');
   }
 }

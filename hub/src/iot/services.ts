@@ -82,8 +82,8 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), authGuard, events, consoleSessions);
   if (bus) {
     // A revocation ends the sessions it opened on every node.
-    events.on('credentials-revoked', (who, reason) => bus.send('revoked', who, reason));
-    bus.on('revoked', (who, reason) => events.emit('credentials-revoked', who, reason));
+    events.on('credentials-revoked', (who, reason, origin) => origin === 'local' && bus.send('revoked', who, reason));
+    bus.on('revoked', (who, reason) => events.emit('credentials-revoked', who, reason, 'remote'));
   }
   const watch = clustered ? new NodeWatch(ctx, nodeId, presence, devices) : undefined;
   devices.attach(io);
