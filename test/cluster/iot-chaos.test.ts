@@ -164,7 +164,9 @@ async function checkEverything(phase: string, faultAt: number): Promise<void> {
     `${phase}: all ${created.length} commands acked`,
   );
   for (const sim of sims) for (const c of created.filter((x) => x.deviceId === sim.id)) expect(sim.commands.get(c.id), `${phase}: ${c.id} on ${sim.id}`).toBe(1);
-  // Telemetry: nothing acked is missing, nothing is stored twice.
+  // Telemetry: nothing acked is missing, nothing is stored twice. The acks are taken before the read:
+  // a reading acked after it would look missing.
+  const ackedBefore = new Map(sims.map((sim) => [sim.id, [...sim.acked]]));
   const { rows } = await db.query<{ device_id: string; seq: number }>('SELECT device_id, seq::int AS seq FROM telemetry WHERE device_id = ANY($1)', [sims.map((s) => s.id)]);
   const stored = new Map<string, Set<number>>();
   for (const r of rows) {
@@ -173,7 +175,7 @@ async function checkEverything(phase: string, faultAt: number): Promise<void> {
     set.add(r.seq);
   }
   for (const sim of sims) {
-    const missing = [...sim.acked].filter((seq) => !stored.get(sim.id)?.has(seq));
+    const missing = ackedBefore.get(sim.id)!.filter((seq) => !stored.get(sim.id)?.has(seq));
     expect(missing, `${phase}: acked readings of ${sim.id} not stored`).toEqual([]);
   }
   const dupes = await db.query('SELECT device_id, seq FROM telemetry GROUP BY device_id, seq HAVING count(*) > 1');

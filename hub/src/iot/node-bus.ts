@@ -21,6 +21,8 @@ export interface NodeBusMap {
   'command-final': [commandId: string];
   /** Credentials were revoked on another node. */
   revoked: [who: Revoked, reason: string];
+  /** How many operator sockets `node` has (watchers.ts). */
+  watchers: [node: string, count: number];
 }
 
 type Checker = (args: unknown[]) => boolean;
@@ -29,6 +31,7 @@ const CHECKS: { [K in keyof NodeBusMap]: Checker } = {
   session: ([d, e, n]) => str(d) && typeof e === 'number' && Number.isSafeInteger(e) && str(n),
   'command-ready': ([d, c]) => str(d) && str(c),
   'command-final': ([c]) => str(c),
+  watchers: ([n, c]) => str(n) && typeof c === 'number' && Number.isSafeInteger(c) && c >= 0,
   revoked: ([w, r]) => {
     const who = w as Partial<Revoked> | null;
     return typeof who === 'object' && who !== null && (who.kind === 'device' || who.kind === 'bridge') && str(who.id) && typeof r === 'string';

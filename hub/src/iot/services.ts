@@ -22,6 +22,7 @@ import { Registry } from './registry.js';
 import { Retention } from './retention.js';
 import type { Store } from './store/types.js';
 import { Streams } from './streams.js';
+import { WatcherCensus } from './watchers.js';
 import { hashToken } from './tokens.js';
 
 /** The running IoT services. */
@@ -65,7 +66,8 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   const events = new IotEvents();
   const bus = clustered ? new NodeBus(io, metrics) : undefined;
   const registry = new Registry(store, config.enrollmentKey, events);
-  const streams = new Streams(io, metrics, log, clustered);
+  const census = bus ? new WatcherCensus([io.of('/console'), io.of('/bridge')], bus, nodeId) : undefined;
+  const streams = new Streams(io, metrics, log, census && (() => census.anyone()));
   const ctx: IotContext = { config, limits: inputLimits(config), store, registry, streams, metrics, log };
   const authGuard = new AuthGuard({
     windowMs: config.authFailureWindowMs,
@@ -111,6 +113,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     },
     async stop() {
       commands.stop();
+      census?.close();
       await watch?.stop();
       await retention.stop();
     },

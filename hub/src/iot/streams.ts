@@ -33,16 +33,19 @@ export function streamPayload(device: DeviceScope, pos: number | undefined, body
 export class Streams {
   readonly console: Namespace;
   readonly bridge: Namespace;
+  /** One node of several: records go through the cluster adapter to the other nodes' operators. */
+  readonly clustered: boolean;
 
   constructor(
     io: Server,
     private readonly metrics: IotMetrics,
     private readonly log?: Logger,
-    /** In a cluster the watchers may be on other nodes: every record is broadcast. */
-    readonly clustered = false,
+    /** In a cluster the watchers may be on other nodes: this says whether any node has one (watchers.ts). */
+    private readonly anyoneWatching?: () => boolean,
   ) {
     this.console = io.of('/console');
     this.bridge = io.of('/bridge');
+    this.clustered = anyoneWatching !== undefined;
   }
 
   /**
@@ -52,8 +55,8 @@ export class Streams {
    * Bridges get a record that failed here again when they resume.
    */
   publish(event: StreamEvent, device: DeviceScope, pos: number | undefined, body: Record<string, unknown>): void {
-    // Most of the time nobody watches: skip the room lookup and encoding entirely (alone; other nodes' watchers are unknown here).
-    if (!this.clustered && this.console.sockets.size === 0 && this.bridge.sockets.size === 0) return;
+    // Most of the time nobody watches: skip the room lookup and encoding entirely.
+    if (this.console.sockets.size === 0 && this.bridge.sockets.size === 0 && !this.anyoneWatching?.()) return;
     try {
       this.broadcast(event, device, pos, body);
     } catch (err) {
