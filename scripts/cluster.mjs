@@ -12,7 +12,7 @@ function flag(name, fallback) {
 
 const nodes = flag('nodes', 3);
 console.log(`starting Redis, PostgreSQL, ${nodes} hub nodes and HAProxy...`);
-const cluster = await startHubCluster({ nodes, haproxyPort: flag('port', undefined), logLevel: 'warn', quiet: false });
+const cluster = await startHubCluster({ nodes, haproxyPort: flag('port', undefined), logLevel: 'warn', quiet: false, detached: true });
 console.log(`
 sitehub cluster ready
   console and API (through HAProxy): ${cluster.url}/

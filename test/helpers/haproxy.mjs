@@ -46,14 +46,14 @@ ${servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} cookie ${s.name}`).
 `;
 }
 
-/** Starts HAProxy in the foreground (its PID is ours); stop() ends it and removes its folder. */
+/** Starts HAProxy in the foreground (its PID is ours); stop() ends it and removes its folder. `opts.detached`: a process group of its own. */
 export async function startHaproxy(servers, opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sitehub-haproxy-'));
   const port = opts.port ?? (await freeLoopbackPort());
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(file, haproxyConfig(port, servers, opts));
   let output = '';
-  const proc = spawn(HAPROXY, ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(HAPROXY, ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));
   const exited = new Promise((r) => proc.once('exit', r));

@@ -22,7 +22,7 @@ function startNode(node, common) {
     '--database', common.databaseUrl, '--redis', common.redisUrl, '--admin-token', common.adminToken,
     '--log-level', common.logLevel, ...common.nodeArgs,
   ];
-  const child = fork(MAIN, args, { stdio: ['ignore', common.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  const child = fork(MAIN, args, { stdio: ['ignore', common.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'], execArgv: [], detached: common.detached });
   node.child = child;
   return new Promise((resolve, reject) => {
     const onExit = (code, signal) => reject(new Error(`hub node ${node.id} exited (${code ?? signal}) before it listened`));
@@ -37,15 +37,17 @@ function startNode(node, common) {
 
 /**
  * Starts Redis, PostgreSQL, `nodes` hub nodes and HAProxy.
- * Options: nodes (3), nodeArgs (extra `sitehub` flags), logLevel ('warn'), quiet (drop the nodes' stdout), haproxyPort, checkIntervalMs.
+ * Options: nodes (3), nodeArgs (extra `sitehub` flags), logLevel ('warn'), quiet (drop the nodes' stdout), haproxyPort, checkIntervalMs,
+ * detached (every process in a group of its own, so that a terminal's Ctrl-C reaches only the caller, which stops them in order).
  */
 export async function startHubCluster(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sitehub-cluster-'));
   const started = [];
   try {
-    const redis = await startRedis();
+    const detached = opts.detached === true;
+    const redis = await startRedis({ detached });
     started.push(() => redis.stop());
-    const pg = await startPostgres();
+    const pg = await startPostgres({ detached });
     started.push(() => pg.stop());
     const common = {
       databaseUrl: await pg.createDatabase(),
@@ -54,6 +56,7 @@ export async function startHubCluster(opts = {}) {
       logLevel: opts.logLevel ?? 'warn',
       nodeArgs: opts.nodeArgs ?? [],
       quiet: opts.quiet ?? true,
+      detached,
     };
     const nodes = [];
     for (let i = 1; i <= (opts.nodes ?? 3); i++) {
@@ -73,7 +76,7 @@ export async function startHubCluster(opts = {}) {
     // The first node migrates the schema; the others start together after it.
     await nodes[0].start();
     await Promise.all(nodes.slice(1).map((n) => n.start()));
-    const haproxy = await startHaproxy(nodes.map((n) => ({ name: n.id, port: n.port })), { port: opts.haproxyPort, checkIntervalMs: opts.checkIntervalMs ?? 500 });
+    const haproxy = await startHaproxy(nodes.map((n) => ({ name: n.id, port: n.port })), { port: opts.haproxyPort, checkIntervalMs: opts.checkIntervalMs ?? 500, detached });
     started.push(() => haproxy.stop());
     return {
       url: haproxy.url,

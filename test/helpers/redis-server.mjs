@@ -39,16 +39,16 @@ function ping(port) {
   });
 }
 
-/** Starts redis-server on a free loopback port; call stop() at the end. */
+/** Starts redis-server on a free loopback port; call stop() at the end. `detached`: a process group of its own (see postgres-cluster.mjs). */
 /** @returns {Promise<import('./redis.js').TestRedis>} */
-export async function startRedis() {
+export async function startRedis({ detached = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sitehub-redis-'));
   const port = await freeLoopbackPort();
   let child;
   let output = '';
   const start = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
-    const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], detached });
     proc.stdout.on('data', (d) => (output += d));
     proc.stderr.on('data', (d) => (output += d));
     child = proc;
