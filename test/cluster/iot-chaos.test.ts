@@ -23,7 +23,7 @@ const AGENT_MAIN = fileURLToPath(new URL('../../device-client/dist/main.js', imp
 const DEVICES = 200;
 const AGENTS = 4;
 const POLLING = 20;
-const AGENT_READINGS = 150;
+const AGENT_READINGS = 240;
 const CLASS = 'chaos';
 const SITE = 'chaos-site';
 /** Readings are timed from here (recent: retention, run by a node at start, drops old day partitions). */
@@ -115,7 +115,7 @@ function startAgent(id: string, token: string): ChildProcess {
     configFile,
     JSON.stringify({
       hub: { url: cluster.url, deviceId: id, token, class: CLASS, transports: ['websocket'] },
-      simulate: { sensors: 1, intervalMs: 250, total: AGENT_READINGS },
+      simulate: { sensors: 1, intervalMs: 150, total: AGENT_READINGS },
       batch: { size: 20, intervalMs: 200, maxInFlight: 2, ackTimeoutMs: 3000 },
       outbox: { path: join(dir, `${id}.db`) },
       reconnect: { delayMs: 200, delayMaxMs: 1000 },
@@ -147,13 +147,29 @@ async function createCommands(via: Api, deviceIds: string[]): Promise<void> {
   }
 }
 
+/** Every node's /readyz, asked directly (not through the balancer). */
+async function readiness(): Promise<Array<{ status: number; body: { db?: boolean; adapter?: { link?: string } } }>> {
+  return Promise.all(
+    cluster.nodes.map((n) =>
+      fetch(`${n.url}/readyz`).then(
+        async (r) => ({ status: r.status, body: await r.json() }),
+        () => ({ status: 0, body: {} }),
+      ),
+    ),
+  );
+}
+
 /** The checks run after every fault. */
 async function checkEverything(phase: string, faultAt: number): Promise<void> {
   // Presence: every device online, in the store and on the console.
   await waitFor(async () => (await onlineIn()).length === DEVICES, 20_000, `${phase}: all ${DEVICES} devices online in the store`);
   await waitFor(() => [...sims, ...agents].every((d) => seenOnline.get(d.id) === true), 10_000, `${phase}: the console shows every device online`);
-  // The console saw every device stream since the fault.
-  await waitFor(() => [...sims, ...agents].every((d) => (seenTelemetry.get(d.id) ?? 0) > faultAt), 15_000, `${phase}: the console saw every device's telemetry`);
+  // The console saw every device stream since the fault (an agent that has sent all its readings streams no more).
+  const agentCounts = new Map(
+    (await db.query<{ device_id: string; n: string }>('SELECT device_id, count(*) AS n FROM telemetry WHERE device_id = ANY($1) GROUP BY device_id', [[...agentIds]])).rows.map((r) => [r.device_id, Number(r.n)]),
+  );
+  const streaming = [...sims, ...agents.filter((a) => (agentCounts.get(a.id) ?? 0) < AGENT_READINGS)];
+  await waitFor(() => streaming.every((d) => (seenTelemetry.get(d.id) ?? 0) > faultAt), 15_000, `${phase}: the console saw every device's telemetry`);
   // Commands: all acked, each received exactly once by its device.
   await waitFor(
     async () => {
@@ -162,7 +178,11 @@ async function checkEverything(phase: string, faultAt: number): Promise<void> {
     },
     20_000,
     `${phase}: all ${created.length} commands acked`,
-  );
+  ).catch(async (err) => {
+    const open = await db.query("SELECT c.id, c.device_id, c.status, c.attempts, c.delivery_epoch, d.presence_epoch, d.presence_node, d.online FROM commands c JOIN devices d ON d.id = c.device_id WHERE c.status <> 'acked'");
+    console.log(`${phase}: commands not acked`, open.rows, sims.filter((sm) => open.rows.some((r) => r.device_id === sm.id)).map((sm) => [sm.id, sm.socket.connected, sm.socket.io.engine?.transport?.name]));
+    throw err;
+  });
   for (const sim of sims) for (const c of created.filter((x) => x.deviceId === sim.id)) expect(sim.commands.get(c.id), `${phase}: ${c.id} on ${sim.id}`).toBe(1);
   // Telemetry: nothing acked is missing, nothing is stored twice. The acks are taken before the read:
   // a reading acked after it would look missing.
@@ -187,7 +207,7 @@ beforeAll(async () => {
   cluster = await startHubCluster({
     nodes: 3,
     // Every client reaches the nodes from HAProxy's address: the per-address limits are for the Internet, not for this.
-    nodeArgs: ['--handshake-rate-per-address', '5000', '--handshake-burst-per-address', '5000', '--max-sessions-per-address', '5000', '--command-ack-timeout-ms', '3000'],
+    nodeArgs: ['--handshake-rate-per-address', '5000', '--handshake-burst-per-address', '5000', '--max-sessions-per-address', '5000', '--command-ack-timeout-ms', '10000'],
   });
   api = apiFor(cluster.url, cluster.adminToken);
   db = new pg.Client({ connectionString: cluster.databaseUrl });
@@ -248,6 +268,8 @@ describe('a cluster under chaos', () => {
     // 2. Redis restarts mid-stream.
     const redisAt = Date.now();
     await cluster.redis.kill();
+    // Not ready while Redis is away: the balancer sends no new clients.
+    await waitFor(async () => (await readiness()).every((r) => r.status === 503 && r.body.adapter?.link === 'down' && r.body.db === true), 10_000, 'every node unready without Redis');
     // Asked on node-1 while the nodes cannot talk: the word waits in the bounded buffer.
     await createCommands(n1api, sims.slice(60, 80).map((s) => s.id));
     await sleep(2000);
@@ -259,6 +281,7 @@ describe('a cluster under chaos', () => {
     // 3. PostgreSQL restarts mid-stream.
     const pgAt = Date.now();
     await cluster.pg.kill('fast');
+    await waitFor(async () => (await readiness()).every((r) => r.status === 503 && r.body.db === false), 10_000, 'every node unready without PostgreSQL');
     await sleep(2000);
     await cluster.pg.start();
     await db.end().catch(() => {});

@@ -76,6 +76,20 @@ describe('the IoT hub on several nodes', () => {
     expect(offline.filter((p) => p.deviceId === stay.deviceId)).toEqual([]);
   }, 60_000);
 
+  it('closes a session replaced elsewhere even when the word of it was lost (the store is checked every few seconds)', async () => {
+    const [n1] = cluster.nodes;
+    const dev = await registerDevice(api, { classId: 'nodes' });
+    const device = await connect(n1!.url, `/devices/${dev.classId}`, { deviceId: dev.deviceId, token: dev.token });
+    await waitFor(async () => (await row(dev.deviceId)).online, 5000, 'online');
+    const closed = gone(device);
+    // A newer session claimed on a node whose announcement never arrived (Redis was away when it was sent).
+    await db.query("UPDATE devices SET presence_epoch = presence_epoch + 1, presence_node = 'node-elsewhere' WHERE id = $1", [dev.deviceId]);
+    expect(await Promise.race([closed, sleep(10_000).then(() => 'still connected')])).toBe('io server disconnect');
+    // Its offline is not stored: the newer session holds the device.
+    await sleep(500);
+    expect(await row(dev.deviceId)).toMatchObject({ online: true, presence_node: 'node-elsewhere' });
+  }, 30_000);
+
   it('ends a session on another node when its token is rotated, and a bridge when its token is disabled', async () => {
     const [n1, n2, n3] = cluster.nodes;
     const dev = await registerDevice(api, { classId: 'nodes' });

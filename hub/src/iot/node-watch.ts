@@ -19,6 +19,8 @@ export interface NodeWatchOptions {
   intervalMs?: number;
   /** Own successful beats without a peer's counter moving before the peer counts as gone (default 5). */
   missedBeats?: number;
+  /** Beats between two checks that no local session was replaced elsewhere unnoticed (default 5). */
+  sessionCheckBeats?: number;
 }
 
 /** This node's heartbeat and the release of nodes that stopped beating. */
@@ -30,6 +32,8 @@ export class NodeWatch {
   private beatenOnce = false;
   private readonly intervalMs: number;
   private readonly missedBeats: number;
+  private readonly sessionCheckBeats: number;
+  private beats = 0;
 
   constructor(
     private readonly ctx: IotContext,
@@ -40,6 +44,7 @@ export class NodeWatch {
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.missedBeats = opts.missedBeats ?? 5;
+    this.sessionCheckBeats = opts.sessionCheckBeats ?? 5;
   }
 
   /** Releases what this node held before it (re)started, then beats. */
@@ -63,6 +68,8 @@ export class NodeWatch {
       const known = await this.ctx.store.presence.heartbeat(this.nodeId, Date.now());
       if (!known && this.beatenOnce) await this.restore();
       this.beatenOnce = true;
+      // The node bus keeps nothing: a takeover announced while Redis was away is found here instead.
+      if (++this.beats % this.sessionCheckBeats === 0) await this.presence.endReplaced([...this.sessions.allSessions()]);
       for (const { node, beats } of await this.ctx.store.presence.nodes()) {
         if (node === this.nodeId) continue;
         const peer = this.peers.get(node);

@@ -81,6 +81,20 @@ export class Presence {
     }
   }
 
+  /** Ends the local sessions that the store shows replaced by a newer one (a 'session' word lost while Redis was away). */
+  async endReplaced(sessions: readonly DeviceSession[]): Promise<void> {
+    const claimed = sessions.filter((s) => s.epoch !== undefined && s.socket.connected);
+    if (claimed.length === 0) return;
+    const current = new Map((await this.ctx.store.presence.epochs(claimed.map((s) => s.device.id))).map((e) => [e.deviceId, e.epoch]));
+    for (const session of claimed) {
+      const epoch = current.get(session.device.id);
+      if (epoch !== undefined && epoch > session.epoch!) {
+        this.ctx.metrics.eventsOut.inc('device|taken_over_elsewhere');
+        this.events.emit('session-stale', session);
+      }
+    }
+  }
+
   /** Records a still-connected session online again (after this node was wrongly declared gone). */
   restore(session: DeviceSession): Promise<void> {
     return this.change(session, true, 'restored');

@@ -27,6 +27,7 @@ export class SqlitePresence implements PresenceStore {
       beat: db.prepare('UPDATE hub_nodes SET beats = beats + 1, at = ? WHERE node_id = ?'),
       nodes: db.prepare('SELECT node_id, beats, at FROM hub_nodes'),
       forget: db.prepare('DELETE FROM hub_nodes WHERE node_id = ?'),
+      epoch: db.prepare('SELECT presence_epoch FROM devices WHERE id = ?'),
       history: db.prepare('SELECT device_id, online, ts, reason, transport FROM presence_log WHERE device_id = ? ORDER BY ts DESC, id DESC LIMIT ?'),
     };
   }
@@ -79,6 +80,15 @@ export class SqlitePresence implements PresenceStore {
 
   async nodes(): Promise<Array<{ node: string; beats: number; at: number }>> {
     return (this.stmt.nodes.all() as Array<{ node_id: string; beats: number; at: number }>).map((r) => ({ node: r.node_id, beats: r.beats, at: r.at }));
+  }
+
+  async epochs(deviceIds: readonly string[]): Promise<Array<{ deviceId: string; epoch: number }>> {
+    const out: Array<{ deviceId: string; epoch: number }> = [];
+    for (const deviceId of deviceIds) {
+      const row = this.stmt.epoch.get(deviceId) as { presence_epoch: number } | undefined;
+      if (row) out.push({ deviceId, epoch: row.presence_epoch });
+    }
+    return out;
   }
 
   forgetNode(node: string): Promise<void> {

@@ -239,6 +239,8 @@ export interface PresenceStore {
   heartbeat(node: string, ts: number): Promise<boolean>;
   /** Every node's heartbeat count, to notice one that stopped. */
   nodes(): Promise<Array<{ node: string; beats: number; at: number }>>;
+  /** The current session epoch of each of these devices (those that exist). */
+  epochs(deviceIds: readonly string[]): Promise<Array<{ deviceId: string; epoch: number }>>;
   /** Forgets a node (it is gone, its devices released). */
   forgetNode(node: string): Promise<void>;
   history(deviceId: string, limit: number): Promise<PresenceChange[]>;

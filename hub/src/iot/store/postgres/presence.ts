@@ -81,6 +81,11 @@ export class PgPresence implements PresenceStore {
     return rows.map((r) => ({ node: r.node_id, beats: Number(r.beats), at: Number(r.at) }));
   }
 
+  async epochs(deviceIds: readonly string[]): Promise<Array<{ deviceId: string; epoch: number }>> {
+    const { rows } = await this.pool.query<{ id: string; presence_epoch: number }>('SELECT id, presence_epoch FROM devices WHERE id = ANY($1)', [deviceIds]);
+    return rows.map((r) => ({ deviceId: r.id, epoch: Number(r.presence_epoch) }));
+  }
+
   forgetNode(node: string): Promise<void> {
     return this.writer.submit(async (client) => void (await client.query('DELETE FROM hub_nodes WHERE node_id = $1', [node])));
   }
