@@ -12,7 +12,8 @@ import { freeLoopbackPort } from './redis-server.mjs';
 export const HAPROXY = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';
 
 /** The configuration docs/scaling.md shows, for `servers` ({ name, port }) behind 127.0.0.1:`port`. */
-export function haproxyConfig(port, servers, { checkIntervalMs = 1000 } = {}) {
+export function haproxyConfig(port, servers, { checkIntervalMs = 1000, affinity = true } = {}) {
+  if (!affinity) return withoutAffinity(haproxyConfig(port, servers, { checkIntervalMs }));
   return `global
   # Two descriptors per proxied connection: within the 20,000 open files a process may hold here.
   maxconn 8000
@@ -44,6 +45,15 @@ backend hub_nodes
   cookie SITEHUB_NODE insert indirect nocache httponly
 ${servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} cookie ${s.name}`).join('\n')}
 `;
+}
+
+/** The same, plain round robin: no cookie (the nodes forward polling requests to the node holding the session). */
+function withoutAffinity(config) {
+  return config
+    .split('\n')
+    .filter((line) => !line.includes('cookie SITEHUB_NODE') && !line.includes('Polling clients come back'))
+    .map((line) => line.replace(/ cookie node-\d+$/, '').replace(/ cookie (\S+)$/, ''))
+    .join('\n');
 }
 
 /** Starts HAProxy in the foreground (its PID is ours); stop() ends it and removes its folder. `opts.detached`: a process group of its own. */

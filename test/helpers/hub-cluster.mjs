@@ -20,7 +20,7 @@ function startNode(node, common) {
   const args = [
     '--port', String(node.port), '--host', '127.0.0.1', '--node-id', node.id, '--data-dir', node.dataDir,
     '--database', common.databaseUrl, '--redis', common.redisUrl, '--admin-token', common.adminToken,
-    '--log-level', common.logLevel, ...common.nodeArgs,
+    '--log-level', common.logLevel, '--advertise-url', node.url, ...common.nodeArgs,
   ];
   const child = fork(MAIN, args, { stdio: ['ignore', common.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'], execArgv: [], detached: common.detached });
   node.child = child;
@@ -38,7 +38,7 @@ function startNode(node, common) {
 /**
  * Starts Redis, PostgreSQL, `nodes` hub nodes and HAProxy.
  * Options: nodes (3), nodeArgs (extra `sitehub` flags), logLevel ('warn'), quiet (drop the nodes' stdout), haproxyPort, checkIntervalMs,
- * detached (every process in a group of its own, so that a terminal's Ctrl-C reaches only the caller, which stops them in order).
+ * affinity (HAProxy's cookie, default true; without it the nodes forward polling requests), detached (every process in a group of its own, so that a terminal's Ctrl-C reaches only the caller, which stops them in order).
  */
 export async function startHubCluster(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sitehub-cluster-'));
@@ -76,7 +76,7 @@ export async function startHubCluster(opts = {}) {
     // The first node migrates the schema; the others start together after it.
     await nodes[0].start();
     await Promise.all(nodes.slice(1).map((n) => n.start()));
-    const haproxy = await startHaproxy(nodes.map((n) => ({ name: n.id, port: n.port })), { port: opts.haproxyPort, checkIntervalMs: opts.checkIntervalMs ?? 500, detached });
+    const haproxy = await startHaproxy(nodes.map((n) => ({ name: n.id, port: n.port })), { port: opts.haproxyPort, checkIntervalMs: opts.checkIntervalMs ?? 500, detached, affinity: opts.affinity !== false });
     started.push(() => haproxy.stop());
     return {
       url: haproxy.url,

@@ -116,6 +116,8 @@ export interface HubConfig {
   redis: string | undefined;
   /** This node's id in presence, /metrics and /readyz; keep it the same across restarts so a restarted node releases what it held. Default: random. */
   nodeId: string | undefined;
+  /** How the other nodes reach this one (`http://10.0.0.11:3000`): with it, a polling request that reaches the wrong node is forwarded to the node holding its session, so the balancer needs no affinity. */
+  advertiseUrl: string | undefined;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -180,6 +182,7 @@ export const DEFAULT_CONFIG: HubConfig = {
 
   redis: undefined,
   nodeId: undefined,
+  advertiseUrl: undefined,
 };
 
 type Kind = 'boolean' | 'string' | 'optionalString' | 'optionalName' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
@@ -240,6 +243,7 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
 
   redis: 'optionalString',
   nodeId: 'optionalName',
+  advertiseUrl: 'optionalString',
 };
 
 /** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */

@@ -21,6 +21,8 @@ export interface NodeWatchOptions {
   missedBeats?: number;
   /** Beats between two checks that no local session was replaced elsewhere unnoticed (default 5). */
   sessionCheckBeats?: number;
+  /** The URL other nodes reach this one at (forwarded polling requests), kept with its heartbeat. */
+  url?: string;
 }
 
 /** This node's heartbeat and the release of nodes that stopped beating. */
@@ -34,6 +36,9 @@ export class NodeWatch {
   private readonly missedBeats: number;
   private readonly sessionCheckBeats: number;
   private beats = 0;
+  /** The URL each live node gave, from the store. */
+  private readonly urls = new Map<string, string>();
+  private readonly url: string | undefined;
 
   constructor(
     private readonly ctx: IotContext,
@@ -45,6 +50,7 @@ export class NodeWatch {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.missedBeats = opts.missedBeats ?? 5;
     this.sessionCheckBeats = opts.sessionCheckBeats ?? 5;
+    this.url = opts.url;
   }
 
   /** Releases what this node held before it (re)started, then beats. */
@@ -65,13 +71,14 @@ export class NodeWatch {
     if (this.beating) return;
     this.beating = true;
     try {
-      const known = await this.ctx.store.presence.heartbeat(this.nodeId, Date.now());
+      const known = await this.ctx.store.presence.heartbeat(this.nodeId, Date.now(), this.url);
       if (!known && this.beatenOnce) await this.restore();
       this.beatenOnce = true;
       // The node bus keeps nothing: a takeover announced while Redis was away is found here instead.
       if (++this.beats % this.sessionCheckBeats === 0) await this.presence.endReplaced([...this.sessions.allSessions()]);
-      for (const { node, beats } of await this.ctx.store.presence.nodes()) {
+      for (const { node, beats, url } of await this.ctx.store.presence.nodes()) {
         if (node === this.nodeId) continue;
+        if (url !== undefined) this.urls.set(node, url);
         const peer = this.peers.get(node);
         if (!peer || peer.beats !== beats) {
           this.peers.set(node, { beats, still: 0 });
@@ -79,6 +86,7 @@ export class NodeWatch {
         }
         if (++peer.still < this.missedBeats) continue;
         this.peers.delete(node);
+        this.urls.delete(node);
         this.ctx.log.warn({ node }, 'hub node stopped beating; releasing its devices');
         await this.releaseDevicesOf(node, 'hub node lost');
         await this.ctx.store.presence.forgetNode(node);
@@ -89,6 +97,11 @@ export class NodeWatch {
     } finally {
       this.beating = false;
     }
+  }
+
+  /** The URL a live node gave, if any. */
+  urlOf(node: string): string | undefined {
+    return this.urls.get(node);
   }
 
   private async releaseDevicesOf(node: string, reason: string): Promise<void> {

@@ -44,6 +44,8 @@ export interface IotServices {
   nodeId: string;
   /** Whether this hub is one node of several (a cluster adapter). */
   clustered: boolean;
+  /** The URL another live node gave for itself (advertiseUrl), if known. */
+  nodeUrl(node: string): string | undefined;
   /** Starts timers (command expiry, retention); marks offline the devices this hub held before (every device, on one node). */
   start(): Promise<void>;
   /** Stops the timers. */
@@ -56,6 +58,8 @@ export interface ServiceOptions {
   nodeId?: string;
   /** One node of several sharing the store and a cluster adapter. */
   clustered?: boolean;
+  /** How the other nodes reach this one. */
+  advertiseUrl?: string;
 }
 
 /** Wires the device, console and bridge namespaces into `io`. */
@@ -87,7 +91,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     events.on('credentials-revoked', (who, reason, origin) => origin === 'local' && bus.send('revoked', who, reason));
     bus.on('revoked', (who, reason) => events.emit('credentials-revoked', who, reason, 'remote'));
   }
-  const watch = clustered ? new NodeWatch(ctx, nodeId, presence, devices) : undefined;
+  const watch = clustered ? new NodeWatch(ctx, nodeId, presence, devices, opts.advertiseUrl !== undefined ? { url: opts.advertiseUrl } : {}) : undefined;
   devices.attach(io);
   operators.attach(io);
   const retention = new Retention(ctx);
@@ -104,6 +108,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     events,
     nodeId,
     clustered,
+    nodeUrl: (node) => watch?.urlOf(node),
     async start() {
       // Alone, nobody is connected after a restart; in a cluster only this node's former devices are gone.
       if (watch) await watch.start();

@@ -136,7 +136,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE hub_nodes (
     node_id TEXT PRIMARY KEY,
     beats INTEGER NOT NULL,
-    at INTEGER NOT NULL
+    at INTEGER NOT NULL,
+    url TEXT
   );
   `,
 ];

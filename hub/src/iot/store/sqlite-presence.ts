@@ -23,9 +23,9 @@ export class SqlitePresence implements PresenceStore {
       setIfCurrent: db.prepare('UPDATE devices SET online = ?, last_seen = ? WHERE id = ? AND presence_epoch = ?'),
       onlineOnNode: db.prepare('SELECT id FROM devices WHERE online = 1 AND presence_node = ?'),
       release: db.prepare('UPDATE devices SET online = 0 WHERE id = ?'),
-      beatInsert: db.prepare('INSERT INTO hub_nodes (node_id, beats, at) VALUES (?, 1, ?) ON CONFLICT (node_id) DO NOTHING'),
-      beat: db.prepare('UPDATE hub_nodes SET beats = beats + 1, at = ? WHERE node_id = ?'),
-      nodes: db.prepare('SELECT node_id, beats, at FROM hub_nodes'),
+      beatInsert: db.prepare('INSERT INTO hub_nodes (node_id, beats, at, url) VALUES (?, 1, ?, ?) ON CONFLICT (node_id) DO NOTHING'),
+      beat: db.prepare('UPDATE hub_nodes SET beats = beats + 1, at = ?, url = ? WHERE node_id = ?'),
+      nodes: db.prepare('SELECT node_id, beats, at, url FROM hub_nodes'),
       forget: db.prepare('DELETE FROM hub_nodes WHERE node_id = ?'),
       epoch: db.prepare('SELECT presence_epoch FROM devices WHERE id = ?'),
       history: db.prepare('SELECT device_id, online, ts, reason, transport FROM presence_log WHERE device_id = ? ORDER BY ts DESC, id DESC LIMIT ?'),
@@ -70,16 +70,21 @@ export class SqlitePresence implements PresenceStore {
     });
   }
 
-  heartbeat(node: string, ts: number): Promise<boolean> {
+  heartbeat(node: string, ts: number, url?: string): Promise<boolean> {
     return this.writer.submit(() => {
-      const known = this.stmt.beatInsert.run(node, ts).changes === 0;
-      if (known) this.stmt.beat.run(ts, node);
+      const known = this.stmt.beatInsert.run(node, ts, url ?? null).changes === 0;
+      if (known) this.stmt.beat.run(ts, url ?? null, node);
       return known;
     });
   }
 
-  async nodes(): Promise<Array<{ node: string; beats: number; at: number }>> {
-    return (this.stmt.nodes.all() as Array<{ node_id: string; beats: number; at: number }>).map((r) => ({ node: r.node_id, beats: r.beats, at: r.at }));
+  async nodes(): Promise<Array<{ node: string; beats: number; at: number; url?: string }>> {
+    return (this.stmt.nodes.all() as Array<{ node_id: string; beats: number; at: number; url: string | null }>).map((r) => ({
+      node: r.node_id,
+      beats: r.beats,
+      at: r.at,
+      ...(r.url !== null && { url: r.url }),
+    }));
   }
 
   async epochs(deviceIds: readonly string[]): Promise<Array<{ deviceId: string; epoch: number }>> {

@@ -235,10 +235,10 @@ export interface PresenceStore {
   resetOnline(ts: number): Promise<number>;
   /** Marks offline every device whose current session is on `node` (a node gone, or this node starting again). */
   releaseNode(node: string, ts: number, reason: string): Promise<ReleasedDevice[]>;
-  /** Counts a heartbeat of `node`; resolves false when the node had no row (first beat, or it was declared gone). */
-  heartbeat(node: string, ts: number): Promise<boolean>;
-  /** Every node's heartbeat count, to notice one that stopped. */
-  nodes(): Promise<Array<{ node: string; beats: number; at: number }>>;
+  /** Counts a heartbeat of `node` (reachable by other nodes at `url`, if given); resolves false when the node had no row (first beat, or it was declared gone). */
+  heartbeat(node: string, ts: number, url?: string): Promise<boolean>;
+  /** Every node's heartbeat count, to notice one that stopped, and the URL it gave. */
+  nodes(): Promise<Array<{ node: string; beats: number; at: number; url?: string }>>;
   /** The current session epoch of each of these devices (those that exist). */
   epochs(deviceIds: readonly string[]): Promise<Array<{ deviceId: string; epoch: number }>>;
   /** Forgets a node (it is gone, its devices released). */

@@ -153,7 +153,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE hub_nodes (
     node_id text PRIMARY KEY,
     beats bigint NOT NULL,
-    at bigint NOT NULL
+    at bigint NOT NULL,
+    url text
   );
   `,
 ];

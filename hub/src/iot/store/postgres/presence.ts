@@ -64,21 +64,21 @@ export class PgPresence implements PresenceStore {
     });
   }
 
-  heartbeat(node: string, ts: number): Promise<boolean> {
+  heartbeat(node: string, ts: number, url?: string): Promise<boolean> {
     return this.writer.submit(async (client) => {
       const { rows } = await client.query<{ known: boolean }>(
-        `INSERT INTO hub_nodes (node_id, beats, at) VALUES ($1, 1, $2)
-         ON CONFLICT (node_id) DO UPDATE SET beats = hub_nodes.beats + 1, at = $2
+        `INSERT INTO hub_nodes (node_id, beats, at, url) VALUES ($1, 1, $2, $3)
+         ON CONFLICT (node_id) DO UPDATE SET beats = hub_nodes.beats + 1, at = $2, url = $3
          RETURNING (xmax <> 0) AS known`,
-        [node, ts],
+        [node, ts, url ?? null],
       );
       return rows[0]!.known;
     });
   }
 
-  async nodes(): Promise<Array<{ node: string; beats: number; at: number }>> {
-    const { rows } = await this.pool.query<{ node_id: string; beats: string; at: string }>('SELECT node_id, beats, at FROM hub_nodes');
-    return rows.map((r) => ({ node: r.node_id, beats: Number(r.beats), at: Number(r.at) }));
+  async nodes(): Promise<Array<{ node: string; beats: number; at: number; url?: string }>> {
+    const { rows } = await this.pool.query<{ node_id: string; beats: string; at: string; url: string | null }>('SELECT node_id, beats, at, url FROM hub_nodes');
+    return rows.map((r) => ({ node: r.node_id, beats: Number(r.beats), at: Number(r.at), ...(r.url !== null && { url: r.url }) }));
   }
 
   async epochs(deviceIds: readonly string[]): Promise<Array<{ deviceId: string; epoch: number }>> {
