@@ -76,7 +76,11 @@ export class NodeWatch {
       this.beatenOnce = true;
       // The node bus keeps nothing: a takeover announced while Redis was away is found here instead.
       if (++this.beats % this.sessionCheckBeats === 0) await this.presence.endReplaced([...this.sessions.allSessions()]);
-      for (const { node, beats, url } of await this.ctx.store.presence.nodes()) {
+      const nodes = await this.ctx.store.presence.nodes();
+      // A node that left cleanly removed its row: forget what was kept about it.
+      const present = new Set(nodes.map((n) => n.node));
+      for (const node of this.peers.keys()) if (!present.has(node)) this.peers.delete(node), this.urls.delete(node);
+      for (const { node, beats, url } of nodes) {
         if (node === this.nodeId) continue;
         if (url !== undefined) this.urls.set(node, url);
         const peer = this.peers.get(node);
