@@ -30,7 +30,7 @@ export interface ForwardOptions {
   /** This node's id. */
   self: string;
   /** The URL of a live node, from the store. */
-  urlOf(node: string): string | undefined;
+  urlOf(node: string): Promise<string | undefined>;
   /** Longest a forwarded request may take (a long poll waits up to pingInterval). */
   timeoutMs: number;
   /** Counts forwards and their failures (`polling|forwarded`, `polling|owner_unreachable`). */
@@ -41,24 +41,28 @@ export interface ForwardOptions {
 export function forwardForeignSessions(server: HttpServer, opts: ForwardOptions): void {
   const previous = server.listeners('request').slice() as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners('request');
+  const pass = (req: IncomingMessage, res: ServerResponse) => {
+    for (const listener of previous) listener.call(server, req, res);
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const target = ownerUrl(req.url, opts);
-    if (target === undefined) {
-      for (const listener of previous) listener.call(server, req, res);
-      return;
-    }
-    forward(req, res, target, opts);
+    const node = foreignNode(req.url, opts);
+    if (node === undefined) return pass(req, res);
+    // Nothing reads the body yet: it stays buffered while the owner's URL is looked up (usually known already).
+    opts.urlOf(node).then(
+      (target) => (target === undefined ? pass(req, res) : forward(req, res, target, opts)),
+      () => pass(req, res),
+    );
   });
 }
 
-function ownerUrl(url: string | undefined, opts: ForwardOptions): string | undefined {
+/** The other node a request's session id names, if any. */
+function foreignNode(url: string | undefined, opts: ForwardOptions): string | undefined {
   if (url === undefined || !url.startsWith(opts.path)) return undefined;
   const q = url.indexOf('?');
   if (q < 0) return undefined;
   const sid = new URLSearchParams(url.slice(q + 1)).get('sid');
   const node = sid === null ? undefined : nodeOfSession(sid);
-  if (node === undefined || node === opts.self) return undefined;
-  return opts.urlOf(node);
+  return node === undefined || node === opts.self ? undefined : node;
 }
 
 function forward(req: IncomingMessage, res: ServerResponse, target: string, opts: ForwardOptions): void {

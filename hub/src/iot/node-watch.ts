@@ -39,6 +39,8 @@ export class NodeWatch {
   /** The URL each live node gave, from the store. */
   private readonly urls = new Map<string, string>();
   private readonly url: string | undefined;
+  private lookup: Promise<void> | undefined;
+  private lookedUpAt = 0;
 
   constructor(
     private readonly ctx: IotContext,
@@ -103,8 +105,25 @@ export class NodeWatch {
     }
   }
 
-  /** The URL a live node gave, if any. */
-  urlOf(node: string): string | undefined {
+  /**
+   * The URL a live node gave, if any. A node not known yet (it started a moment
+   * ago) is looked up in the store, at most once per half second whatever
+   * asks: a flood of made-up session ids costs no more than that.
+   */
+  async urlOf(node: string): Promise<string | undefined> {
+    const known = this.urls.get(node);
+    if (known !== undefined || node === this.nodeId) return known;
+    if (Date.now() - this.lookedUpAt >= 500) {
+      this.lookedUpAt = Date.now();
+      this.lookup ??= this.ctx.store.presence.nodes().then(
+        (nodes) => {
+          for (const n of nodes) if (n.url !== undefined && n.node !== this.nodeId) this.urls.set(n.node, n.url);
+        },
+        () => {},
+      );
+    }
+    await this.lookup;
+    this.lookup = undefined;
     return this.urls.get(node);
   }
 

@@ -45,7 +45,7 @@ export interface IotServices {
   /** Whether this hub is one node of several (a cluster adapter). */
   clustered: boolean;
   /** The URL another live node gave for itself (advertiseUrl), if known. */
-  nodeUrl(node: string): string | undefined;
+  nodeUrl(node: string): Promise<string | undefined>;
   /** Starts timers (command expiry, retention); marks offline the devices this hub held before (every device, on one node). */
   start(): Promise<void>;
   /** Stops the timers. */
@@ -108,7 +108,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     events,
     nodeId,
     clustered,
-    nodeUrl: (node) => watch?.urlOf(node),
+    nodeUrl: async (node) => watch?.urlOf(node),
     async start() {
       // Alone, nobody is connected after a restart; in a cluster only this node's former devices are gone.
       if (watch) await watch.start();
