@@ -13,6 +13,8 @@ import { bindExtraAddresses, optionalAddresses, pickSharedPort, resolveListenAdd
 import { httpsOptions, reloadSecureContext, tlsFailureCode } from './http/tls.js';
 import { resolveAdminToken } from './iot/admin-token.js';
 import { rememberPeer } from './iot/device-certificate.js';
+import { randomBytes } from 'node:crypto';
+import { forwardForeignSessions, nodeSessionIds } from './http/session-forward.js';
 import { createIotServices, type IotServices } from './iot/services.js';
 import { createStore, type HubStore } from './iot/store/open.js';
 import { hashToken } from './iot/tokens.js';
@@ -50,7 +52,8 @@ export interface Hub {
 /** Options for embedding: a logger to use instead of a new pino one; a cluster adapter (createRedisAdapter) to share rooms with other nodes. */
 export interface CreateHubOptions {
   logger?: Logger;
-  adapter?: AdapterConstructor;
+  /** With a cluster adapter, this hub is one node of several: presence, commands and streams work across nodes (docs/scaling.md). */
+  adapter?: AdapterConstructor & { readonly uid?: string };
 }
 
 /** Builds the hub from `config` (defaults for everything missing). Nothing listens until listen(). */
@@ -64,6 +67,10 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     log.warn({ dataDir: config.dataDir }, `the data folder is open to other users of this machine; the hub's own files in it are owner-only, but consider: chmod 700 ${config.dataDir}`);
   }
 
+  const clustered = opts.adapter !== undefined;
+  const nodeId = config.nodeId ?? opts.adapter?.uid ?? `node-${randomBytes(4).toString('hex')}`;
+  // A cluster node whose URL the others know: session ids name the node, and polling needs no affinity.
+  const forwarding = clustered && config.advertiseUrl !== undefined;
   let accepting = false;
   let deps: HttpDeps | undefined;
   const https = httpsOptions(config);
@@ -85,6 +92,7 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     // Device namespaces come and go with their sockets: a CONNECT for a class leaves nothing behind.
     cleanupEmptyChildNamespaces: true,
     ...(opts.adapter ? { adapter: opts.adapter } : {}),
+    ...(forwarding && { generateId: nodeSessionIds(nodeId) }),
   });
   guardHttpServer(
     app.server,
@@ -100,7 +108,21 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     io.engine.metrics,
     io.engine.trust,
   );
-  const services = createIotServices(io, store, config, admin.token, log);
+  const services = createIotServices(io, store, config, admin.token, log, {
+    clustered,
+    nodeId,
+    ...(forwarding && { advertiseUrl: config.advertiseUrl }),
+  });
+  if (forwarding) {
+    forwardForeignSessions(app.server, {
+      path: '/socket.io/',
+      self: nodeId,
+      urlOf: (node) => services.nodeUrl(node),
+      // A long poll is held up to pingInterval; the answer may take that long.
+      timeoutMs: config.pingIntervalMs + config.pingTimeoutMs,
+      counter: services.metrics.eventsOut,
+    });
+  }
   if (https) {
     app.server.on('secureConnection', rememberPeer);
     app.server.on('tlsClientError', (err: Error) => services.metrics.tlsHandshakeFailures.inc(tlsFailureCode(err)));

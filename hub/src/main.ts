@@ -4,6 +4,7 @@
 // graceful shutdown on SIGINT/SIGTERM.
 import { ConfigError, DEFAULT_CONFIG, loadConfig, usage } from './config/index.js';
 import { loopbackOnly, urlHost } from './http/listen.js';
+import { connectRedisAdapter, type RedisConnection } from './cluster/connect.js';
 import { createHub, type Hub } from './hub.js';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -26,8 +27,20 @@ async function main(): Promise<void> {
   }
   const { config } = loaded;
   let hub: Hub;
+  let redis: RedisConnection | undefined;
   try {
-    hub = createHub(config);
+    if (config.redis !== undefined) {
+      // A cluster node: every node must see the same devices, commands and streams (docs/scaling.md).
+      if (!/^postgres(ql)?:\/\//.test(config.database)) throw new Error('--redis (a cluster node) needs a shared --database postgres://…; SQLite is one hub\'s file');
+      let quietUntil = 0;
+      redis = await connectRedisAdapter(config.redis, (err) => {
+        // node-redis reports every failed reconnection; once in 10 s is enough to read (/readyz has the state).
+        if (Date.now() < quietUntil) return;
+        quietUntil = Date.now() + 10_000;
+        console.error(`sitehub: redis: ${err.message} (reconnecting; further errors in the next 10 s not shown)`);
+      });
+    }
+    hub = createHub(config, redis ? { adapter: redis.adapter } : {});
   } catch (err) {
     console.error(`sitehub: cannot start: ${(err as Error).message}`);
     process.exit(1);
@@ -43,6 +56,7 @@ async function main(): Promise<void> {
   } catch (err) {
     console.error(`sitehub: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
     await hub.close().catch(() => {});
+    await redis?.close();
     process.exit(1);
   }
 
@@ -56,7 +70,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     hub.close().then(
-      () => process.exit(0),
+      async () => {
+        await redis?.close();
+        process.exit(0);
+      },
       (err) => {
         hub.log.error({ err }, 'shutdown failed');
         process.exit(1);

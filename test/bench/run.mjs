@@ -10,6 +10,7 @@ const benches = {
   abuse: () => import('./abuse.mjs'),
   cluster: () => import('./cluster.mjs'),
   files: () => import('./files.mjs'),
+  scale: () => import('./scale.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));

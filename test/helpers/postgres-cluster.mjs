@@ -45,9 +45,13 @@ function asOwner(program, args) {
 
 let seq = 0;
 
-/** Makes and starts a throwaway cluster; call stop() in afterAll. */
+/**
+ * Makes and starts a throwaway cluster; call stop() in afterAll. With
+ * `detached`, the server gets a process group of its own, so a terminal's
+ * Ctrl-C reaches only the script that started it (which stops it in order).
+ */
 /** @returns {Promise<import('./postgres.js').TestPostgres>} */
-export async function startPostgres() {
+export async function startPostgres({ detached = false } = {}) {
   if (!existsSync(join(PG_BIN, 'postgres'))) {
     throw new Error(`PostgreSQL 15 is not installed (no ${PG_BIN}/postgres): apt-get install postgresql (scripts/system-deps.mjs does it)`);
   }
@@ -93,7 +97,7 @@ export async function startPostgres() {
         // Durability as in production: every commit reaches the disk before it returns.
         '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'max_connections=100',
       ]);
-      const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+      const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, detached });
       child = proc;
       proc.stdout.on('data', (d) => (output += d));
       proc.stderr.on('data', (d) => (output += d));

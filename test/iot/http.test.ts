@@ -12,7 +12,7 @@ describe('REST API', () => {
     expect((await fetch(base + '/api/sites')).status).toBe(401);
     expect((await api('GET', '/api/sites')).status).toBe(200);
     expect(await (await fetch(base + '/healthz')).json()).toEqual({ ok: true });
-    expect(await (await fetch(base + '/readyz')).json()).toEqual({ ok: true, db: true, accepting: true });
+    expect(await (await fetch(base + '/readyz')).json()).toEqual({ ok: true, db: true, accepting: true, node: expect.stringMatching(/^node-/) });
     expect((await fetch(base + '/metrics')).status).toBe(200);
     expect((await fetch(base + '/nowhere')).status).toBe(404);
   });

@@ -124,6 +124,13 @@ export interface HubConfig {
   fileStoreQuotaBytes: number;
   /** Stored files older than this are deleted once their deliveries are finished, days. */
   fileRetentionDays: number;
+  // Several nodes (docs/scaling.md).
+  /** A `redis://` URL: this hub is one node of a cluster sharing that Redis (and a PostgreSQL `database`). */
+  redis: string | undefined;
+  /** This node's id in presence, /metrics and /readyz; keep it the same across restarts so a restarted node releases what it held. Default: random. */
+  nodeId: string | undefined;
+  /** How the other nodes reach this one (`http://10.0.0.11:3000`): with it, a polling request that reaches the wrong node is forwarded to the node holding its session, so the balancer needs no affinity. */
+  advertiseUrl: string | undefined;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -191,9 +198,13 @@ export const DEFAULT_CONFIG: HubConfig = {
   fileDeviceQuotaBytes: 1024 * 1024 * 1024,
   fileStoreQuotaBytes: 10 * 1024 * 1024 * 1024,
   fileRetentionDays: 30,
+
+  redis: undefined,
+  nodeId: undefined,
+  advertiseUrl: undefined,
 };
 
-type Kind = 'boolean' | 'string' | 'optionalString' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
+type Kind = 'boolean' | 'string' | 'optionalString' | 'optionalName' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -254,6 +265,10 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   fileDeviceQuotaBytes: 'positiveInt',
   fileStoreQuotaBytes: 'positiveInt',
   fileRetentionDays: 'positiveInt',
+
+  redis: 'optionalString',
+  nodeId: 'optionalName',
+  advertiseUrl: 'optionalString',
 };
 
 /** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */
@@ -300,6 +315,8 @@ function problem(kind: Kind, value: unknown): string | undefined {
       return typeof value === 'string' && value.length > 0 ? undefined : 'a non-empty string';
     case 'optionalString':
       return value === undefined || (typeof value === 'string' && value.length >= 8) ? undefined : 'a string of at least 8 characters';
+    case 'optionalName':
+      return value === undefined || (typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value)) ? undefined : '1 to 64 letters, digits, ".", "_" or "-"';
     case 'port':
       return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'an integer from 0 to 65535';
     case 'positiveInt':

@@ -85,6 +85,9 @@ function processMemory(out: Exposition): void {
 /** The /metrics body; `httpRefused` counts REST requests refused by the per-route check, by reason. */
 export function renderMetrics({ io, services, store }: HttpDeps, httpRefused: LabelledCounter): string {
   const out = new Exposition();
+  // Which node these figures are of: scrape every node, aggregate by this label.
+  out.metric('sitehub_node_info', 'gauge', 'This hub node (1), with its id and whether it is one node of a cluster');
+  out.sample('sitehub_node_info', 1, { node: services.nodeId, clustered: String(services.clustered) });
   const connections = new Map<string, number>();
   const count = (socket: Socket) => {
     const key = `${socket.nsp.name}|${socket.conn.transport.name}`;

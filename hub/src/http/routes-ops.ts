@@ -15,7 +15,8 @@ export function opsRoutes(app: FastifyInstance, deps: HttpDeps, openApi: () => o
     // A cluster adapter reports its link to the other nodes (Redis); the in-memory one has none.
     const adapter = deps.io.adapter()?.health?.();
     const ok = db && accepting && adapter?.ok !== false;
-    return reply.code(ok ? 200 : 503).send(adapter ? { ok, db, accepting, adapter } : { ok, db, accepting });
+    const node = deps.services.nodeId;
+    return reply.code(ok ? 200 : 503).send(adapter ? { ok, db, accepting, node, adapter } : { ok, db, accepting, node });
   });
   app.get('/metrics', { config: PUBLIC }, async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderMetrics(deps, refused)));
   app.get('/openapi.json', { config: PUBLIC }, async () => openApi());

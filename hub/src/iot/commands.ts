@@ -1,8 +1,14 @@
 // Commands: stored first (pending), delivered to the device's live session
 // with an ack timeout and retries, redelivered when a device reconnects,
 // expired when their time is up. Every status change is stored and pushed.
+// In a cluster the node that holds the device delivers: the asking node tells
+// the others (node bus), and each send is claimed in the store for the
+// device's current session epoch, so two nodes never send the same command
+// at once. The final status reaches the asking node through the bus.
 import type { Socket } from '../realtime/index.js';
 import type { IotContext } from './context.js';
+import type { DeviceSession, IotEvents } from './iot-events.js';
+import type { NodeBus } from './node-bus.js';
 import { HubError, notFound } from './errors.js';
 import { NAME_PATTERN } from './limits.js';
 import type { Command, CommandStatus, CommandUpdate, Positioned } from './store/types.js';
@@ -11,8 +17,10 @@ import { newId } from './tokens.js';
 
 /** The device sessions the command service delivers through. */
 export interface LiveDevices {
-  /** The connected socket of a device, if any. */
+  /** The connected socket of a device on this node, if any. */
   socketOf(deviceId: string): Socket | undefined;
+  /** The device's session on this node, if any. */
+  sessionOf(deviceId: string): DeviceSession | undefined;
 }
 
 /** What a caller asks for when creating a command. */
@@ -42,7 +50,15 @@ export class Commands {
   constructor(
     private readonly ctx: IotContext,
     private readonly live: LiveDevices,
-  ) {}
+    events: IotEvents,
+    private readonly bus?: NodeBus,
+    /** In a cluster: this node's id, to find pending commands of its devices whose bus word was lost. */
+    private readonly nodeId?: string,
+  ) {
+    events.on('device-online', (session) => void this.deliverPending(session));
+    bus?.on('command-ready', (deviceId, commandId) => void this.deliverRemote(deviceId, commandId));
+    bus?.on('command-final', (commandId) => void this.finalElsewhere(commandId));
+  }
 
   /** Starts the expiry sweeper. */
   start(): void {
@@ -85,8 +101,10 @@ export class Commands {
     };
     const pos = await this.ctx.store.commands.create(command);
     this.ctx.streams.publish('command', device, pos, commandBody(command));
-    const socket = this.live.socketOf(device.id);
-    if (socket) void this.deliver(socket, device, command);
+    const session = this.live.sessionOf(device.id);
+    // A session still claiming its epoch gets the command from deliverPending once it has one.
+    if (session?.epoch !== undefined) void this.deliver(session, command);
+    else if (!session) this.bus?.send('command-ready', device.id, command.id);
     return command;
   }
 
@@ -115,30 +133,53 @@ export class Commands {
   }
 
   /** Sends a just-connected device everything waiting for it, oldest first. */
-  async deliverPending(socket: Socket, device: DeviceScope): Promise<void> {
-    const pending = await this.ctx.store.commands.deliverable(device.id, Date.now());
+  async deliverPending(session: DeviceSession): Promise<void> {
+    let pending: Command[];
+    try {
+      pending = await this.ctx.store.commands.deliverable(session.device.id, Date.now());
+    } catch (err) {
+      // They stay pending; the next connect (or a new command) tries again.
+      this.ctx.log.error({ err, deviceId: session.device.id }, 'pending commands not read');
+      return;
+    }
     for (const command of pending) {
-      if (!socket.connected || this.stopped) return;
-      await this.deliver(socket, device, command);
+      if (!session.socket.connected || this.stopped) return;
+      await this.deliver(session, command);
     }
   }
 
+  /** Another node stored a command for a device: delivers it if the device is here. */
+  private async deliverRemote(deviceId: string, commandId: string): Promise<void> {
+    const session = this.live.sessionOf(deviceId);
+    if (session?.epoch === undefined) return;
+    const command = await this.ctx.store.commands.get(commandId).catch(() => undefined);
+    if (command && command.deviceId === deviceId && !FINAL.has(command.status)) await this.deliver(session, command);
+  }
+
+  /** Another node finished a command: wakes whoever waits for it here. */
+  private async finalElsewhere(commandId: string): Promise<void> {
+    const waiting = this.waiters.get(commandId);
+    if (!waiting) return;
+    const command = await this.ctx.store.commands.get(commandId).catch(() => undefined);
+    if (command && FINAL.has(command.status)) for (const done of [...waiting]) done(command);
+  }
+
   /** Sends one command until the device answers, attempts run out, the session ends or the command expires. */
-  private async deliver(socket: Socket, device: DeviceScope, command: Command): Promise<void> {
+  private async deliver(session: DeviceSession, command: Command): Promise<void> {
+    const { socket, device } = session;
     const holder = this.inFlight.get(command.id);
     // A delivery on a session that has ended gives way to this one.
     if (holder && holder.connected) return;
     this.inFlight.set(command.id, socket);
     try {
-      let attempts = command.attempts;
       while (socket.connected && !this.stopped) {
-        if (attempts >= this.ctx.config.commandMaxAttempts) {
-          await this.update(device, command.id, { status: 'failed', error: `no answer after ${attempts} attempts` });
-          return;
+        // Taken in the store for this session: a node holding an older session of the device cannot send it too.
+        const sent = await this.ctx.store.commands.claim(command.id, session.epoch!, this.ctx.config.commandMaxAttempts, Date.now());
+        if (!sent) {
+          await this.failIfOutOfAttempts(device, command.id);
+          return; // finished, expired, out of attempts, or taken by a newer session
         }
-        attempts++;
-        const sent = await this.update(device, command.id, { status: 'sent', attempts });
-        if (!sent) return; // expired or finished meanwhile
+        this.announce(device, sent);
         this.ctx.metrics.eventsOut.inc('device|command');
         const answer = await this.send(socket, command);
         if (answer === DISCONNECTED) break;
@@ -176,6 +217,13 @@ export class Commands {
     });
   }
 
+  private async failIfOutOfAttempts(device: DeviceScope, id: string): Promise<void> {
+    const current = await this.ctx.store.commands.get(id);
+    if (current && !FINAL.has(current.status) && current.attempts >= this.ctx.config.commandMaxAttempts) {
+      await this.update(device, id, { status: 'failed', error: `no answer after ${current.attempts} attempts` });
+    }
+  }
+
   private async update(device: DeviceScope, id: string, update: CommandUpdate): Promise<Command | undefined> {
     const command = await this.ctx.store.commands.update(id, update, Date.now());
     if (command) this.announce(device, command);
@@ -185,11 +233,21 @@ export class Commands {
   private announce(device: DeviceScope, command: Positioned<Command>): void {
     const { pos, ...plain } = command;
     this.ctx.streams.publish('command', device, pos, commandBody(plain));
-    if (FINAL.has(command.status)) for (const done of [...(this.waiters.get(command.id) ?? [])]) done(command);
+    if (!FINAL.has(command.status)) return;
+    for (const done of [...(this.waiters.get(command.id) ?? [])]) done(command);
+    this.bus?.send('command-final', command.id);
   }
 
   private async sweep(): Promise<void> {
     try {
+      // Redis pub/sub keeps nothing: a 'command-ready' published while this node was resubscribing is lost.
+      // The store is the truth: what is still pending for a device held here goes out now.
+      if (this.bus && this.nodeId !== undefined) {
+        for (const command of await this.ctx.store.commands.pendingOnNode(this.nodeId, Date.now(), 500)) {
+          const session = this.live.sessionOf(command.deviceId);
+          if (session?.epoch !== undefined && !this.inFlight.has(command.id)) void this.deliver(session, command);
+        }
+      }
       const expired = await this.ctx.store.commands.expire(Date.now());
       for (const command of expired) {
         const device = await this.ctx.store.registry.getDevice(command.deviceId);

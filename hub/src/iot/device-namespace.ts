@@ -1,14 +1,15 @@
 // The device namespaces `/devices/<class>`: authentication of the CONNECT
 // payload, the rooms a device joins, its events, presence and command
-// delivery on connect. One live session per device: a new one replaces the old.
+// delivery on connect. One live session per device: a new one replaces the old
+// here at once, and on other nodes once presence has ordered them (presence.ts).
 import { DEVICE_NAMESPACE } from '@sitehub/protocol/iot';
 import type { Server, Socket } from '../realtime/index.js';
 import { tooManyFailuresError, type AuthGuard } from './auth-guard.js';
-import type { Commands, LiveDevices } from './commands.js';
+import type { LiveDevices } from './commands.js';
 import { deviceCertificateRefusal, type CertificateRefusal } from './device-certificate.js';
 import type { IotContext } from './context.js';
 import { ID_PATTERN } from './limits.js';
-import type { Presence } from './presence.js';
+import type { DeviceSession, IotEvents } from './iot-events.js';
 import { deviceLimits } from './limits.js';
 import type { DeviceRefusal } from './registry.js';
 import { handleDeviceEvent, handleState } from './state-events.js';
@@ -30,20 +31,22 @@ function refusal(code: DeviceRefusal | CertificateRefusal): Error & { data: { co
   return Object.assign(new Error(REFUSAL_MESSAGES[code]), { data: { code } });
 }
 
-/** Called for each new device session, once its handlers are installed: other services add theirs (twins, files). */
-export type SessionHook = (socket: Socket, device: DeviceScope) => void;
-
-/** The live device sessions, one per device id. */
+/** The live device sessions of this node, one per device id. Emits session-open/-upgraded/-close; ends sessions on session-stale and revocations. */
 export class DeviceSessions implements LiveDevices {
-  private readonly sockets = new Map<string, Socket>();
-  private readonly sessionHooks: SessionHook[] = [];
+  private readonly sessions = new Map<string, DeviceSession>();
 
   constructor(
     private readonly ctx: IotContext,
-    private readonly presence: Presence,
-    private readonly commands: () => Commands,
+    private readonly events: IotEvents,
     private readonly guard: AuthGuard,
-  ) {}
+  ) {
+    events.on('session-stale', (session) => {
+      if (session.socket.connected) session.socket.disconnect(true);
+    });
+    events.on('credentials-revoked', (who) => {
+      if (who.kind === 'device') this.kick(who.id);
+    });
+  }
 
   /**
    * Whether a CONNECT to `name` may have a device namespace: only
@@ -110,32 +113,37 @@ export class DeviceSessions implements LiveDevices {
     devices.on('connection', (socket: Socket) => this.onConnection(socket));
   }
 
-  /** Runs `hook` for every device session from now on. */
-  onSession(hook: SessionHook): void {
-    this.sessionHooks.push(hook);
+  socketOf(deviceId: string): Socket | undefined {
+    return this.sessions.get(deviceId)?.socket;
   }
 
-  socketOf(deviceId: string): Socket | undefined {
-    return this.sockets.get(deviceId);
+  sessionOf(deviceId: string): DeviceSession | undefined {
+    return this.sessions.get(deviceId);
+  }
+
+  /** This node's sessions. */
+  allSessions(): IterableIterator<DeviceSession> {
+    return this.sessions.values();
   }
 
   /** Connected sockets, for metrics by transport. */
-  all(): IterableIterator<Socket> {
-    return this.sockets.values();
+  *all(): IterableIterator<Socket> {
+    for (const session of this.sessions.values()) yield session.socket;
   }
 
-  /** Ends a device's live session (its credentials changed); it may reconnect if they are still valid. */
+  /** Ends a device's live session on this node (its credentials changed); it may reconnect if they are still valid. */
   kick(deviceId: string): void {
-    this.sockets.get(deviceId)?.disconnect(true);
+    this.sessions.get(deviceId)?.socket.disconnect(true);
   }
 
   private onConnection(socket: Socket): void {
     const { id, classId, siteId, enrolledToken } = socket.data.device as DeviceScope & { enrolledToken?: string };
     const device: DeviceScope = { id, classId, siteId };
-    const previous = this.sockets.get(id);
-    this.sockets.set(id, socket);
+    const session: DeviceSession = { device, socket, epoch: undefined };
+    const previous = this.sessions.get(id);
+    this.sessions.set(id, session);
     // The newer session wins: a device that reconnected before the hub noticed its old link died.
-    if (previous) previous.disconnect(true);
+    if (previous) previous.socket.disconnect(true);
     void socket.join([`site:${siteId}`, `device:${id}`]);
     socket.emit('limits', deviceLimits(this.ctx.config));
     if (enrolledToken) {
@@ -147,18 +155,15 @@ export class DeviceSessions implements LiveDevices {
     socket.on('state', (...args: unknown[]) => void handleState(this.ctx, device, args));
     socket.on('event', (...args: unknown[]) => void handleDeviceEvent(this.ctx, device, args));
     socket.on('disconnect', (reason: string) => {
-      if (this.sockets.get(id) !== socket) return; // replaced by a newer session
-      this.sockets.delete(id);
-      void this.presence.offline(device, reason, socket.conn.transport.name);
+      if (this.sessions.get(id) === session) this.sessions.delete(id);
+      // Also for a replaced session: presence stores it only if no newer session claimed the device.
+      this.events.emit('session-close', session, reason);
     });
     // Most clients start on polling and move to WebSocket a moment later:
     // operators are told, or they would show the first transport forever.
     socket.conn.once('upgrade', () => {
-      if (this.sockets.get(id) === socket && socket.connected) void this.presence.upgraded(device, socket.conn.transport.name);
+      if (this.sessions.get(id) === session && socket.connected) this.events.emit('session-upgraded', session);
     });
-    for (const hook of this.sessionHooks) hook(socket, device);
-    void this.presence.online(device, socket.conn.transport.name).then(() => {
-      if (socket.connected) return this.commands().deliverPending(socket, device);
-    });
+    this.events.emit('session-open', session);
   }
 }

@@ -5,6 +5,7 @@ import { tooManyFailuresError, type AuthGuard } from './auth-guard.js';
 import type { Commands } from './commands.js';
 import type { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
+import type { IotEvents } from './iot-events.js';
 import { attachOperatorHandlers } from './operator-handlers.js';
 import { cookieOriginAllowed } from './origin-policy.js';
 import { tokenMatches } from './tokens.js';
@@ -31,9 +32,13 @@ export class OperatorSessions {
     private readonly commands: Commands,
     private readonly adminTokenHash: Buffer,
     private readonly guard: AuthGuard,
+    events: IotEvents,
     private readonly consoleSessions?: ConsoleSessions,
   ) {
     this.allowedOrigins = new Set(ctx.config.allowedOrigins);
+    events.on('credentials-revoked', (who) => {
+      if (who.kind === 'bridge') this.kickBridge(who.id);
+    });
   }
 
   /** Wires /console and /bridge into `io`. */
@@ -122,7 +127,7 @@ export class OperatorSessions {
     this.sessionHooks.push(hook);
   }
 
-  /** Ends every session of a bridge token. */
+  /** Ends every session of a bridge token on this node. */
   kickBridge(bridgeId: string): void {
     for (const socket of [...(this.bridgeSockets.get(bridgeId) ?? [])]) socket.disconnect(true);
   }

@@ -1,6 +1,7 @@
 // The registry service: sites, device classes, devices and their credentials,
 // bridge tokens. Tokens are returned once, at creation or rotation.
 import { HubError, notFound } from './errors.js';
+import type { IotEvents } from './iot-events.js';
 import { CLASS_PATTERN, ID_PATTERN } from './limits.js';
 import type { BridgeToken, Device, DeviceClass, DeviceFilter, Site, Store } from './store/types.js';
 import { hashToken, newId, newToken, tokenMatches } from './tokens.js';
@@ -24,14 +25,12 @@ function checkId(value: unknown, what: string, pattern = ID_PATTERN): string {
   return value;
 }
 
-/** Registry operations on top of the store. */
+/** Registry operations on top of the store; emits `credentials-revoked` (the one owner of that event). */
 export class Registry {
-  /** Called when a device's credentials stop being valid, to end its live session. */
-  onCredentialsRevoked: (deviceId: string, reason: string) => void = () => {};
-
   constructor(
     private readonly store: Store,
     private readonly enrollmentKey: string | undefined,
+    private readonly events: IotEvents,
   ) {}
 
   async createSite(input: { id: unknown; name?: string; meta?: Record<string, unknown> }): Promise<Site> {
@@ -98,8 +97,8 @@ export class Registry {
     const device = await this.store.registry.updateDevice(id, patch);
     if (!device) throw notFound('device', id);
     // A moved device must rejoin its site room, a disabled one must go: both by reconnecting.
-    if (patch.disabled === true) this.onCredentialsRevoked(id, 'device disabled');
-    else if (patch.siteId !== undefined) this.onCredentialsRevoked(id, 'device moved to another site');
+    if (patch.disabled === true) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device disabled', 'local');
+    else if (patch.siteId !== undefined) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device moved to another site', 'local');
     return device;
   }
 
@@ -107,7 +106,7 @@ export class Registry {
   async rotateToken(id: string): Promise<{ device: Device; token: string }> {
     const token = newToken();
     if (!(await this.store.registry.setTokenHash(id, hashToken(token)))) throw notFound('device', id);
-    this.onCredentialsRevoked(id, 'token rotated');
+    this.events.emit('credentials-revoked', { kind: 'device', id }, 'token rotated', 'local');
     return { device: await this.getDevice(id), token };
   }
 
@@ -155,6 +154,6 @@ export class Registry {
 
   async disableBridgeToken(id: string): Promise<void> {
     if (!(await this.store.registry.disableBridgeToken(id))) throw notFound('bridge token', id);
-    this.onCredentialsRevoked(`bridge:${id}`, 'bridge token disabled');
+    this.events.emit('credentials-revoked', { kind: 'bridge', id }, 'bridge token disabled', 'local');
   }
 }

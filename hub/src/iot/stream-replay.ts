@@ -85,6 +85,17 @@ export async function replayThenJoin(ctx: IotContext, socket: Socket, rooms: str
     }
     await send(page[page.length - 1]!.pos);
   }
+  if (ctx.streams.clustered && socket.connected) {
+    // Another node may have committed and published in the seam between the empty read and the join
+    // (its broadcast reached this node before the join): one more read after the join closes it.
+    // What it finds was, or will be, also live: the bridge absorbs the repeats by key.
+    const late = (await stream.readAfter(cursor, PAGE)).filter((r) => matches(wanted, r));
+    if (late.length > 0) {
+      const items = late.map((r): [string, Record<string, unknown>] => [r.event, streamPayload({ id: r.deviceId, siteId: r.siteId, classId: r.classId }, r.pos, r.body)]);
+      await socket.timeout(PAGE_ACK_TIMEOUT_MS).emitWithAck('replay', { records: items, through: late[late.length - 1]!.pos });
+      records += items.length;
+    }
+  }
   return { from: start, through: cursor, records, ...(gap && { gap }) };
 }
 

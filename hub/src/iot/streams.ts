@@ -33,14 +33,19 @@ export function streamPayload(device: DeviceScope, pos: number | undefined, body
 export class Streams {
   readonly console: Namespace;
   readonly bridge: Namespace;
+  /** One node of several: records go through the cluster adapter to the other nodes' operators. */
+  readonly clustered: boolean;
 
   constructor(
     io: Server,
     private readonly metrics: IotMetrics,
     private readonly log?: Logger,
+    /** In a cluster the watchers may be on other nodes: this says whether any node has one (watchers.ts). */
+    private readonly anyoneWatching?: () => boolean,
   ) {
     this.console = io.of('/console');
     this.bridge = io.of('/bridge');
+    this.clustered = anyoneWatching !== undefined;
   }
 
   /**
@@ -51,7 +56,7 @@ export class Streams {
    */
   publish(event: StreamEvent, device: DeviceScope, pos: number | undefined, body: Record<string, unknown>): void {
     // Most of the time nobody watches: skip the room lookup and encoding entirely.
-    if (this.console.sockets.size === 0 && this.bridge.sockets.size === 0) return;
+    if (this.console.sockets.size === 0 && this.bridge.sockets.size === 0 && !this.anyoneWatching?.()) return;
     try {
       this.broadcast(event, device, pos, body);
     } catch (err) {
@@ -63,11 +68,11 @@ export class Streams {
   private broadcast(event: StreamEvent, device: DeviceScope, pos: number | undefined, body: Record<string, unknown>): void {
     const rooms = scopeRooms(device);
     const payload = streamPayload(device, pos, body);
-    if (this.console.sockets.size > 0) {
+    if (this.clustered || this.console.sockets.size > 0) {
       this.console.to(rooms).emit(event, payload);
       this.metrics.eventsOut.inc(`console|${event}`);
     }
-    if (this.bridge.sockets.size > 0) {
+    if (this.clustered || this.bridge.sockets.size > 0) {
       this.bridge.to(rooms).emit(event, payload);
       this.metrics.eventsOut.inc(`bridge|${event}`);
     }

@@ -177,4 +177,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX file_deliveries_by_device ON file_deliveries(device_id, status);
   `,
+  // Cluster presence and delivery (issue 18): each device session's epoch and
+  // node, the session epoch a command was last taken by, and the nodes'
+  // heartbeat counters (one hub on SQLite has just itself there).
+  `
+  ALTER TABLE devices ADD COLUMN presence_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE devices ADD COLUMN presence_node TEXT;
+  CREATE INDEX devices_by_presence_node ON devices(presence_node) WHERE online = 1;
+  ALTER TABLE commands ADD COLUMN delivery_epoch INTEGER;
+  CREATE TABLE hub_nodes (
+    node_id TEXT PRIMARY KEY,
+    beats INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    url TEXT
+  );
+  `,
 ];

@@ -74,6 +74,32 @@ export class SqliteCommands implements CommandStore {
     });
   }
 
+  claim(id: string, epoch: number, maxAttempts: number, now: number): Promise<Positioned<Command> | undefined> {
+    return this.writer.submit(() => {
+      const info = this.db
+        .prepare(
+          `UPDATE commands SET status = 'sent', attempts = attempts + 1, updated_at = ?, delivery_epoch = ?
+           WHERE id = ? AND status IN ('pending', 'sent') AND expires_at > ? AND attempts < ?
+             AND (delivery_epoch IS NULL OR delivery_epoch <= ?)
+             AND ? = (SELECT presence_epoch FROM devices WHERE devices.id = commands.device_id)`,
+        )
+        .run(now, epoch, id, now, maxAttempts, epoch, epoch);
+      if (info.changes === 0) return undefined;
+      const command = toCommand(this.stmt.get.get(id) as CommandRow);
+      return { ...command, pos: this.stream.append(command.deviceId, 'command', now, streamBody(command)) };
+    });
+  }
+
+  async pendingOnNode(node: string, now: number, limit: number): Promise<Command[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.* FROM commands c JOIN devices d ON d.id = c.device_id
+         WHERE c.status = 'pending' AND c.expires_at > ? AND d.online = 1 AND d.presence_node = ? ORDER BY c.created_at, c.rowid LIMIT ?`,
+      )
+      .all(now, node, limit) as CommandRow[];
+    return rows.map(toCommand);
+  }
+
   async deliverable(deviceId: string, now: number): Promise<Command[]> {
     return (this.stmt.deliverable.all(deviceId, now) as CommandRow[]).map(toCommand);
   }

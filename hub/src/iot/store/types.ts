@@ -189,16 +189,60 @@ export interface CommandStore {
   update(id: string, update: CommandUpdate, now: number): Promise<Positioned<Command> | undefined>;
   /** Commands of a device waiting for delivery (pending or sent and not expired), oldest first. */
   deliverable(deviceId: string, now: number): Promise<Command[]>;
+  /**
+   * Takes a command for delivery on the device session `epoch`: status sent,
+   * attempts + 1. Refused (undefined) when the command is final, expired, out
+   * of attempts, or already taken by a newer session of the device, so two
+   * nodes never deliver it at the same time.
+   */
+  claim(id: string, epoch: number, maxAttempts: number, now: number): Promise<Positioned<Command> | undefined>;
+  /** Pending commands (never sent) of the devices whose current session is on `node`, oldest first, at most `limit`. */
+  pendingOnNode(node: string, now: number, limit: number): Promise<Command[]>;
   /** Marks every pending/sent command whose time is up as expired; returns them. */
   expire(now: number): Promise<Array<Positioned<Command>>>;
+}
+
+/** A device session the store ordered: its epoch and the stream position of the change. */
+export interface ClaimedSession {
+  epoch: number;
+  pos: number;
+}
+
+/** A device a store marked offline on behalf of a node that is gone. */
+export interface ReleasedDevice {
+  deviceId: string;
+  pos: number;
 }
 
 /** Online state, last seen and connect history. */
 export interface PresenceStore {
   /** Stores a presence change; resolves with its stream position. */
   record(change: PresenceChange): Promise<number>;
+  /**
+   * A new session of a device on `node`: the device's epoch goes up by one
+   * (in commit order, across every node sharing the store), and the device is
+   * online on that node. Every later change of this session names the epoch.
+   */
+  claim(change: PresenceChange, node: string): Promise<ClaimedSession>;
+  /**
+   * A change of the session `epoch` (offline, upgraded, restored): stored only
+   * if that session is still the device's newest; resolves with the stream
+   * position, or undefined when a newer session exists (a late offline from a
+   * dying node never overwrites a newer online).
+   */
+  recordIfCurrent(change: PresenceChange, epoch: number): Promise<number | undefined>;
   /** Marks every device offline (after a restart nobody is connected). */
   resetOnline(ts: number): Promise<number>;
+  /** Marks offline every device whose current session is on `node` (a node gone, or this node starting again). */
+  releaseNode(node: string, ts: number, reason: string): Promise<ReleasedDevice[]>;
+  /** Counts a heartbeat of `node` (reachable by other nodes at `url`, if given); resolves false when the node had no row (first beat, or it was declared gone). */
+  heartbeat(node: string, ts: number, url?: string): Promise<boolean>;
+  /** Every node's heartbeat count, to notice one that stopped, and the URL it gave. */
+  nodes(): Promise<Array<{ node: string; beats: number; at: number; url?: string }>>;
+  /** The current session epoch of each of these devices (those that exist). */
+  epochs(deviceIds: readonly string[]): Promise<Array<{ deviceId: string; epoch: number }>>;
+  /** Forgets a node (it is gone, its devices released). */
+  forgetNode(node: string): Promise<void>;
   history(deviceId: string, limit: number): Promise<PresenceChange[]>;
 }
 

@@ -65,6 +65,35 @@ export class PgCommands implements CommandStore {
     });
   }
 
+  claim(id: string, epoch: number, maxAttempts: number, now: number): Promise<Positioned<Command> | undefined> {
+    return this.writer.submit(async (client) => {
+      // One statement: of two nodes claiming at once, the row lock lets one through and re-checks the other.
+      const row = (
+        await client.query<CommandRow>(
+          `UPDATE commands SET status = 'sent', attempts = attempts + 1, updated_at = $1, delivery_epoch = $2
+           WHERE id = $3 AND status IN ('pending', 'sent') AND expires_at > $1 AND attempts < $4
+             AND (delivery_epoch IS NULL OR delivery_epoch <= $2)
+             -- Only the device's current session may take it: a stale one on a node not yet told loses.
+             AND $2 = (SELECT presence_epoch FROM devices WHERE devices.id = commands.device_id)
+           RETURNING ${COLUMNS}`,
+          [now, epoch, id, maxAttempts],
+        )
+      ).rows[0];
+      if (!row) return undefined;
+      const command = toCommand(row);
+      return { ...command, pos: await this.stream.append(client, command.deviceId, 'command', now, streamBody(command)) };
+    });
+  }
+
+  async pendingOnNode(node: string, now: number, limit: number): Promise<Command[]> {
+    const { rows } = await this.pool.query<CommandRow>(
+      `SELECT ${COLUMNS.split(', ').map((c) => 'c.' + c).join(', ')} FROM commands c JOIN devices d ON d.id = c.device_id
+       WHERE c.status = 'pending' AND c.expires_at > $2 AND d.online AND d.presence_node = $1 ORDER BY c.created_at, c.n LIMIT $3`,
+      [node, now, limit],
+    );
+    return rows.map(toCommand);
+  }
+
   async deliverable(deviceId: string, now: number): Promise<Command[]> {
     const { rows } = await this.pool.query<CommandRow>(
       `SELECT ${COLUMNS} FROM commands WHERE device_id = $1 AND status IN ('pending', 'sent') AND expires_at > $2 ORDER BY created_at, n`,

@@ -194,6 +194,21 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX file_deliveries_by_device ON file_deliveries(device_id, status);
   `,
+  // Cluster presence and delivery (issue 18): each device session's epoch and
+  // node, the session epoch a command was last taken by, and the nodes'
+  // heartbeat counters.
+  `
+  ALTER TABLE devices ADD COLUMN presence_epoch bigint NOT NULL DEFAULT 0;
+  ALTER TABLE devices ADD COLUMN presence_node text;
+  CREATE INDEX devices_by_presence_node ON devices(presence_node) WHERE online;
+  ALTER TABLE commands ADD COLUMN delivery_epoch bigint;
+  CREATE TABLE hub_nodes (
+    node_id text PRIMARY KEY,
+    beats bigint NOT NULL,
+    at bigint NOT NULL,
+    url text
+  );
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */
