@@ -1,6 +1,6 @@
 // REST calls with the session cookie. A 401 means the session ended: the
 // app goes back to the sign-in page.
-import type { CommandRecord, DeviceEventRecord, Reading as ContractReading, ReadingValue, StreamHeader } from '@sitehub/protocol/iot';
+import type { AlarmRecord, CommandRecord, DeviceEventRecord, Reading as ContractReading, ReadingValue, StreamHeader } from '@sitehub/protocol/iot';
 
 /** A device as the hub lists it. */
 export interface Device {
@@ -31,6 +31,9 @@ export type Command = CommandRecord;
 
 /** A device event as listed (REST) or streamed (with the device's site and class). */
 export type HubEvent = DeviceEventRecord & Partial<Pick<StreamHeader, 'siteId' | 'classId'>>;
+
+/** An alarm as listed (REST) or streamed (with the device's site and class). */
+export type Alarm = AlarmRecord & Partial<Pick<StreamHeader, 'siteId' | 'classId'>>;
 
 /** A stored reading, as the device contract has it. */
 export type Reading = ContractReading<ReadingValue>;

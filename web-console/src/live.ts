@@ -2,7 +2,7 @@
 // Listeners are called synchronously; pages that render what they hear must
 // batch it (see useThrottled) so that a busy hub cannot freeze the page.
 import type { StreamPayloads } from '@sitehub/protocol/iot';
-import type { Command, HubEvent } from './api';
+import type { Alarm, Command, HubEvent } from './api';
 
 export type PresenceMsg = StreamPayloads['presence'];
 export type TelemetryMsg = StreamPayloads['telemetry'];
@@ -14,9 +14,10 @@ export interface LiveEvents {
   state: StateMsg;
   event: HubEvent;
   command: Command;
+  alarm: Alarm;
 }
 export type LiveKind = keyof LiveEvents;
-export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command'];
+export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command', 'alarm'];
 
 interface ConsoleSocket {
   connected: boolean;
@@ -41,7 +42,7 @@ export class Live {
   private statusListeners = new Set<(connected: boolean) => void>();
   connected = false;
   /** Messages received per kind since the page opened. */
-  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0 };
+  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0, alarm: 0 };
 
   /** Connects; the browser sends the session cookie on the handshake. */
   start(onRefused: () => void): void {

@@ -10,6 +10,7 @@ import { collectRoutes, openApiDocument } from './openapi.js';
 import { consoleSessionRoutes } from './console-session.js';
 import { consoleStaticRoutes } from './console-static.js';
 import { installRouteAuth } from './route-auth.js';
+import { alarmRoutes } from './routes-alarms.js';
 import { commandRoutes } from './routes-commands.js';
 import { dataRoutes } from './routes-data.js';
 import { deviceRoutes } from './routes-devices.js';
@@ -57,6 +58,7 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
     deviceRoutes(scoped, d);
     dataRoutes(scoped, d);
     commandRoutes(scoped, d);
+    alarmRoutes(scoped, d);
     opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)), refused);
     consoleSessionRoutes(scoped, d);
     consoleStaticRoutes(scoped);

@@ -13,10 +13,24 @@ import type { HttpDeps } from './deps.js';
 /** Who may call a route: anyone, or the admin (bearer token, or the console session cookie from an allowed origin). */
 export type RouteAuth = 'public' | 'admin';
 
+/** Who a request acts as, once authenticated: a name for the records, a role, and the sites it is limited to (null: all). */
+export interface Principal {
+  name: string;
+  role: 'viewer' | 'operator' | 'admin';
+  sites: string[] | null;
+}
+
+/** The admin token's principal. */
+export const ADMIN_PRINCIPAL: Principal = { name: 'admin', role: 'admin', sites: null };
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; every route must say. */
     auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    /** Set by the route check on authenticated requests. */
+    principal?: Principal;
   }
 }
 
@@ -83,14 +97,20 @@ export function installRouteAuth(app: FastifyInstance, deps: () => HttpDeps, ref
         refused.inc(ticket.gate);
         return tooManyFailures(reply, ticket.gate, guard);
       }
-      if (tokenMatches(bearerToken(header), d.adminTokenHash)) return guard.success(ticket);
+      if (tokenMatches(bearerToken(header), d.adminTokenHash)) {
+        req.principal = ADMIN_PRINCIPAL;
+        return guard.success(ticket);
+      }
       guard.failure(ticket);
       refused.inc('invalid_credentials');
       return unauthorized(reply);
     }
     if (d.services.consoleSessions.fromCookieHeader(req.headers.cookie)) {
       allowed ??= new Set(d.services.ctx.config.allowedOrigins);
-      if (cookieRequestAllowed(req, allowed)) return;
+      if (cookieRequestAllowed(req, allowed)) {
+        req.principal = ADMIN_PRINCIPAL;
+        return;
+      }
       refused.inc('cross_origin');
       return reply.code(403).send({ error: 'the session cookie is not accepted from this origin', code: 'cross_origin' });
     }

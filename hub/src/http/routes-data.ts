@@ -131,22 +131,4 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
       return { items: await store.stateEvents.listEvents(deviceId, from, to, q.kind, q.limit) };
     },
   });
-
-  app.get('/api/alarms', {
-    config: ADMIN,
-    schema: {
-      tags: ['events'],
-      summary: 'The newest alarms of every device (kind alarm, or severity warning, error or critical), newest first',
-      querystring: {
-        type: 'object',
-        properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } },
-        additionalProperties: false,
-      },
-      response: { 200: listOf(eventSchema), ...errorResponses },
-    },
-    handler: async (req) => {
-      const { limit } = req.query as { limit: number };
-      return { items: await store.stateEvents.recentAlarms(limit) };
-    },
-  });
 }

@@ -2,11 +2,14 @@
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config/index.js';
 import type { Server } from '../realtime/index.js';
+import { AlarmWebhook } from './alarm-webhook.js';
+import { Alarms } from './alarms.js';
 import { AuthGuard } from './auth-guard.js';
 import { Commands } from './commands.js';
 import { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
 import { DeviceSessions } from './device-namespace.js';
+import { IngestHooks } from './ingest-hooks.js';
 import { inputLimits } from './limits.js';
 import { IotMetrics } from './metrics.js';
 import { OperatorSessions } from './operator-namespaces.js';
@@ -30,6 +33,8 @@ export interface IotServices {
   authGuard: AuthGuard;
   retention: Retention;
   metrics: IotMetrics;
+  /** Alarm rules and alarms. */
+  alarms: Alarms;
   /** Starts timers (command expiry, retention) after marking every device offline. */
   start(): Promise<void>;
   /** Stops the timers. */
@@ -63,6 +68,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   devices.attach(io);
   operators.attach(io);
   const retention = new Retention(ctx);
+  const alarms = createAlarms(ctx, devices, log);
   return {
     ctx,
     registry,
@@ -73,14 +79,34 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     authGuard,
     retention,
     metrics,
+    alarms,
     async start() {
       await store.presence.resetOnline(Date.now());
       commands!.start();
       retention.start();
+      await alarms.start();
     },
     async stop() {
       commands!.stop();
       await retention.stop();
+      await alarms.stop();
     },
   };
+}
+
+/** The alarm rules, told of every reading and device event, with the webhook if one is configured. */
+function createAlarms(ctx: IotContext, devices: DeviceSessions, log: Logger): Alarms {
+  const { config } = ctx;
+  const webhook =
+    config.alarmWebhookUrl === undefined
+      ? undefined
+      : new AlarmWebhook(
+          { url: config.alarmWebhookUrl, attempts: config.alarmWebhookAttempts, timeoutMs: config.alarmWebhookTimeoutMs, queueMax: config.alarmWebhookQueueMax },
+          ctx.metrics,
+          log,
+        );
+  const alarms = new Alarms(ctx, (id) => devices.socketOf(id) !== undefined, webhook);
+  ctx.ingest = new IngestHooks(log);
+  ctx.ingest.add(alarms);
+  return alarms;
 }

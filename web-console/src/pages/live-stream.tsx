@@ -30,6 +30,8 @@ function describe(kind: LiveKind, msg: any): string {
       return `${msg.severity} ${msg.kind}: ${msg.message}`;
     case 'command':
       return `${msg.name} ${msg.status}${msg.error ? ': ' + msg.error : ''}`;
+    case 'alarm':
+      return `${msg.severity} alarm ${msg.state}: ${msg.message}`;
   }
 }
 

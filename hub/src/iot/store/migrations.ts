@@ -125,4 +125,35 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3 (issue 20): alarm rules (their definition as JSON) and alarms. At most one
+  // open (not cleared) alarm per device and key: the unique index is what
+  // keeps one crossing from raising twice, also across hub nodes.
+  `
+  CREATE TABLE alarm_rules (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE alarms (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    rule_id TEXT,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    alarm_key TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    value TEXT,
+    state TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    acked_by TEXT,
+    acked_at INTEGER,
+    cleared_by TEXT,
+    cleared_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX alarms_open ON alarms(device_id, alarm_key) WHERE state <> 'cleared';
+  CREATE INDEX alarms_by_time ON alarms(ts);
+  CREATE INDEX alarms_by_device ON alarms(device_id, ts);
+  `,
 ];

@@ -1,6 +1,7 @@
 // The SQLite Store: one connection, one group-commit writer, and the
 // per-resource implementations sharing them.
 import { openDatabase, type SqliteDb } from './db.js';
+import { SqliteAlarms } from './sqlite-alarms.js';
 import { SqliteCommands } from './sqlite-commands.js';
 import { SqlitePresence } from './sqlite-presence.js';
 import { SqliteRegistry } from './sqlite-registry.js';
@@ -22,6 +23,7 @@ export class SqliteStore implements Store {
   readonly commands: SqliteCommands;
   readonly presence: SqlitePresence;
   readonly stream: SqliteStream;
+  readonly alarms: SqliteAlarms;
   private readonly writer: GroupCommitWriter;
   private closed = false;
 
@@ -34,6 +36,7 @@ export class SqliteStore implements Store {
     this.stateEvents = new SqliteStateEvents(this.db, this.writer, this.stream);
     this.commands = new SqliteCommands(this.db, this.writer, this.stream);
     this.presence = new SqlitePresence(this.db, this.writer, this.stream);
+    this.alarms = new SqliteAlarms(this.db, this.writer, this.stream);
   }
 
   async prune(cutoff: number): Promise<number> {
@@ -45,6 +48,8 @@ export class SqliteStore implements Store {
       ['state_history', 'DELETE FROM state_history WHERE id IN (SELECT id FROM state_history WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
       ['events', 'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
       ['presence_log', 'DELETE FROM presence_log WHERE id IN (SELECT id FROM presence_log WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
+      // Open alarms stay, however old: somebody still has to see them.
+      ['alarms', "DELETE FROM alarms WHERE id IN (SELECT id FROM alarms WHERE device_id = @id AND ts < @cutoff AND state = 'cleared' LIMIT @chunk)"],
     ];
     for (const [, sql] of chunked) {
       const stmt = this.db.prepare(sql);

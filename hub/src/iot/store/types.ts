@@ -52,9 +52,9 @@ export interface DeviceFilter {
   offset: number;
 }
 
-import type { CommandRecord, CommandStatus, DeviceEventRecord, Reading, StreamEventName } from '@sitehub/protocol/iot';
+import type { AlarmRecord, AlarmRuleRecord, AlarmState, CommandRecord, CommandStatus, DeviceEventRecord, Reading, StreamEventName } from '@sitehub/protocol/iot';
 
-export type { Reading, StreamEventName };
+export type { AlarmState, Reading, StreamEventName };
 
 /** A validated reading with its values already serialised (validation measured them). */
 export interface EncodedReading extends Reading {
@@ -245,6 +245,54 @@ export interface StreamStore {
   prune(cutoff: number): Promise<number>;
 }
 
+/** An alarm (the contract's record). */
+export type Alarm = AlarmRecord;
+/** An alarm rule (the contract's record). */
+export type AlarmRule = AlarmRuleRecord;
+
+/** Filters of an alarm listing; `open` means active or acknowledged. */
+export interface AlarmFilter {
+  state?: AlarmState | 'open';
+  deviceId?: string;
+  siteId?: string;
+  /** Only alarms of devices of these sites (a site-scoped person's view). */
+  sites?: readonly string[];
+  severity?: string;
+  ruleId?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+/** A person's step in an alarm's life. */
+export interface AlarmChange {
+  state: 'acknowledged' | 'cleared';
+  by: string;
+  at: number;
+}
+
+/** Alarm rules and the alarms they (and devices) raise. */
+export interface AlarmStore {
+  listRules(): Promise<AlarmRule[]>;
+  getRule(id: string): Promise<AlarmRule | undefined>;
+  /** Stores a new rule, or replaces the one with its id. */
+  putRule(rule: AlarmRule): Promise<void>;
+  deleteRule(id: string): Promise<boolean>;
+  /**
+   * Raises an alarm unless one with the same device and key is still open
+   * (active or acknowledged); resolves with the new alarm and its stream
+   * position, or undefined when one was open.
+   */
+  raise(alarm: Omit<Alarm, 'id' | 'state' | 'ackedBy' | 'ackedAt' | 'clearedBy' | 'clearedAt' | 'updatedAt'>): Promise<Positioned<Alarm> | undefined>;
+  /** Moves an alarm on (active -> acknowledged, active or acknowledged -> cleared); undefined if it was not in a state that allows it. */
+  change(id: number, change: AlarmChange): Promise<Positioned<Alarm> | undefined>;
+  /** Clears the open alarm of a device with this key (the rule or the device saw the condition end). */
+  clearKey(deviceId: string, key: string, by: string, at: number): Promise<Positioned<Alarm> | undefined>;
+  get(id: number): Promise<Alarm | undefined>;
+  /** Newest first. */
+  list(filter: AlarmFilter): Promise<Alarm[]>;
+}
+
 /** Figures about the write path, for /metrics. */
 export interface StoreStats {
   commits: number;
@@ -265,6 +313,7 @@ export interface Store {
   readonly commands: CommandStore;
   readonly presence: PresenceStore;
   readonly stream: StreamStore;
+  readonly alarms: AlarmStore;
   /** Deletes records older than `cutoff` (ms); returns how many went. */
   prune(cutoff: number): Promise<number>;
   /** Is the database answering? */

@@ -142,6 +142,35 @@ export const PG_MIGRATIONS: readonly string[] = [
     updated_at bigint NOT NULL
   );
   `,
+  // 3 (issue 20): alarm rules and alarms, as in SQLite's migration 3.
+  `
+  CREATE TABLE alarm_rules (
+    id text PRIMARY KEY,
+    spec text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE alarms (
+    id bigserial PRIMARY KEY,
+    device_id text NOT NULL,
+    rule_id text,
+    source text NOT NULL,
+    kind text NOT NULL,
+    alarm_key text NOT NULL,
+    severity text NOT NULL,
+    message text NOT NULL,
+    value text,
+    state text NOT NULL,
+    ts bigint NOT NULL,
+    acked_by text,
+    acked_at bigint,
+    cleared_by text,
+    cleared_at bigint,
+    updated_at bigint NOT NULL
+  );
+  CREATE UNIQUE INDEX alarms_open ON alarms(device_id, alarm_key) WHERE state <> 'cleared';
+  CREATE INDEX alarms_by_time ON alarms(ts);
+  CREATE INDEX alarms_by_device ON alarms(device_id, ts);
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */

@@ -3,6 +3,7 @@
 // as sqlite-store.ts, so that several hubs can share one database.
 import type pg from 'pg';
 import type { Store, StoreStats } from '../types.js';
+import { PgAlarms } from './alarms.js';
 import { PgCommands } from './commands.js';
 import { createPool, PG_DEFAULTS, type PgOptions } from './db.js';
 import { migratePg } from './migrations.js';
@@ -29,6 +30,7 @@ export class PostgresStore implements Store {
   readonly commands: PgCommands;
   readonly presence: PgPresence;
   readonly stream: PgStream;
+  readonly alarms: PgAlarms;
   readonly partitions = new TelemetryPartitions();
   private readonly writer: PgGroupCommitWriter;
   private closed = false;
@@ -43,6 +45,7 @@ export class PostgresStore implements Store {
     this.stateEvents = new PgStateEvents(this.pool, this.writer, this.stream);
     this.commands = new PgCommands(this.pool, this.writer, this.stream);
     this.presence = new PgPresence(this.pool, this.writer, this.stream);
+    this.alarms = new PgAlarms(this.pool, this.writer, this.stream);
   }
 
   /** Brings the schema up to date (waiting for another hub doing the same) and makes today's and tomorrow's partitions. */
@@ -78,8 +81,9 @@ export class PostgresStore implements Store {
     }
     const devices = (await this.pool.query<{ id: string }>('SELECT id FROM devices')).rows.map((r) => r.id);
     // Per device, so that the (device_id, ts) indexes serve the deletes; no extra index slows ingest.
-    for (const table of ['state_history', 'events', 'presence_log']) {
-      const sql = `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE device_id = $1 AND ts < $2 LIMIT ${PRUNE_CHUNK})`;
+    // Open alarms stay, however old: somebody still has to see them.
+    for (const [table, extra] of [['state_history', ''], ['events', ''], ['presence_log', ''], ['alarms', " AND state = 'cleared'"]] as const) {
+      const sql = `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE device_id = $1 AND ts < $2${extra} LIMIT ${PRUNE_CHUNK})`;
       for (const id of devices) {
         for (let guard = 0; guard < 1_000_000; guard++) {
           const removed = (await this.pool.query(sql, [id, cutoff])).rowCount ?? 0;
