@@ -2,7 +2,7 @@
 // hysteresis, band, rate of change, silence; one raise per crossing.
 import { describe, expect, it } from 'vitest';
 import { buildRule } from '../../hub/src/iot/rule-input.js';
-import { newRuleState, stepHeard, stepReading, stepSilence, type Step } from '../../hub/src/iot/rule-evaluator.js';
+import { newRuleState, quietBatch, stepHeard, stepReading, stepSilence, summarize, type RuleState, type Step } from '../../hub/src/iot/rule-evaluator.js';
 import type { AlarmRule } from '../../hub/src/iot/store/types.js';
 
 const rule = (over: Partial<AlarmRule>): AlarmRule =>
@@ -81,5 +81,44 @@ describe('rule input', () => {
     expect(() => buildRule({ ...base, condition: 'silence' }, undefined, 0)).toThrow(/silenceMs/);
     expect(() => buildRule({ ...base, condition: 'rate', metric: 'temp', threshold: 2, hysteresis: 3 }, undefined, 0)).toThrow(/hysteresis/);
     expect(() => buildRule({ ...base, scope: { kind: 'class', id: 'Bad Class' }, condition: 'above', metric: 't', threshold: 1 }, undefined, 0)).toThrow(/valid class/);
+  });
+});
+
+describe('the batch shortcut', () => {
+  it('decides exactly what walking the readings one by one decides (random batches, every condition)', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rules = [
+      rule({ threshold: 30, hysteresis: 1 }),
+      rule({ condition: 'below', threshold: 15, holdMs: 1000 }),
+      rule({ condition: 'outside', threshold: null, low: 10, high: 30, hysteresis: 2 }),
+      rule({ condition: 'rate', threshold: 8, hysteresis: 1 }),
+    ];
+    let skipped = 0;
+    for (const r of rules) {
+      const walked = newRuleState(0);
+      const shortcut = newRuleState(0);
+      const stepsA: string[] = [];
+      const stepsB: string[] = [];
+      let ts = 0;
+      for (let batch = 0; batch < 400; batch++) {
+        const readings = Array.from({ length: 1 + Math.floor(rand() * 5) }, () => {
+          // Mostly calm values, sometimes a spike; now and then a reading out of order.
+          ts += rand() < 0.05 ? -500 : 1000;
+          return { ts, values: { temp: rand() < 0.2 ? rand() * 60 - 10 : 18 + rand() * 4 } };
+        });
+        for (const x of readings) stepsA.push(label(stepReading(r, walked, x.values.temp, x.ts)));
+        const summary = summarize(readings, 'temp')!;
+        if (quietBatch(r, shortcut, summary)) {
+          skipped++;
+          stepsB.push(...readings.map(() => '-'));
+        } else for (const x of readings) stepsB.push(label(stepReading(r, shortcut, x.values.temp, x.ts)));
+        const view = (s: RuleState) => [s.phase, s.since, s.prevValue, s.prevTs];
+        expect(view(shortcut), `${r.condition} batch ${batch}`).toEqual(view(walked));
+      }
+      expect(stepsB).toEqual(stepsA);
+      expect(stepsA.filter((x) => x === 'raise').length, r.condition).toBeGreaterThan(0);
+    }
+    expect(skipped).toBeGreaterThan(300);
   });
 });

@@ -9,7 +9,7 @@ import type { IotContext } from './context.js';
 import type { AlarmWebhook } from './alarm-webhook.js';
 import type { IngestObserver } from './ingest-hooks.js';
 import { buildRule, ruleMessage, type RuleInput } from './rule-input.js';
-import { newRuleState, numericValue, stepHeard, stepReading, stepSilence, type RuleState, type Step } from './rule-evaluator.js';
+import { newRuleState, numericValue, quietBatch, stepHeard, stepReading, stepSilence, summarize, type BatchSummary, type RuleState, type Step } from './rule-evaluator.js';
 import type { Alarm, AlarmFilter, AlarmRule, DeviceEvent, Positioned, Reading } from './store/types.js';
 import type { DeviceScope } from './streams.js';
 
@@ -72,9 +72,11 @@ export class Alarms implements IngestObserver {
 
   readings(device: DeviceScope, readings: readonly Reading[], now: number): void {
     if (this.rules.size === 0) return;
-    this.judge(this.byScope.get(`class:${device.classId}`), device, readings, now);
-    this.judge(this.byScope.get(`site:${device.siteId}`), device, readings, now);
-    this.judge(this.byScope.get(`device:${device.id}`), device, readings, now);
+    // Each metric is summarised once per batch, whatever the number of rules on it.
+    const summaries = new Map<string, BatchSummary | undefined>();
+    this.judge(this.byScope.get(`class:${device.classId}`), device, readings, now, summaries);
+    this.judge(this.byScope.get(`site:${device.siteId}`), device, readings, now, summaries);
+    this.judge(this.byScope.get(`device:${device.id}`), device, readings, now, summaries);
   }
 
   event(device: DeviceScope, e: DeviceEvent): void {
@@ -99,7 +101,7 @@ export class Alarms implements IngestObserver {
     this.track(raised, device, 'device|raised');
   }
 
-  private judge(rules: AlarmRule[] | undefined, device: DeviceScope, readings: readonly Reading[], now: number): void {
+  private judge(rules: AlarmRule[] | undefined, device: DeviceScope, readings: readonly Reading[], now: number, summaries: Map<string, BatchSummary | undefined>): void {
     if (!rules) return;
     for (const rule of rules) {
       const state = this.stateOf(device.id, rule.id, now);
@@ -108,6 +110,9 @@ export class Alarms implements IngestObserver {
         continue;
       }
       const metric = rule.metric!;
+      if (!summaries.has(metric)) summaries.set(metric, summarize(readings, metric));
+      const summary = summaries.get(metric);
+      if (summary === undefined || quietBatch(rule, state, summary)) continue;
       for (const r of readings) {
         const v = numericValue(r.values[metric]);
         if (v !== undefined) this.act(rule, device, stepReading(rule, state, v, r.ts), now);
