@@ -49,6 +49,7 @@ beforeAll(async () => {
   ids.ruleId = (await admin('POST', '/api/rules', { name: 'hot', scope: { kind: 'class', id: 'thermo' }, metric: 'temp', condition: 'above', threshold: 30 })).id;
   const alarm = { deviceId: 'dev-1', ruleId: null, source: 'device', kind: 'alarm', key: 'device:door', severity: 'error', message: 'door', value: null, ts: Date.now() } as const;
   ids.alarmId = String((await hub.store.alarms.raise(alarm))!.id);
+  ids.accountId = (await admin('POST', '/api/accounts', { name: 'ana', password: 'correct horse battery', role: 'viewer' })).id;
 });
 
 afterAll(async () => {
@@ -59,7 +60,7 @@ afterAll(async () => {
 
 /** A concrete path of a route pattern, with real ids for its parameters (and the query a route requires). */
 function concrete(pattern: string): string {
-  const values: Record<string, string> = { siteId: 'site-a', classId: 'thermo', deviceId: 'dev-1', commandId: ids.commandId!, tokenId: ids.tokenId!, ruleId: ids.ruleId!, alarmId: ids.alarmId! };
+  const values: Record<string, string> = { siteId: 'site-a', classId: 'thermo', deviceId: 'dev-1', commandId: ids.commandId!, tokenId: ids.tokenId!, ruleId: ids.ruleId!, alarmId: ids.alarmId!, accountId: ids.accountId! };
   return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => values[name] ?? 'x');
 }
 

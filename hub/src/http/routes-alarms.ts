@@ -5,7 +5,7 @@ import { ID_SOURCE } from '@sitehub/protocol/iot';
 import { ruleInputProperties, ruleSchema, type RuleInput } from '../iot/rule-input.js';
 import type { AlarmFilter } from '../iot/store/types.js';
 import type { HttpDeps } from './deps.js';
-import { ADMIN } from './route-auth.js';
+import { ADMIN, OPERATOR, VIEWER } from './route-auth.js';
 import { errorResponses, idParam, listOf } from './schemas.js';
 
 export const alarmSchema = {
@@ -43,7 +43,7 @@ export function alarmRoutes(app: FastifyInstance, { services }: HttpDeps): void 
   const { alarms } = services;
 
   app.get('/api/alarms', {
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['alarms'],
       summary: 'Alarms raised by rules and by devices, newest first; `state=open` lists the active and acknowledged ones',
@@ -71,25 +71,25 @@ export function alarmRoutes(app: FastifyInstance, { services }: HttpDeps): void 
   });
 
   app.get('/api/alarms/:alarmId', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['alarms'], summary: 'One alarm', params: alarmIdParam, response: { 200: alarmSchema, ...errorResponses } },
     handler: async (req) => alarms.get((req.params as { alarmId: number }).alarmId),
   });
 
   app.post('/api/alarms/:alarmId/ack', {
-    config: ADMIN,
+    config: OPERATOR,
     schema: { tags: ['alarms'], summary: 'Acknowledge an active alarm (409 if it is not active)', params: alarmIdParam, response: { 200: alarmSchema, ...errorResponses } },
     handler: async (req) => alarms.acknowledge((req.params as { alarmId: number }).alarmId, actorOf(req)),
   });
 
   app.post('/api/alarms/:alarmId/clear', {
-    config: ADMIN,
+    config: OPERATOR,
     schema: { tags: ['alarms'], summary: 'Clear an active or acknowledged alarm (409 if already cleared)', params: alarmIdParam, response: { 200: alarmSchema, ...errorResponses } },
     handler: async (req) => alarms.clear((req.params as { alarmId: number }).alarmId, actorOf(req)),
   });
 
   app.get('/api/rules', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['alarms'], summary: 'Every alarm rule', response: { 200: listOf(ruleSchema), ...errorResponses } },
     handler: async () => ({ items: await alarms.listRules() }),
   });
@@ -106,7 +106,7 @@ export function alarmRoutes(app: FastifyInstance, { services }: HttpDeps): void 
   });
 
   app.get('/api/rules/:ruleId', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['alarms'], summary: 'One alarm rule', params: idParam('ruleId'), response: { 200: ruleSchema, ...errorResponses } },
     handler: async (req) => alarms.getRule((req.params as { ruleId: string }).ruleId),
   });

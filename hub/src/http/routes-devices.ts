@@ -2,7 +2,8 @@
 // rotate token, presence history.
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
-import { ADMIN } from './route-auth.js';
+import { ADMIN, VIEWER } from './route-auth.js';
+import { scopedDevices } from './site-scope.js';
 import { deviceSchema, deviceWithTokenSchema, errorResponses, idParam, listOf } from './schemas.js';
 
 const presenceSchema = {
@@ -42,7 +43,7 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
 
   app.get('/api/devices', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['devices'],
       summary: 'List devices, filtered by site, class, online or disabled',
@@ -60,12 +61,12 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
       },
       response: { 200: listOf(deviceSchema), ...errorResponses },
     },
-    handler: async (req) => ({ items: await registry.listDevices(req.query as { limit: number; offset: number }) }),
+    handler: async (req) => ({ items: await scopedDevices(store, req.principal, req.query as { limit: number; offset: number }) }),
   });
 
   app.get('/api/devices/:deviceId', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['devices'], summary: 'Get a device', params: idParam('deviceId'), response: { 200: deviceSchema, ...errorResponses } },
     handler: async (req) => registry.getDevice((req.params as DeviceParams).deviceId),
   });
@@ -114,7 +115,7 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
 
   app.get('/api/devices/:deviceId/presence', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['devices'],
       summary: 'Connect and disconnect history, newest first',

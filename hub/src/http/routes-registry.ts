@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
 import { CLASS_SOURCE } from '@sitehub/protocol/iot';
-import { ADMIN } from './route-auth.js';
+import { ADMIN, VIEWER } from './route-auth.js';
+import { seesSite } from '../iot/people.js';
 import { bridgeTokenSchema, classSchema, errorResponses, idParam, listOf, siteSchema } from './schemas.js';
 
 const metaSchema = { type: 'object', additionalProperties: true, maxProperties: 64 } as const;
@@ -28,12 +29,12 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
     handler: async (req, reply) => reply.code(201).send(await registry.createSite(req.body as { id: string })),
   });
   app.get('/api/sites', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['sites'], summary: 'List sites', response: { 200: listOf(siteSchema), ...errorResponses } },
-    handler: async () => ({ items: await ctx.store.registry.listSites() }),
+    handler: async (req) => ({ items: (await ctx.store.registry.listSites()).filter((site) => !req.principal || seesSite(req.principal, site.id)) }),
   });
   app.get('/api/sites/:siteId', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['sites'], summary: 'Get a site', params: idParam('siteId'), response: { 200: siteSchema, ...errorResponses } },
     handler: async (req) => registry.getSite((req.params as { siteId: string }).siteId),
   });
@@ -66,12 +67,12 @@ export function registryRoutes(app: FastifyInstance, { services }: HttpDeps): vo
     handler: async (req, reply) => reply.code(201).send(await registry.createClass(req.body as { id: string })),
   });
   app.get('/api/classes', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['classes'], summary: 'List device classes', response: { 200: listOf(classSchema), ...errorResponses } },
     handler: async () => ({ items: await ctx.store.registry.listClasses() }),
   });
   app.get('/api/classes/:classId', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['classes'], summary: 'Get a device class', params: idParam('classId'), response: { 200: classSchema, ...errorResponses } },
     handler: async (req) => registry.getClass((req.params as { classId: string }).classId),
   });

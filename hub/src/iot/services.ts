@@ -13,6 +13,7 @@ import { IngestHooks } from './ingest-hooks.js';
 import { inputLimits } from './limits.js';
 import { IotMetrics } from './metrics.js';
 import { OperatorSessions } from './operator-namespaces.js';
+import { People } from './people.js';
 import { Presence } from './presence.js';
 import { Registry } from './registry.js';
 import { Retention } from './retention.js';
@@ -35,6 +36,8 @@ export interface IotServices {
   metrics: IotMetrics;
   /** Alarm rules and alarms. */
   alarms: Alarms;
+  /** Accounts, personal tokens, who a credential stands for, the audit log. */
+  people: People;
   /** Starts timers (command expiry, retention) after marking every device offline. */
   start(): Promise<void>;
   /** Stops the timers. */
@@ -59,8 +62,9 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   let commands: Commands | undefined;
   const devices = new DeviceSessions(ctx, presence, () => commands!, authGuard);
   commands = new Commands(ctx, devices);
-  const consoleSessions = new ConsoleSessions();
-  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), authGuard, consoleSessions);
+  const consoleSessions = new ConsoleSessions(store.people);
+  const people = new People(store, consoleSessions, hashToken(adminToken), log);
+  const operators = new OperatorSessions(ctx, commands, people, authGuard, consoleSessions);
   registry.onCredentialsRevoked = (id) => {
     if (id.startsWith('bridge:')) operators.kickBridge(id.slice('bridge:'.length));
     else devices.kick(id);
@@ -80,6 +84,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     retention,
     metrics,
     alarms,
+    people,
     async start() {
       await store.presence.resetOnline(Date.now());
       commands!.start();

@@ -156,4 +156,45 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alarms_by_time ON alarms(ts);
   CREATE INDEX alarms_by_device ON alarms(device_id, ts);
   `,
+  // 4 (issue 20): people. Accounts with scrypt password hashes, personal API
+  // tokens and console sessions (both kept as SHA-256 hashes, so the database
+  // holds no usable credential), and the audit log.
+  `
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    sites TEXT,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX api_tokens_by_account ON api_tokens(account_id);
+  CREATE TABLE console_sessions (
+    id_hash BLOB PRIMARY KEY,
+    account_id TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at);
+  CREATE INDEX console_sessions_by_account ON console_sessions(account_id);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    address TEXT NOT NULL
+  );
+  CREATE INDEX audit_by_time ON audit_log(ts);
+  `,
 ];

@@ -3,6 +3,7 @@
 import { openDatabase, type SqliteDb } from './db.js';
 import { SqliteAlarms } from './sqlite-alarms.js';
 import { SqliteCommands } from './sqlite-commands.js';
+import { SqlitePeople } from './sqlite-people.js';
 import { SqlitePresence } from './sqlite-presence.js';
 import { SqliteRegistry } from './sqlite-registry.js';
 import { SqliteStateEvents } from './sqlite-state-events.js';
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly presence: SqlitePresence;
   readonly stream: SqliteStream;
   readonly alarms: SqliteAlarms;
+  readonly people: SqlitePeople;
   private readonly writer: GroupCommitWriter;
   private closed = false;
 
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
     this.commands = new SqliteCommands(this.db, this.writer, this.stream);
     this.presence = new SqlitePresence(this.db, this.writer, this.stream);
     this.alarms = new SqliteAlarms(this.db, this.writer, this.stream);
+    this.people = new SqlitePeople(this.db, this.writer);
   }
 
   async prune(cutoff: number): Promise<number> {

@@ -171,6 +171,45 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX alarms_by_time ON alarms(ts);
   CREATE INDEX alarms_by_device ON alarms(device_id, ts);
   `,
+  // 4 (issue 20): people, as in SQLite's migration 4.
+  `
+  CREATE TABLE accounts (
+    id text PRIMARY KEY,
+    name text NOT NULL UNIQUE,
+    password_hash text NOT NULL,
+    role text NOT NULL,
+    sites text,
+    disabled boolean NOT NULL DEFAULT false,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id text PRIMARY KEY,
+    account_id text NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    token_hash bytea NOT NULL UNIQUE,
+    created_at bigint NOT NULL
+  );
+  CREATE INDEX api_tokens_by_account ON api_tokens(account_id);
+  CREATE TABLE console_sessions (
+    id_hash bytea PRIMARY KEY,
+    account_id text,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL
+  );
+  CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at);
+  CREATE INDEX console_sessions_by_account ON console_sessions(account_id);
+  CREATE TABLE audit_log (
+    id bigserial PRIMARY KEY,
+    ts bigint NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    target text NOT NULL,
+    outcome text NOT NULL,
+    address text NOT NULL
+  );
+  CREATE INDEX audit_by_time ON audit_log(ts);
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Store, StoreStats } from '../types.js';
 import { PgAlarms } from './alarms.js';
 import { PgCommands } from './commands.js';
+import { PgPeople } from './people.js';
 import { createPool, PG_DEFAULTS, type PgOptions } from './db.js';
 import { migratePg } from './migrations.js';
 import { PARTITION_MS, TelemetryPartitions } from './partitions.js';
@@ -31,6 +32,7 @@ export class PostgresStore implements Store {
   readonly presence: PgPresence;
   readonly stream: PgStream;
   readonly alarms: PgAlarms;
+  readonly people: PgPeople;
   readonly partitions = new TelemetryPartitions();
   private readonly writer: PgGroupCommitWriter;
   private closed = false;
@@ -46,6 +48,7 @@ export class PostgresStore implements Store {
     this.commands = new PgCommands(this.pool, this.writer, this.stream);
     this.presence = new PgPresence(this.pool, this.writer, this.stream);
     this.alarms = new PgAlarms(this.pool, this.writer, this.stream);
+    this.people = new PgPeople(this.pool, this.writer);
   }
 
   /** Brings the schema up to date (waiting for another hub doing the same) and makes today's and tomorrow's partitions. */
