@@ -124,10 +124,11 @@ export function installRouteAuth(app: FastifyInstance, deps: () => HttpDeps, ref
         return unauthorized(reply);
       }
     }
+    // Set before the role check, so that a refused attempt is audited under its name too.
+    req.principal = principal;
     if (!hasRole(principal, auth as Role)) {
       refused.inc('forbidden_role');
       return reply.code(403).send({ error: `this needs the ${auth} role; you are ${principal.role}`, code: 'forbidden' });
     }
-    req.principal = principal;
   });
 }
