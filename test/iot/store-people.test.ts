@@ -58,6 +58,9 @@ describe.each(BACKENDS)('people in the store on $name', (backend) => {
     expect((await store.people.listAudit({ limit: 10 })).map((e) => e.ts)).toEqual([3, 2, 1]);
     expect((await store.people.listAudit({ actor: 'ana', limit: 10 })).map((e) => e.ts)).toEqual([3, 1]);
     expect((await store.people.listAudit({ from: 2, to: 2, limit: 10 })).map((e) => e.actor)).toEqual(['bob']);
+    // Retention prunes the audit log like the rest of the history.
+    await store.prune(3);
+    expect((await store.people.listAudit({ limit: 10 })).map((e) => e.ts)).toEqual([3]);
   });
 });
 

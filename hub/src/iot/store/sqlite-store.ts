@@ -64,6 +64,13 @@ export class SqliteStore implements Store {
         }
       }
     }
+    // The audit log is not per device: one chunked delete by time (its ts index serves it).
+    const audit = this.db.prepare('DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE ts < ? LIMIT ?)');
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const removed = await this.writer.submit(() => audit.run(cutoff, PRUNE_CHUNK).changes);
+      total += removed;
+      if (removed < PRUNE_CHUNK) break;
+    }
     return total;
   }
 

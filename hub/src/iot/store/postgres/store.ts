@@ -95,6 +95,12 @@ export class PostgresStore implements Store {
         }
       }
     }
+    // The audit log is not per device: one chunked delete by time (its ts index serves it).
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const removed = (await this.pool.query(`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE ts < $1 LIMIT ${PRUNE_CHUNK})`, [cutoff])).rowCount ?? 0;
+      total += removed;
+      if (removed < PRUNE_CHUNK) break;
+    }
     return total;
   }
 
