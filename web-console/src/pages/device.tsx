@@ -2,9 +2,10 @@
 // 15 minutes, bucketed aggregates for longer ranges), current state, events
 // and the command form.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Bucket, type Device, type HubEvent, type Reading } from '../api';
+import { api, can, type Bucket, type Device, type HubEvent, type Reading } from '../api';
 import { Chart, type ChartHandle, type Series } from '../components/chart';
 import { CommandForm } from '../components/command-form';
+import { DeviceAdmin } from '../components/device-admin';
 import { ago, short, time } from '../format';
 import { useLiveBatches } from '../hooks';
 import type { StateMsg, TelemetryMsg } from '../live';
@@ -131,10 +132,18 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
           ))}
         </div>
         <aside class="side">
-          <div class="card">
-            <h2>Command</h2>
-            <CommandForm deviceId={deviceId} />
-          </div>
+          {can('operator') && (
+            <div class="card">
+              <h2>Command</h2>
+              <CommandForm deviceId={deviceId} />
+            </div>
+          )}
+          {can('admin') && device && (
+            <div class="card">
+              <h2>Manage</h2>
+              <DeviceAdmin device={device} onChange={setDevice} />
+            </div>
+          )}
           <div class="card">
             <h2>State</h2>
             {Object.keys(state).length === 0 ? <p class="muted">No state reported.</p> : (

@@ -1,0 +1,170 @@
+// The operator's console in Debian's headless Chromium: create an alarm rule,
+// drive a device across the threshold, see the alarm, acknowledge and clear
+// it, find it in the history; rename, disable, enable and rotate a device's
+// token; sign in as a viewer account and find no way to act.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundles } from '../browser/helpers.js';
+import { ADMIN_TOKEN, adminApi, buildConsole, startTestHub, type TestHub } from './hub-console.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PASSWORD = 'correct horse battery staple';
+
+let consoleDir: string;
+let t: TestHub;
+let browser: Browser;
+let page: Page;
+let token: string;
+const sockets: Socket[] = [];
+let seq = 0;
+
+function connectThermo(deviceToken: string): Promise<Socket> {
+  const socket = ioClient(`${t.url}/devices/thermo`, { auth: { deviceId: 'th-1', token: deviceToken }, transports: ['websocket'], reconnection: false, forceNew: true });
+  sockets.push(socket);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+const send = (socket: Socket, temp: number) => socket.timeout(3000).emitWithAck('telemetry', { seq: ++seq, ts: Date.now() - 60_000 + seq, values: { temp } });
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM)).toBe(true);
+  await buildBundles();
+  consoleDir = await buildConsole();
+  t = await startTestHub(consoleDir);
+  await adminApi(t.url, '/api/sites', { id: 'plant-1' });
+  await adminApi(t.url, '/api/classes', { id: 'thermo' });
+  token = (await adminApi(t.url, '/api/devices', { id: 'th-1', classId: 'thermo', siteId: 'plant-1' })).token;
+  await adminApi(t.url, '/api/accounts', { name: 'vera', password: PASSWORD, role: 'viewer' });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 30_000 });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${t.url}/`);
+  await page.fill('#token', ADMIN_TOKEN);
+  await page.press('#token', 'Enter');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: 5000 });
+}, 90_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await browser?.close();
+  await t?.close();
+  await rm(consoleDir, { recursive: true, force: true });
+});
+
+describe('operators in the console', () => {
+  it('creates a rule, sees the alarm a crossing raises, acknowledges and clears it, and finds it in the history', async () => {
+    await page.getByRole('link', { name: 'Rules' }).click({ timeout: 5000 });
+    await page.getByRole('heading', { name: 'Alarm rules' }).waitFor({ timeout: 5000 }).catch(async (err) => {
+      await page.screenshot({ path: '/tmp/i20-rules.png' });
+      throw err;
+    });
+    await page.fill('#rule-name', 'too hot');
+    await page.selectOption('#rule-scope-kind', 'class');
+    await page.fill('#rule-scope-id', 'thermo');
+    await page.fill('#rule-metric', 'temp');
+    await page.selectOption('#rule-condition', 'above');
+    await page.fill('#rule-threshold', '30');
+    await page.fill('#rule-hysteresis', '2');
+    await page.selectOption('#rule-severity', 'critical');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.locator('.rules li', { hasText: 'too hot' }).waitFor({ timeout: 5000 }).catch(async (err) => {
+      await page.screenshot({ path: '/tmp/i20-rules.png' });
+      throw err;
+    });
+    const rules = (await adminApi(t.url, '/api/rules')).items;
+    expect(rules).toMatchObject([{ name: 'too hot', scope: { kind: 'class', id: 'thermo' }, metric: 'temp', condition: 'above', threshold: 30, hysteresis: 2, severity: 'critical' }]);
+
+    await page.getByRole('link', { name: 'Alarms' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    const device = await connectThermo(token);
+    await send(device, 25);
+    await send(device, 31.5);
+    const row = page.locator('tr', { hasText: 'too hot' });
+    await row.locator('[data-testid=alarm-state]', { hasText: 'active' }).waitFor({ timeout: 5000 });
+    await row.getByRole('button', { name: 'Acknowledge' }).click();
+    await row.locator('[data-testid=alarm-state]', { hasText: 'acknowledged' }).waitFor({ timeout: 5000 });
+    expect(await row.textContent()).toContain('ack admin');
+    await row.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.locator('tr', { hasText: 'too hot' }).count(), { timeout: 5000 }).toBe(0);
+    await page.locator('select').first().selectOption('cleared');
+    const history = page.locator('tr', { hasText: 'too hot' });
+    await history.locator('[data-testid=alarm-state]', { hasText: 'cleared' }).waitFor({ timeout: 5000 });
+    expect(await history.textContent()).toContain('cleared admin');
+    const stored = (await adminApi(t.url, '/api/alarms?state=cleared')).items;
+    expect(stored).toMatchObject([{ deviceId: 'th-1', state: 'cleared', ackedBy: 'admin', clearedBy: 'admin', value: 31.5 }]);
+    // The overview lists it from the store.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.locator('.alarms li', { hasText: 'too hot' }).waitFor({ timeout: 5000 });
+    device.close();
+  });
+
+  it('renames, disables, enables and rotates the token of a device', async () => {
+    await page.goto(`${t.url}/devices/th-1`);
+    await page.getByRole('heading', { name: 'Manage' }).waitFor({ timeout: 5000 });
+    await page.fill('#device-name', 'Boiler room');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await expect.poll(async () => (await adminApi(t.url, '/api/devices/th-1')).name, { timeout: 5000 }).toBe('Boiler room');
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.locator('[data-testid=device-status]', { hasText: 'disabled' }).waitFor({ timeout: 5000 });
+    expect((await adminApi(t.url, '/api/devices/th-1')).disabled).toBe(true);
+    await expect(connectThermo(token)).rejects.toMatchObject({ data: { code: 'device_disabled' } });
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('button', { name: 'Disable' }).waitFor({ timeout: 5000 });
+    expect((await adminApi(t.url, '/api/devices/th-1')).disabled).toBe(false);
+    await page.getByRole('button', { name: 'Rotate token' }).click();
+    const shown = await page.locator('[data-testid=rotated-token]').textContent({ timeout: 5000 });
+    expect(shown!.length).toBeGreaterThan(30);
+    await expect(connectThermo(token)).rejects.toMatchObject({ data: { code: 'invalid_credentials' } });
+    (await connectThermo(shown!)).close();
+    token = shown!;
+  });
+
+  it('signs in as a viewer account and offers no way to act', async () => {
+    await adminApi(t.url, '/api/commands', { deviceId: 'th-1', name: 'noop' });
+    const device = await connectThermo(token);
+    await send(device, 20);
+    await send(device, 35);
+    await expect.poll(async () => (await adminApi(t.url, '/api/alarms?state=active')).items.length, { timeout: 5000 }).toBe(1);
+    const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await viewer.goto(`${t.url}/`);
+    await viewer.getByRole('button', { name: 'Sign in with an account' }).click();
+    await viewer.fill('#account-name', 'vera');
+    await viewer.fill('#account-password', 'not the password');
+    await viewer.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await viewer.getByRole('alert').filter({ hasText: 'Wrong name or password' }).waitFor({ timeout: 5000 });
+    await viewer.fill('#account-password', PASSWORD);
+    await viewer.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await viewer.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: 5000 });
+    expect(await viewer.locator('[data-testid=signed-in-as]').textContent()).toBe('vera (viewer)');
+    expect(await viewer.getByRole('button', { name: 'Register device' }).count()).toBe(0);
+
+    await viewer.getByRole('link', { name: 'Alarms' }).click();
+    const row = viewer.locator('tr', { hasText: 'too hot' });
+    await row.locator('[data-testid=alarm-state]', { hasText: 'active' }).waitFor({ timeout: 5000 });
+    await viewer.getByRole('link', { name: 'Rules' }).click();
+    await viewer.locator('.rules li', { hasText: 'too hot' }).waitFor({ timeout: 5000 });
+    await viewer.goto(`${t.url}/devices/th-1`);
+    await viewer.getByRole('heading', { name: 'State' }).waitFor({ timeout: 5000 });
+    // Every page visited: no button or form that acts (only navigation, ranges, filters and sign-out).
+    for (const path of ['/', '/devices', '/devices/th-1', '/alarms', '/rules', '/hub']) {
+      await viewer.goto(`${t.url}${path}`);
+      await viewer.locator('main h1').first().waitFor({ timeout: 5000 });
+      await viewer.waitForTimeout(300);
+      const labels = await viewer.locator('button').allTextContents();
+      const acting = labels.filter((l) => /acknowledge|clear|send|register|rename|disable|enable|rotate|delete|create/i.test(l));
+      expect(acting, `${path}: ${labels.join(', ')}`).toEqual([]);
+      expect(await viewer.locator('input[name=command], #rule-name, #device-name').count(), path).toBe(0);
+    }
+    // And the hub would refuse anyway.
+    const refused = await viewer.evaluate(async () => (await fetch('/api/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceId: 'th-1', name: 'x' }) })).status);
+    expect(refused).toBe(403);
+    await viewer.close();
+    device.close();
+  });
+});
