@@ -3,7 +3,7 @@
 // it, find it in the history; rename, disable, enable and rotate a device's
 // token; sign in as a viewer account and find no way to act.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,45 @@ describe('operators in the console', () => {
     await expect(connectThermo(token)).rejects.toMatchObject({ data: { code: 'invalid_credentials' } });
     (await connectThermo(shown!)).close();
     token = shown!;
+  });
+
+  it('shows the readings of a custom range in a table, every metric (numeric or not), and exports exactly them as CSV', async () => {
+    const device = await connectThermo(token);
+    const base = Date.UTC(2026, 0, 15, 10, 0, 0);
+    const readings = [
+      { seq: 1001, ts: base, values: { temp: 21.5, door: true, mode: 'eco' } },
+      { seq: 1002, ts: base + 60_000, values: { temp: 22, door: false, mode: 'say "hi", then go' } },
+      { seq: 1003, ts: base + 120_000, values: { temp: 22.5, door: false } },
+      // Outside the range: neither in the table nor in the file.
+      { seq: 1004, ts: base + 3600_000, values: { temp: 99 } },
+    ];
+    expect(await device.timeout(3000).emitWithAck('telemetry', readings)).toMatchObject({ ok: true, stored: 4 });
+    device.close();
+    await page.goto(`${t.url}/devices/th-1`);
+    await page.getByRole('heading', { name: 'History' }).waitFor({ timeout: 5000 });
+    // The custom range, in the browser's local time (the inputs are datetime-local).
+    const local = (ms: number) => page.evaluate((v) => {
+      const d = new Date(v - new Date(v).getTimezoneOffset() * 60_000);
+      return d.toISOString().slice(0, 16);
+    }, ms);
+    await page.fill('#history-from', await local(base - 60_000));
+    await page.fill('#history-to', await local(base + 5 * 60_000));
+    await page.getByRole('button', { name: 'Show readings' }).click();
+    await page.locator('[data-testid=history-count]', { hasText: '3 readings' }).waitFor({ timeout: 5000 });
+    expect(await page.locator('.history-table thead th').allTextContents()).toEqual(['seq', 'time', 'door', 'mode', 'temp']);
+    expect(await page.locator('.history-table tbody tr').first().locator('td').allTextContents()).toEqual(['1003', expect.any(String), 'false', '', '22.5']);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv).toBe(
+      [
+        'seq,time,door,mode,temp',
+        '1001,2026-01-15T10:00:00.000Z,true,eco,21.5',
+        '1002,2026-01-15T10:01:00.000Z,false,"say ""hi"", then go",22',
+        '1003,2026-01-15T10:02:00.000Z,false,,22.5',
+        '',
+      ].join('\r\n'),
+    );
+    expect(download.suggestedFilename()).toMatch(/^th-1-.*\.csv$/);
   });
 
   it('signs in as a viewer account and offers no way to act', async () => {

@@ -6,6 +6,7 @@ import { api, can, type Bucket, type Device, type HubEvent, type Reading } from 
 import { Chart, type ChartHandle, type Series } from '../components/chart';
 import { CommandForm } from '../components/command-form';
 import { DeviceAdmin } from '../components/device-admin';
+import { History } from '../components/history';
 import { ago, short, time } from '../format';
 import { useLiveBatches } from '../hooks';
 import type { StateMsg, TelemetryMsg } from '../live';
@@ -130,6 +131,10 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
               <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} spanMs={range} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
             </figure>
           ))}
+          <div class="card">
+            <h2>History</h2>
+            <History deviceId={deviceId} />
+          </div>
         </div>
         <aside class="side">
           {can('operator') && (
