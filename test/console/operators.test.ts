@@ -164,6 +164,37 @@ describe('operators in the console', () => {
     expect(download.suggestedFilename()).toMatch(/^th-1-.*\.csv$/);
   });
 
+  it('manages sites and classes; charts show the class units and the latest value, other metrics their latest value', async () => {
+    await page.getByRole('link', { name: 'Sites & classes' }).click();
+    await page.getByRole('heading', { name: 'Sites and classes' }).waitFor({ timeout: 5000 });
+    await page.fill('#new-site-id', 'plant-2');
+    await page.fill('#new-site-name', 'Second plant');
+    await page.getByRole('button', { name: 'Add site' }).click();
+    await page.locator('li[data-site="plant-2"]').waitFor({ timeout: 5000 });
+    await page.getByLabel('name of site plant-1').fill('First plant');
+    await page.locator('li[data-site="plant-1"]').getByRole('button', { name: 'Rename' }).click();
+    await page.fill('#new-class-id', 'meter');
+    await page.getByRole('button', { name: 'Add class' }).click();
+    await page.locator('li[data-class="meter"]').waitFor({ timeout: 5000 });
+    await page.getByLabel('units of class thermo').fill('temp=°C, door=open');
+    await page.locator('li[data-class="thermo"]').getByRole('button', { name: 'Save units' }).click();
+    await expect.poll(async () => (await adminApi(t.url, '/api/classes/thermo')).meta, { timeout: 5000 }).toEqual({ units: { temp: '°C', door: 'open' } });
+    expect(await adminApi(t.url, '/api/sites/plant-1')).toMatchObject({ name: 'First plant' });
+    expect(await adminApi(t.url, '/api/sites/plant-2')).toMatchObject({ name: 'Second plant' });
+    expect((await adminApi(t.url, '/api/classes')).items.map((c: { id: string }) => c.id)).toEqual(['meter', 'thermo']);
+
+    const device = await connectThermo(token);
+    await device.timeout(3000).emitWithAck('telemetry', { seq: 5000, ts: Date.now() - 1000, values: { temp: 23.25, door: true, mode: 'eco' } });
+    await page.goto(`${t.url}/devices/th-1`);
+    await page.locator('[data-testid=latest-temp]', { hasText: 'latest 23.25 °C' }).waitFor({ timeout: 5000 });
+    expect(await page.locator('figure figcaption', { hasText: 'temp' }).textContent()).toContain('temp (°C)');
+    // Live: the next reading moves the latest value.
+    await device.timeout(3000).emitWithAck('telemetry', { seq: 5001, ts: Date.now(), values: { temp: 24.5, door: false, mode: 'boost' } });
+    await page.locator('[data-testid=latest-temp]', { hasText: 'latest 24.5 °C' }).waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=other-metrics]', { hasText: 'boost' }).waitFor({ timeout: 5000 });
+    device.close();
+  });
+
   it('signs in as a viewer account and offers no way to act', async () => {
     await adminApi(t.url, '/api/commands', { deviceId: 'th-1', name: 'noop' });
     const device = await connectThermo(token);
@@ -191,14 +222,14 @@ describe('operators in the console', () => {
     await viewer.goto(`${t.url}/devices/th-1`);
     await viewer.getByRole('heading', { name: 'State' }).waitFor({ timeout: 5000 });
     // Every page visited: no button or form that acts (only navigation, ranges, filters and sign-out).
-    for (const path of ['/', '/devices', '/devices/th-1', '/alarms', '/rules', '/hub']) {
+    for (const path of ['/', '/devices', '/devices/th-1', '/alarms', '/rules', '/registry', '/hub']) {
       await viewer.goto(`${t.url}${path}`);
       await viewer.locator('main h1').first().waitFor({ timeout: 5000 });
       await viewer.waitForTimeout(300);
       const labels = await viewer.locator('button').allTextContents();
-      const acting = labels.filter((l) => /acknowledge|clear|send|register|rename|disable|enable|rotate|delete|create/i.test(l));
+      const acting = labels.filter((l) => /acknowledge|clear|send|register|rename|disable|enable|rotate|delete|create|add|save/i.test(l));
       expect(acting, `${path}: ${labels.join(', ')}`).toEqual([]);
-      expect(await viewer.locator('input[name=command], #rule-name, #device-name').count(), path).toBe(0);
+      expect(await viewer.locator('input[name=command], #rule-name, #device-name, #new-site-id, #new-class-id').count(), path).toBe(0);
     }
     // And the hub would refuse anyway.
     const refused = await viewer.evaluate(async () => (await fetch('/api/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceId: 'th-1', name: 'x' }) })).status);

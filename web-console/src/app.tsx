@@ -10,6 +10,7 @@ import { DevicesPage } from './pages/devices';
 import { HubPage } from './pages/hub';
 import { LiveStreamPage } from './pages/live-stream';
 import { OverviewPage } from './pages/overview';
+import { RegistryPage } from './pages/registry';
 import { RulesPage } from './pages/rules';
 import { SignInPage } from './pages/sign-in';
 import { linkClick, navigate, usePath } from './router';
@@ -19,6 +20,7 @@ const NAV = [
   { href: '/devices', label: 'Devices' },
   { href: '/alarms', label: 'Alarms' },
   { href: '/rules', label: 'Rules' },
+  { href: '/registry', label: 'Sites & classes' },
   { href: '/live', label: 'Live stream' },
   { href: '/hub', label: 'Hub' },
 ];
@@ -57,6 +59,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   else if (path === '/hub') page = <HubPage />;
   else if (path === '/alarms') page = <AlarmsPage />;
   else if (path === '/rules') page = <RulesPage />;
+  else if (path === '/registry') page = <RegistryPage />;
   else page = <p>No such page. <a href="/" onClick={linkClick}>Overview</a></p>;
   // After an in-app navigation, focus moves to the new page (as a page load
   // would put it at the top); not on the first render, where nothing moved and

@@ -54,11 +54,18 @@ export class Registry {
     return site;
   }
 
-  async createClass(input: { id: unknown; name?: string; description?: string }): Promise<DeviceClass> {
+  async createClass(input: { id: unknown; name?: string; description?: string; meta?: Record<string, unknown> }): Promise<DeviceClass> {
     const id = checkId(input.id, 'class id', CLASS_PATTERN);
     if (await this.store.registry.getClass(id)) throw new HubError('conflict', `class "${id}" already exists`, 409);
-    const cls: DeviceClass = { id, name: input.name ?? id, description: input.description ?? '', createdAt: Date.now() };
+    const cls: DeviceClass = { id, name: input.name ?? id, description: input.description ?? '', meta: input.meta ?? {}, createdAt: Date.now() };
     await this.store.registry.createClass(cls);
+    return cls;
+  }
+
+  /** Changes a class's name, description or metadata. */
+  async updateClass(id: string, patch: Partial<Pick<DeviceClass, 'name' | 'description' | 'meta'>>): Promise<DeviceClass> {
+    const cls = await this.store.registry.updateClass(id, patch);
+    if (!cls) throw notFound('class', id);
     return cls;
   }
 

@@ -30,7 +30,16 @@ function numericKeys(readings: Reading[]): string[] {
   return [...keys].sort().slice(0, MAX_METRICS);
 }
 
-async function loadSeries(deviceId: string, rangeMs: number): Promise<{ metrics: string[]; series: Map<string, Series>; aggregated: boolean }> {
+type Loaded = { metrics: string[]; series: Map<string, Series>; aggregated: boolean; latest: Record<string, unknown> };
+
+/** The last value of every metric (numeric or not) in readings oldest first. */
+function latestValues(readings: Reading[]): Record<string, unknown> {
+  const latest: Record<string, unknown> = {};
+  for (const r of readings) Object.assign(latest, r.values);
+  return latest;
+}
+
+async function loadSeries(deviceId: string, rangeMs: number): Promise<Loaded> {
   const id = encodeURIComponent(deviceId);
   const to = Date.now();
   const from = to - rangeMs;
@@ -53,7 +62,7 @@ async function loadSeries(deviceId: string, rangeMs: number): Promise<{ metrics:
       }
       series.set(m, { xs, ys: [ys] });
     }
-    return { metrics, series, aggregated: false };
+    return { metrics, series, aggregated: false, latest: latestValues(items) };
   }
   const interval = Math.max(1000, Math.ceil(rangeMs / BUCKETS / 1000) * 1000);
   await Promise.all(
@@ -62,14 +71,16 @@ async function loadSeries(deviceId: string, rangeMs: number): Promise<{ metrics:
       series.set(m, { xs: buckets.map((b) => b.ts / 1000), ys: [buckets.map((b) => b.avg), buckets.map((b) => b.min), buckets.map((b) => b.max)] });
     }),
   );
-  return { metrics, series, aggregated: true };
+  return { metrics, series, aggregated: true, latest: latestValues(items) };
 }
 
 export function DevicePage({ deviceId }: { deviceId: string }) {
   const [device, setDevice] = useState<Device | undefined>();
   const [error, setError] = useState('');
   const [range, setRange] = useState(RANGES[0]!.ms);
-  const [data, setData] = useState<{ metrics: string[]; series: Map<string, Series>; aggregated: boolean } | undefined>();
+  const [data, setData] = useState<Loaded | undefined>();
+  const [latest, setLatest] = useState<Record<string, unknown>>({});
+  const [units, setUnits] = useState<Record<string, string>>({});
   const [state, setState] = useState<Record<string, unknown>>({});
   const [events, setEvents] = useState<HubEvent[]>([]);
   const charts = useRef(new Map<string, ChartHandle>());
@@ -83,15 +94,28 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
   }, [deviceId]);
   useEffect(() => {
     setData(undefined);
-    loadSeries(deviceId, range).then(setData, (err) => setError(err.message));
+    loadSeries(deviceId, range).then(
+      (d) => {
+        setData(d);
+        setLatest(d.latest);
+      },
+      (err) => setError(err.message),
+    );
   }, [deviceId, range]);
+  // Units come from the device's class (meta.units: metric -> unit).
+  useEffect(() => {
+    if (!device) return;
+    api<{ meta?: { units?: Record<string, string> } }>(`/api/classes/${encodeURIComponent(device.classId)}`).then((c) => setUnits(c.meta?.units ?? {}), () => setUnits({}));
+  }, [device?.classId]);
 
   useLiveBatches(['telemetry', 'state', 'event', 'presence'], (batch) => {
     let newMetric = false;
     for (const { kind, msg } of batch) {
       if (msg.deviceId !== deviceId) continue;
       if (kind === 'telemetry') {
-        for (const r of (msg as TelemetryMsg).readings) {
+        const readings = (msg as TelemetryMsg).readings;
+        if (readings.length) setLatest((old) => ({ ...old, ...latestValues(readings as Reading[]) }));
+        for (const r of readings) {
           for (const [k, v] of Object.entries(r.values)) {
             if (typeof v !== 'number') continue;
             const chart = charts.current.get(k);
@@ -127,10 +151,23 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
           {data && data.metrics.length === 0 && <p class="muted">No numeric telemetry yet; charts appear with the first readings.</p>}
           {data?.metrics.map((m) => (
             <figure class="card">
-              <figcaption>{m}{data.aggregated ? ' (avg, min, max per bucket)' : ''}</figcaption>
+              <figcaption>
+                {m}
+                {units[m] ? ` (${units[m]})` : ''}
+                {data.aggregated ? ' — avg, min, max per bucket' : ''}
+                {latest[m] !== undefined && <span class="latest" data-testid={`latest-${m}`}> · latest {short(latest[m], 20)}{units[m] ? ` ${units[m]}` : ''}</span>}
+              </figcaption>
               <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} spanMs={range} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
             </figure>
           ))}
+          {data && Object.keys(latest).some((k) => !data.metrics.includes(k)) && (
+            <div class="card">
+              <h2>Other metrics</h2>
+              <dl class="state" data-testid="other-metrics">
+                {Object.keys(latest).filter((k) => !data.metrics.includes(k)).sort().map((k) => (<><dt>{k}</dt><dd>{short(latest[k], 80)}{units[k] ? ` ${units[k]}` : ''}</dd></>))}
+              </dl>
+            </div>
+          )}
           <div class="card">
             <h2>History</h2>
             <History deviceId={deviceId} />

@@ -197,4 +197,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_by_time ON audit_log(ts);
   `,
+  // 5 (issue 20): classes get metadata (the console reads units from it).
+  `
+  ALTER TABLE device_classes ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

@@ -16,6 +16,8 @@ export interface DeviceClass {
   id: string;
   name: string;
   description: string;
+  /** Free metadata; `units` (metric -> unit, e.g. { temp: "°C" }) labels the console's charts. */
+  meta: Record<string, unknown>;
   createdAt: number;
 }
 
@@ -146,6 +148,7 @@ export interface RegistryStore {
   createClass(cls: DeviceClass): Promise<void>;
   getClass(id: string): Promise<DeviceClass | undefined>;
   listClasses(): Promise<DeviceClass[]>;
+  updateClass(id: string, patch: Partial<Pick<DeviceClass, 'name' | 'description' | 'meta'>>): Promise<DeviceClass | undefined>;
   createDevice(device: Omit<Device, 'online' | 'lastSeen'>, tokenHash: Buffer): Promise<void>;
   getDevice(id: string): Promise<Device | undefined>;
   getCredentials(id: string): Promise<DeviceCredentials | undefined>;

@@ -210,6 +210,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_by_time ON audit_log(ts);
   `,
+  // 5 (issue 20): classes get metadata, as in SQLite's migration 5.
+  `
+  ALTER TABLE device_classes ADD COLUMN meta text NOT NULL DEFAULT '{}';
+  `,
 ];
 
 /** Applies the migrations the database has not seen, each in its own transaction, under the migration lock. */
