@@ -1,7 +1,9 @@
 // The operator's console in Debian's headless Chromium: create an alarm rule,
 // drive a device across the threshold, see the alarm, acknowledge and clear
 // it, find it in the history; rename, disable, enable and rotate a device's
-// token; sign in as a viewer account and find no way to act.
+// token; a custom range as a table and a CSV file, and on the charts with a
+// drag to zoom; sites, classes and units; sign in as a viewer account and
+// find no way to act.
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -162,6 +164,29 @@ describe('operators in the console', () => {
       ].join('\r\n'),
     );
     expect(download.suggestedFilename()).toMatch(/^th-1-.*\.csv$/);
+
+    // The charts over a custom range, then zoomed by a drag across one.
+    await page.fill('#range-from', await local(base - 60_000));
+    await page.fill('#range-to', await local(base + 5 * 60_000));
+    await page.getByRole('button', { name: 'Show range' }).click();
+    const chart = page.locator('.chart[data-metric="temp"]');
+    await expect.poll(() => chart.getAttribute('data-span'), { timeout: 5000 }).toBe(String(6 * 60_000));
+    await expect.poll(() => chart.getAttribute('data-points'), { timeout: 5000 }).toBe('3');
+    const over = chart.locator('.u-over');
+    const box = (await over.boundingBox())!;
+    // From a quarter to three quarters of the 6 minutes: 10:00:30 to 10:03:30, which holds readings 10:01 and 10:02.
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => Number(await chart.getAttribute('data-span')), { timeout: 5000 }).toBeLessThan(3.2 * 60_000);
+    expect(Number(await chart.getAttribute('data-span'))).toBeGreaterThan(2.8 * 60_000);
+    await expect.poll(() => chart.getAttribute('data-points'), { timeout: 5000 }).toBe('2');
+    // The range fields follow the zoom (to the minute: about 10:00:30 shows as 10:00).
+    expect(await page.inputValue('#range-from')).toBe(await local(base));
+    await page.getByRole('button', { name: 'Back to live' }).click();
+    await expect.poll(() => chart.getAttribute('data-span'), { timeout: 5000 }).toBe(String(15 * 60_000));
   });
 
   it('manages sites and classes; charts show the class units and the latest value, other metrics their latest value', async () => {

@@ -39,13 +39,20 @@ function latestValues(readings: Reading[]): Record<string, unknown> {
   return latest;
 }
 
-async function loadSeries(deviceId: string, rangeMs: number): Promise<Loaded> {
+/** `datetime-local` value of a time (local time, minutes). */
+function localInput(ms: number): string {
+  return new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** Loads a window: the last `rangeMs` up to now, or a fixed [from, to]. */
+async function loadSeries(deviceId: string, rangeMs: number, fixed?: [number, number]): Promise<Loaded> {
   const id = encodeURIComponent(deviceId);
-  const to = Date.now();
-  const from = to - rangeMs;
+  const to = fixed ? fixed[1] : Date.now();
+  const from = fixed ? fixed[0] : to - rangeMs;
+  rangeMs = to - from;
   // The raw window tells which metrics exist (and is the data for short ranges).
   const rawFrom = rangeMs <= RAW_LIMIT_MS ? from : to - RAW_LIMIT_MS;
-  let { items } = await api<{ items: Reading[] }>(`/api/devices/${id}/telemetry?from=${rawFrom}&to=${to + 60_000}&limit=10000`);
+  let { items } = await api<{ items: Reading[] }>(`/api/devices/${id}/telemetry?from=${rawFrom}&to=${fixed ? to : to + 60_000}&limit=10000`);
   if (items.length === 0 && rangeMs > RAW_LIMIT_MS) items = (await api<{ items: Reading[] }>(`/api/devices/${id}/telemetry?from=${from}&limit=50`)).items;
   const metrics = numericKeys(items);
   const series = new Map<string, Series>();
@@ -78,6 +85,16 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
   const [device, setDevice] = useState<Device | undefined>();
   const [error, setError] = useState('');
   const [range, setRange] = useState(RANGES[0]!.ms);
+  /** A custom or zoomed window [from, to] in ms; undefined: the preset range ending now. */
+  const [fixed, setFixed] = useState<[number, number] | undefined>();
+  const [customFrom, setCustomFrom] = useState(localInput(Date.now() - 3600_000));
+  const [customTo, setCustomTo] = useState(localInput(Date.now()));
+  const zoom = (from: number, to: number) => {
+    if (to - from < 1000) return;
+    setFixed([from, to]);
+    setCustomFrom(localInput(from));
+    setCustomTo(localInput(to));
+  };
   const [data, setData] = useState<Loaded | undefined>();
   const [latest, setLatest] = useState<Record<string, unknown>>({});
   const [units, setUnits] = useState<Record<string, string>>({});
@@ -94,14 +111,14 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
   }, [deviceId]);
   useEffect(() => {
     setData(undefined);
-    loadSeries(deviceId, range).then(
+    loadSeries(deviceId, range, fixed).then(
       (d) => {
         setData(d);
         setLatest(d.latest);
       },
       (err) => setError(err.message),
     );
-  }, [deviceId, range]);
+  }, [deviceId, range, fixed?.[0], fixed?.[1]]);
   // Units come from the device's class (meta.units: metric -> unit).
   useEffect(() => {
     if (!device) return;
@@ -128,7 +145,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
       else if (kind === 'presence') setDevice((d) => (d ? { ...d, online: msg.online, lastSeen: msg.ts } : d));
     }
     // A metric seen for the first time: reload so that it gets its chart.
-    if (newMetric) loadSeries(deviceId, range).then(setData, () => {});
+    if (newMetric) loadSeries(deviceId, range, fixed).then(setData, () => {});
   });
 
   if (error && !device) return <p class="error" role="alert">{error} <a href="/devices" onClick={linkClick}>All devices</a></p>;
@@ -144,9 +161,27 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
         <div class="charts">
           <div class="range" role="group" aria-label="Time range">
             {RANGES.map((r) => (
-              <button type="button" class={range === r.ms ? '' : 'secondary'} aria-pressed={range === r.ms} onClick={() => setRange(r.ms)}>{r.label}</button>
+              <button type="button" class={!fixed && range === r.ms ? '' : 'secondary'} aria-pressed={!fixed && range === r.ms} onClick={() => { setFixed(undefined); setRange(r.ms); }}>{r.label}</button>
             ))}
           </div>
+          <form
+            class="filters custom-range"
+            aria-label="custom range"
+            onSubmit={(e) => {
+              e.preventDefault();
+              zoom(new Date(customFrom).getTime(), new Date(customTo).getTime());
+            }}
+          >
+            <label>
+              From <input id="range-from" type="datetime-local" value={customFrom} onInput={(e) => setCustomFrom((e.target as HTMLInputElement).value)} />
+            </label>
+            <label>
+              To <input id="range-to" type="datetime-local" value={customTo} onInput={(e) => setCustomTo((e.target as HTMLInputElement).value)} />
+            </label>
+            <button type="submit" class="secondary">Show range</button>
+            {fixed && <button type="button" class="secondary" onClick={() => setFixed(undefined)}>Back to live</button>}
+          </form>
+          <p class="muted hint">Drag across a chart to zoom into that time.</p>
           {!data && <p class="muted">Loading telemetry…</p>}
           {data && data.metrics.length === 0 && <p class="muted">No numeric telemetry yet; charts appear with the first readings.</p>}
           {data?.metrics.map((m) => (
@@ -157,7 +192,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
                 {data.aggregated ? ' — avg, min, max per bucket' : ''}
                 {latest[m] !== undefined && <span class="latest" data-testid={`latest-${m}`}> · latest {short(latest[m], 20)}{units[m] ? ` ${units[m]}` : ''}</span>}
               </figcaption>
-              <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} spanMs={range} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
+              <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} spanMs={fixed ? fixed[1] - fixed[0] : range} window={fixed} onZoom={zoom} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
             </figure>
           ))}
           {data && Object.keys(latest).some((k) => !data.metrics.includes(k)) && (
