@@ -5,7 +5,10 @@
 // drag to zoom; sites, classes and units; sign in as a viewer account and
 // find no way to act.
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +18,14 @@ import { ADMIN_TOKEN, adminApi, buildConsole, startTestHub, type TestHub } from 
 const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PASSWORD = 'correct horse battery staple';
+const DOCS_IMG = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+let shotsDir: string;
+
+/** Screenshots go to a temp dir, or to docs/img (for docs/console.md) with SITEHUB_SCREENSHOTS=docs. */
+async function shot(name: string, p: Page = page): Promise<void> {
+  await p.waitForTimeout(300);
+  await p.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: false });
+}
 
 let consoleDir: string;
 let t: TestHub;
@@ -39,6 +50,8 @@ beforeAll(async () => {
   expect(existsSync(CHROMIUM)).toBe(true);
   await buildBundles();
   consoleDir = await buildConsole();
+  shotsDir = process.env.SITEHUB_SCREENSHOTS === 'docs' ? DOCS_IMG : await mkdtemp(join(tmpdir(), 'sitehub-operator-shots-'));
+  await mkdir(shotsDir, { recursive: true });
   t = await startTestHub(consoleDir);
   await adminApi(t.url, '/api/sites', { id: 'plant-1' });
   await adminApi(t.url, '/api/classes', { id: 'thermo' });
@@ -57,15 +70,13 @@ afterAll(async () => {
   await browser?.close();
   await t?.close();
   await rm(consoleDir, { recursive: true, force: true });
+  if (process.env.SITEHUB_SCREENSHOTS !== 'docs') await rm(shotsDir, { recursive: true, force: true });
 });
 
 describe('operators in the console', () => {
   it('creates a rule, sees the alarm a crossing raises, acknowledges and clears it, and finds it in the history', async () => {
     await page.getByRole('link', { name: 'Rules' }).click({ timeout: 5000 });
-    await page.getByRole('heading', { name: 'Alarm rules' }).waitFor({ timeout: 5000 }).catch(async (err) => {
-      await page.screenshot({ path: '/tmp/i20-rules.png' });
-      throw err;
-    });
+    await page.getByRole('heading', { name: 'Alarm rules' }).waitFor({ timeout: 5000 });
     await page.fill('#rule-name', 'too hot');
     await page.selectOption('#rule-scope-kind', 'class');
     await page.fill('#rule-scope-id', 'thermo');
@@ -75,10 +86,8 @@ describe('operators in the console', () => {
     await page.fill('#rule-hysteresis', '2');
     await page.selectOption('#rule-severity', 'critical');
     await page.getByRole('button', { name: 'Create rule' }).click();
-    await page.locator('.rules li', { hasText: 'too hot' }).waitFor({ timeout: 5000 }).catch(async (err) => {
-      await page.screenshot({ path: '/tmp/i20-rules.png' });
-      throw err;
-    });
+    await page.locator('.rules li', { hasText: 'too hot' }).waitFor({ timeout: 5000 });
+    await shot('rules');
     const rules = (await adminApi(t.url, '/api/rules')).items;
     expect(rules).toMatchObject([{ name: 'too hot', scope: { kind: 'class', id: 'thermo' }, metric: 'temp', condition: 'above', threshold: 30, hysteresis: 2, severity: 'critical' }]);
 
@@ -89,6 +98,7 @@ describe('operators in the console', () => {
     await send(device, 31.5);
     const row = page.locator('tr', { hasText: 'too hot' });
     await row.locator('[data-testid=alarm-state]', { hasText: 'active' }).waitFor({ timeout: 5000 });
+    await shot('alarms');
     await row.getByRole('button', { name: 'Acknowledge' }).click();
     await row.locator('[data-testid=alarm-state]', { hasText: 'acknowledged' }).waitFor({ timeout: 5000 });
     expect(await row.textContent()).toContain('ack admin');
@@ -98,6 +108,7 @@ describe('operators in the console', () => {
     const history = page.locator('tr', { hasText: 'too hot' });
     await history.locator('[data-testid=alarm-state]', { hasText: 'cleared' }).waitFor({ timeout: 5000 });
     expect(await history.textContent()).toContain('cleared admin');
+    await shot('alarms-history');
     const stored = (await adminApi(t.url, '/api/alarms?state=cleared')).items;
     expect(stored).toMatchObject([{ deviceId: 'th-1', state: 'cleared', ackedBy: 'admin', clearedBy: 'admin', value: 31.5 }]);
     // The overview lists it from the store.
@@ -152,6 +163,8 @@ describe('operators in the console', () => {
     await page.locator('[data-testid=history-count]', { hasText: '3 readings' }).waitFor({ timeout: 5000 });
     expect(await page.locator('.history-table thead th').allTextContents()).toEqual(['seq', 'time', 'door', 'mode', 'temp']);
     expect(await page.locator('.history-table tbody tr').first().locator('td').allTextContents()).toEqual(['1003', expect.any(String), 'false', '', '22.5']);
+    await page.locator('.history').scrollIntoViewIfNeeded();
+    await shot('history');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
     const csv = await readFile((await download.path())!, 'utf8');
     expect(csv).toBe(
@@ -182,6 +195,8 @@ describe('operators in the console', () => {
     await page.mouse.up();
     await expect.poll(async () => Number(await chart.getAttribute('data-span')), { timeout: 5000 }).toBeLessThan(3.2 * 60_000);
     expect(Number(await chart.getAttribute('data-span'))).toBeGreaterThan(2.8 * 60_000);
+    await page.locator('.custom-range').scrollIntoViewIfNeeded();
+    await shot('zoomed');
     await expect.poll(() => chart.getAttribute('data-points'), { timeout: 5000 }).toBe('2');
     // The range fields follow the zoom (to the minute: about 10:00:30 shows as 10:00).
     expect(await page.inputValue('#range-from')).toBe(await local(base));
@@ -207,6 +222,7 @@ describe('operators in the console', () => {
     expect(await adminApi(t.url, '/api/sites/plant-1')).toMatchObject({ name: 'First plant' });
     expect(await adminApi(t.url, '/api/sites/plant-2')).toMatchObject({ name: 'Second plant' });
     expect((await adminApi(t.url, '/api/classes')).items.map((c: { id: string }) => c.id)).toEqual(['meter', 'thermo']);
+    await shot('sites-classes');
 
     const device = await connectThermo(token);
     await device.timeout(3000).emitWithAck('telemetry', { seq: 5000, ts: Date.now() - 1000, values: { temp: 23.25, door: true, mode: 'eco' } });
@@ -217,6 +233,8 @@ describe('operators in the console', () => {
     await device.timeout(3000).emitWithAck('telemetry', { seq: 5001, ts: Date.now(), values: { temp: 24.5, door: false, mode: 'boost' } });
     await page.locator('[data-testid=latest-temp]', { hasText: 'latest 24.5 °C' }).waitFor({ timeout: 5000 });
     await page.locator('[data-testid=other-metrics]', { hasText: 'boost' }).waitFor({ timeout: 5000 });
+    await page.getByRole('heading', { name: 'Manage' }).scrollIntoViewIfNeeded();
+    await shot('device-admin');
     device.close();
   });
 
@@ -242,6 +260,7 @@ describe('operators in the console', () => {
     await viewer.getByRole('link', { name: 'Alarms' }).click();
     const row = viewer.locator('tr', { hasText: 'too hot' });
     await row.locator('[data-testid=alarm-state]', { hasText: 'active' }).waitFor({ timeout: 5000 });
+    await shot('viewer-alarms', viewer);
     await viewer.getByRole('link', { name: 'Rules' }).click();
     await viewer.locator('.rules li', { hasText: 'too hot' }).waitFor({ timeout: 5000 });
     await viewer.goto(`${t.url}/devices/th-1`);
