@@ -136,6 +136,18 @@ describe('operators in the console', () => {
     await expect(connectThermo(token)).rejects.toMatchObject({ data: { code: 'invalid_credentials' } });
     (await connectThermo(shown!)).close();
     token = shown!;
+
+    // Delete, confirmed in the browser's dialog: another device, so that the tests after this one keep th-1.
+    const doomed = (await adminApi(t.url, '/api/devices', { id: 'th-old', classId: 'thermo', siteId: 'plant-1' })).token;
+    await page.goto(`${t.url}/devices/th-old`);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete device' }).click();
+    await page.getByRole('heading', { name: 'Devices' }).waitFor({ timeout: 5000 });
+    const gone = await fetch(`${t.url}/api/devices/th-old`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(gone.status).toBe(404);
+    const refusedSocket = ioClient(`${t.url}/devices/thermo`, { auth: { deviceId: 'th-old', token: doomed }, transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(refusedSocket);
+    await expect(new Promise((resolve, reject) => { refusedSocket.once('connect', resolve); refusedSocket.once('connect_error', reject); })).rejects.toMatchObject({ data: { code: 'invalid_credentials' } });
   });
 
   it('shows the readings of a custom range in a table, every metric (numeric or not), and exports exactly them as CSV', async () => {

@@ -101,6 +101,20 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
     });
   }
 
+  app.delete('/api/devices/:deviceId', {
+    config: ADMIN,
+    schema: {
+      tags: ['devices'],
+      summary: 'Delete a device: its session ends, its token stops working; its readings, events and alarms stay until retention prunes them',
+      params: idParam('deviceId'),
+      response: { 204: { type: 'null' }, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      await registry.deleteDevice((req.params as DeviceParams).deviceId);
+      return reply.code(204).send();
+    },
+  });
+
   app.post('/api/devices/:deviceId/rotate-token', {
 
     config: ADMIN,

@@ -110,6 +110,12 @@ export class Registry {
     return device;
   }
 
+  /** Deletes a device: its session ends and its token stops working; its history stays until retention prunes it. */
+  async deleteDevice(id: string): Promise<void> {
+    if (!(await this.store.registry.deleteDevice(id))) throw notFound('device', id);
+    this.onCredentialsRevoked(id, 'device deleted');
+  }
+
   /** Issues a new token; the old one stops working at once and the live session ends. */
   async rotateToken(id: string): Promise<{ device: Device; token: string }> {
     const token = newToken();

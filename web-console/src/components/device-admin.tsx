@@ -1,8 +1,9 @@
 // Device management for admins: rename, disable/enable, rotate the token
-// (the new one is shown once). The hub checks the role; viewers and
+// (the new one is shown once), delete (after a confirmation). The hub checks the role; viewers and
 // operators never see these buttons.
 import { useState } from 'preact/hooks';
 import { api, type Device } from '../api';
+import { navigate } from '../router';
 
 export function DeviceAdmin({ device, onChange }: { device: Device; onChange: (d: Device) => void }) {
   const [name, setName] = useState(device.name);
@@ -30,6 +31,19 @@ export function DeviceAdmin({ device, onChange }: { device: Device; onChange: (d
         </button>
         <button type="button" class="secondary" onClick={() => void run(async () => setToken((await api<{ token: string }>(`/api/devices/${id}/rotate-token`, { method: 'POST' })).token))}>
           Rotate token
+        </button>
+        <button
+          type="button"
+          class="danger"
+          onClick={() => {
+            if (!confirm(`Delete device ${device.id}? Its token stops working; its history stays until retention removes it.`)) return;
+            void run(async () => {
+              await api(`/api/devices/${id}`, { method: 'DELETE' });
+              navigate('/devices');
+            });
+          }}
+        >
+          Delete device
         </button>
       </div>
       {token && (

@@ -168,6 +168,13 @@ export class SqliteRegistry implements RegistryStore {
     });
   }
 
+  deleteDevice(id: string): Promise<boolean> {
+    return this.writer.submit(() => {
+      this.db.prepare('DELETE FROM device_state WHERE device_id = ?').run(id);
+      return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes > 0;
+    });
+  }
+
   async setTokenHash(id: string, tokenHash: Buffer): Promise<boolean> {
     return this.writer.submit(() => this.stmt.setTokenHash.run(tokenHash, Date.now(), id).changes === 1);
   }

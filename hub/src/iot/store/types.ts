@@ -155,6 +155,8 @@ export interface RegistryStore {
   listDevices(filter: DeviceFilter): Promise<Device[]>;
   updateDevice(id: string, patch: Partial<Pick<Device, 'name' | 'siteId' | 'meta' | 'disabled'>>): Promise<Device | undefined>;
   setTokenHash(id: string, tokenHash: Buffer): Promise<boolean>;
+  /** Removes a device from the registry (its history stays until retention prunes it). */
+  deleteDevice(id: string): Promise<boolean>;
   createBridgeToken(token: BridgeToken, tokenHash: Buffer): Promise<void>;
   listBridgeTokens(): Promise<BridgeToken[]>;
   findBridgeToken(tokenHash: Buffer): Promise<BridgeToken | undefined>;

@@ -158,6 +158,13 @@ export class PgRegistry implements RegistryStore {
     });
   }
 
+  deleteDevice(id: string): Promise<boolean> {
+    return this.writer.submit(async (c) => {
+      await c.query('DELETE FROM device_state WHERE device_id = $1', [id]);
+      return ((await c.query('DELETE FROM devices WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    });
+  }
+
   setTokenHash(id: string, tokenHash: Buffer): Promise<boolean> {
     return this.writer.submit(async (c) => (await c.query('UPDATE devices SET token_hash = $1, updated_at = $2 WHERE id = $3', [tokenHash, Date.now(), id])).rowCount === 1);
   }
