@@ -223,6 +223,21 @@ describe('accounts and sessions', () => {
     expect((await viewer('GET', '/api/devices')).status).toBe(200);
   });
 
+  it('a deleted personal token stops working at once, on REST and on its live /console socket', async () => {
+    const { cookie } = await signIn('otto');
+    const made = await withCookie(cookie!, 'POST', '/api/me/tokens', { name: 'short-lived' });
+    const spare = apiFor(base, made.body.token);
+    expect((await spare('GET', '/api/me')).body).toMatchObject({ name: 'otto', role: 'operator', sites: ['site-a'] });
+    const socket = connectClient(base, '/console', { token: made.body.token });
+    await connected(socket);
+    const gone = nextEvent(socket, 'disconnect');
+    expect((await withCookie(cookie!, 'GET', '/api/me/tokens')).body.items.map((x: any) => x.name)).toEqual(['cli', 'short-lived']);
+    expect((await withCookie(cookie!, 'DELETE', `/api/me/tokens/${made.body.apiToken.id}`)).status).toBe(204);
+    await gone;
+    expect((await spare('GET', '/api/me')).status).toBe(401);
+    expect((await opA('GET', '/api/me')).status).toBe(200);
+  });
+
   it('keeps console sessions in the store: a restarted hub accepts the cookie; sign-out ends it', async () => {
     const { cookie } = await signIn('otto');
     const admins = await fetch(`${base}/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ token: ADMIN_TOKEN }) });

@@ -24,8 +24,8 @@ export interface ConsoleSession {
   accountId: string | null;
 }
 
-/** What ended: one session, or every session of an account. */
-export type SessionEnd = { sessionId: string } | { accountId: string };
+/** What ended: one session, every session of an account, or a personal API token (its sockets end too). */
+export type SessionEnd = { sessionId: string } | { accountId: string } | { tokenId: string };
 
 /** Longest cookie value looked up (ours are 43 characters). */
 const MAX_ID_LENGTH = 128;
@@ -85,6 +85,11 @@ export class ConsoleSessions {
   async endAllOf(accountId: string): Promise<void> {
     await this.store.deleteSessionsOf(accountId);
     for (const listener of this.onEnd) listener({ accountId });
+  }
+
+  /** Tells the listeners that a personal API token was deleted (its live sockets end). */
+  tokenRevoked(tokenId: string): void {
+    for (const listener of this.onEnd) listener({ tokenId });
   }
 
   /** Calls `listener` with each session (or account's sessions) that ends on this node. */

@@ -45,7 +45,9 @@ export class OperatorSessions {
     this.consoleSessions?.onSessionEnd((end) => {
       for (const socket of [...consoleNsp.sockets.values()]) {
         const principal = socket.data.principal as Principal | undefined;
-        if ('sessionId' in end ? socket.data.consoleSession === end.sessionId : principal?.accountId === end.accountId) socket.disconnect(true);
+        const ended =
+          'sessionId' in end ? socket.data.consoleSession === end.sessionId : 'accountId' in end ? principal?.accountId === end.accountId : principal?.tokenId === end.tokenId;
+        if (ended) socket.disconnect(true);
       }
     });
 

@@ -19,6 +19,8 @@ export interface Principal {
   sites: string[] | null;
   /** null for the admin token. */
   accountId: string | null;
+  /** The personal API token it came with, if any. */
+  tokenId?: string;
 }
 
 /** The admin token's principal. */
@@ -70,7 +72,7 @@ export class People {
     if (tokenMatches(token, this.adminTokenHash)) return ADMIN_PRINCIPAL;
     if (token.length > 512) return undefined;
     const found = await this.store.people.findApiToken(hashToken(token));
-    return found && !found.account.disabled ? principalOf(found.account) : undefined;
+    return found && !found.account.disabled ? { ...principalOf(found.account), tokenId: found.token.id } : undefined;
   }
 
   /** Who a console session stands for (its account, looked up now: a disabled account signs out everywhere). */
@@ -155,6 +157,7 @@ export class People {
 
   async deleteToken(principal: Principal, id: string): Promise<void> {
     if (!(await this.store.people.deleteApiToken(id, this.ownAccount(principal)))) throw new HubError('not_found', `no token ${id}`, 404);
+    this.sessions.tokenRevoked(id);
   }
 
   /** Keeps one line of the audit log; a failure to keep it is logged, never thrown at the caller. */
