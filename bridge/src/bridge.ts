@@ -77,7 +77,7 @@ export function createBridge(partial: Partial<BridgeConfig> & { hubToken: string
     { url: config.hubUrl, token: config.hubToken, filter: config.hubFilter, reconnectDelayMaxMs: config.hubReconnectDelayMaxMs, tls: hubTlsFiles, position: () => outbox.position },
     log.child({ link: 'hub' }),
   );
-  const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus, twin: config.qosState };
+  const qos = { telemetry: config.qosTelemetry, state: config.qosState, event: config.qosEvent, status: config.qosStatus, twin: config.qosState, alarm: config.qosEvent };
   // Set by close(): records that arrive then are not handed on, so the position stays before them.
   let stopping = false;
   hub.on('record', (kind: HubStream, update: unknown, pos: number | undefined) => {

@@ -28,7 +28,7 @@ export interface HubCommandAnswer {
 }
 
 /** Hub updates the bridge forwards. */
-export const HUB_STREAMS = ['telemetry', 'state', 'event', 'presence', 'twin'] as const;
+export const HUB_STREAMS = ['telemetry', 'state', 'event', 'presence', 'twin', 'alarm'] as const;
 
 /** A hub stream event name the bridge forwards. */
 export type HubStream = (typeof HUB_STREAMS)[number];

@@ -14,10 +14,10 @@ export interface MappingOptions {
 }
 
 
-const RETAINED: Record<DeviceKind, boolean> = { telemetry: false, state: true, event: false, status: true, twin: true };
+const RETAINED: Record<DeviceKind, boolean> = { telemetry: false, state: true, event: false, status: true, twin: true, alarm: false };
 
 /** Turns one hub stream event into the messages to publish (duplicates already seen are left out). */
-export function mapHubUpdate(kind: 'telemetry' | 'state' | 'event' | 'presence' | 'twin', update: any, opts: MappingOptions): OutgoingMessage[] {
+export function mapHubUpdate(kind: 'telemetry' | 'state' | 'event' | 'presence' | 'twin' | 'alarm', update: any, opts: MappingOptions): OutgoingMessage[] {
   if (!update || typeof update.deviceId !== 'string') return [];
   const subject: TopicSubject = { deviceId: update.deviceId, siteId: String(update.siteId ?? '_'), classId: String(update.classId ?? '_') };
   const message = (k: DeviceKind, body: Record<string, unknown>): OutgoingMessage => ({
@@ -63,6 +63,12 @@ export function mapHubUpdate(kind: 'telemetry' | 'state' | 'event' | 'presence' 
           updatedAt: update.updatedAt,
         }),
       ];
+    case 'alarm': {
+      // One message per step of the alarm's life (raised, acknowledged, cleared), each once.
+      if (opts.recent.seen(`a:${update.id}:${update.state}`)) return [];
+      const { siteId: _s, classId: _c, pos: _p, ...alarm } = update;
+      return [message('alarm', { ...alarm, deviceId: subject.deviceId })];
+    }
     case 'presence':
       return [message('status', { deviceId: subject.deviceId, online: update.online === true, ts: update.ts, reason: update.reason, transport: update.transport })];
   }

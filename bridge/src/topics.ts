@@ -9,7 +9,7 @@ export interface TopicSubject {
 }
 
 /** Kinds of messages the bridge publishes for a device. */
-export type DeviceKind = 'telemetry' | 'state' | 'event' | 'status' | 'twin';
+export type DeviceKind = 'telemetry' | 'state' | 'event' | 'status' | 'twin' | 'alarm';
 
 /** A command request read from a topic. */
 export interface CommandTopic extends TopicSubject {

@@ -142,6 +142,19 @@ serveRequests({
     }
     return { tokens };
   },
+  // Alarm rules on every device's metric, none of which fires: each reading is judged by all of them.
+  rules: async ({ count }) => {
+    const kinds = [
+      { condition: 'above', threshold: 1000 },
+      { condition: 'below', threshold: -1000 },
+      { condition: 'outside', low: -1000, high: 1000 },
+      { condition: 'rate', threshold: 1e9 },
+    ];
+    for (let i = 0; i < count; i++) {
+      await hub.services.alarms.createRule({ name: `bench-${i}`, scope: { kind: 'class', id: 'sensor' }, metric: 'temp', hysteresis: 0, holdMs: 1000, ...kinds[i % kinds.length] });
+    }
+    return { rules: (await hub.services.alarms.listRules()).length };
+  },
   stats: async () => {
     const stored = adminUrl
       ? Number((await hub.store.pool.query('SELECT count(*) AS n FROM telemetry')).rows[0].n)

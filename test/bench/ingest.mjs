@@ -18,6 +18,8 @@ const config = {
   batch: Number(process.env.BENCH_BATCH ?? 50),
   batchesPerDevice: Number(process.env.BENCH_BATCHES ?? 40),
   inFlight: Number(process.env.BENCH_IN_FLIGHT ?? 1),
+  /** Alarm rules active in the second round (issue 20: the cost of rules judged at ingest); 0 skips the round. */
+  rules: Number(process.env.BENCH_RULES ?? 100),
   /** Which databases: `sqlite,postgres` by default. */
   databases: (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',').filter(Boolean),
 };
@@ -39,8 +41,9 @@ async function connectDevices(port, tokens) {
 }
 
 /** One device's stream: `batchesPerDevice` batches, `inFlight` at a time, each waiting for its ack. */
-async function stream(socket, latencies) {
+async function stream(socket, latencies, round = 0) {
   const t0 = Date.now() - 3_600_000;
+  const first = round * config.batchesPerDevice * config.batch;
   let next = 0;
   let acked = 0;
   const lane = async () => {
@@ -48,7 +51,7 @@ async function stream(socket, latencies) {
       const b = next++;
       const readings = [];
       for (let i = 0; i < config.batch; i++) {
-        const seq = b * config.batch + i + 1;
+        const seq = first + b * config.batch + i + 1;
         readings.push({ seq, ts: t0 + seq, values: { temp: 20 + (seq % 7) / 10, rh: 40, ok: true } });
       }
       const sent = performance.now();
@@ -80,6 +83,22 @@ async function measure(name, databaseArg) {
     const after = await server.request('stats');
     const acked = counts.reduce((a, b) => a + b, 0);
     if (after.stored !== total || acked !== total) throw new Error(`${name}: stored ${after.stored}, acked ${acked}, expected ${total}`);
+
+    // The same load again, new seqs, with the alarm rules active: the rules' share of the ingest path.
+    let ruled;
+    if (config.rules > 0) {
+      const made = await server.request('rules', { count: config.rules });
+      if (made.rules !== config.rules) throw new Error(`${name}: ${made.rules} rules made, ${config.rules} wanted`);
+      const ruledLatencies = [];
+      const cpuBefore = (await server.request('stats')).cpu;
+      const start2 = process.hrtime.bigint();
+      const counts2 = await Promise.all(sockets.map((s) => stream(s, ruledLatencies, 1)));
+      const seconds2 = Number(process.hrtime.bigint() - start2) / 1e9;
+      const after2 = await server.request('stats');
+      const acked2 = counts2.reduce((a, b) => a + b, 0);
+      if (after2.stored !== 2 * total || acked2 !== total) throw new Error(`${name} with rules: stored ${after2.stored}, acked ${acked2}, expected ${2 * total}`);
+      ruled = { rate: acked2 / seconds2, row: [`sitehub on ${name} with ${config.rules} active alarm rules`, acked2, fmt(seconds2), fmt(acked2 / seconds2), fmt(percentile(ruledLatencies, 50)), fmt(percentile(ruledLatencies, 99)), fmt(after2.cpu - cpuBefore), after2.store.commits - after.store.commits] };
+    }
     for (const s of sockets) s.close();
     sockets = [];
 
@@ -91,9 +110,10 @@ async function measure(name, databaseArg) {
     const commits = after.store.commits - before.store.commits;
     const rows = [
       [`sitehub on ${name} (socket.io-client -> hub -> ${name}, acked)`, acked, fmt(seconds), fmt(hubRate), fmt(percentile(latencies, 50)), fmt(percentile(latencies, 99)), fmt(after.cpu - before.cpu), commits],
+      ...(ruled ? [ruled.row] : []),
       ...raw.results.map((r) => [`raw ${name}: ${r.method}`, r.rows, fmt(r.seconds), fmt(r.rows / r.seconds), '-', '-', '-', Math.ceil(r.rows / RAW_TX_ROWS)]),
     ];
-    return { name, rows, hubRate, rawRate, ratio: hubRate / rawRate, perCommit: acked / Math.max(1, commits), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    return { name, rows, hubRate, rawRate, ratio: hubRate / rawRate, perCommit: acked / Math.max(1, commits), p50: percentile(latencies, 50), p99: percentile(latencies, 99), ruledRate: ruled?.rate };
   } finally {
     for (const s of sockets) s.close();
     await server.stop();
@@ -125,8 +145,9 @@ export async function run() {
   console.log('');
   for (const r of results) {
     console.log(`ratio sitehub/raw insert on ${r.name}: ${fmt(r.ratio)}x (target >= 0.50, against the faster raw method); readings per commit: ${fmt(r.perCommit, 1)}`);
+    if (r.ruledRate !== undefined) console.log(`with ${config.rules} active alarm rules on ${r.name}: ${fmt(r.ruledRate / r.hubRate)}x the rate without rules`);
   }
-  return Object.fromEntries(results.map((r) => [r.name, { hubRate: r.hubRate, rawRate: r.rawRate, ratio: r.ratio, p50: r.p50, p99: r.p99 }]));
+  return Object.fromEntries(results.map((r) => [r.name, { hubRate: r.hubRate, rawRate: r.rawRate, ratio: r.ratio, p50: r.p50, p99: r.p99, ruledRate: r.ruledRate }]));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

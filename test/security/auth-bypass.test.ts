@@ -46,6 +46,11 @@ beforeAll(async () => {
   ids.deviceToken = device.token;
   ids.commandId = (await admin('POST', '/api/commands', { deviceId: 'dev-1', name: 'reboot' })).id;
   ids.tokenId = (await admin('POST', '/api/bridge-tokens', { name: 'b' })).bridgeToken.id;
+  ids.ruleId = (await admin('POST', '/api/rules', { name: 'hot', scope: { kind: 'class', id: 'thermo' }, metric: 'temp', condition: 'above', threshold: 30 })).id;
+  const alarm = { deviceId: 'dev-1', ruleId: null, source: 'device', kind: 'alarm', key: 'device:door', severity: 'error', message: 'door', value: null, ts: Date.now() } as const;
+  ids.alarmId = String((await hub.store.alarms.raise(alarm))!.id);
+  await admin('POST', '/api/devices', { id: 'dev-doomed', classId: 'thermo', siteId: 'site-a' });
+  ids.accountId = (await admin('POST', '/api/accounts', { name: 'ana', password: 'correct horse battery', role: 'viewer' })).id;
 });
 
 afterAll(async () => {
@@ -55,8 +60,10 @@ afterAll(async () => {
 });
 
 /** A concrete path of a route pattern, with real ids for its parameters (and the query a route requires). */
-function concrete(pattern: string): string {
-  const values: Record<string, string> = { siteId: 'site-a', classId: 'thermo', deviceId: 'dev-1', commandId: ids.commandId!, tokenId: ids.tokenId! };
+function concrete(pattern: string, method = 'GET'): string {
+  // Deleting a device for real would take dev-1 from the routes tested after it: a device of its own.
+  if (method === 'DELETE' && pattern === '/api/devices/:deviceId') return '/api/devices/dev-doomed';
+  const values: Record<string, string> = { siteId: 'site-a', classId: 'thermo', deviceId: 'dev-1', commandId: ids.commandId!, tokenId: ids.tokenId!, ruleId: ids.ruleId!, alarmId: ids.alarmId!, accountId: ids.accountId! };
   return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => values[name] ?? 'x');
 }
 
@@ -155,7 +162,7 @@ describe('auth bypass', () => {
     let refusals = 0;
     const before = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     for (const { method, url } of protectedRoutes) {
-      const path = concrete(url);
+      const path = concrete(url, method);
       expect(path.startsWith('/api/'), url).toBe(true);
       const checks: Array<Promise<void>> = [];
       for (const { name, target, routes: mustRoute } of spellings(path, REQUIRED_QUERY[url])) {
@@ -173,7 +180,7 @@ describe('auth bypass', () => {
 
     // The valid token, in each spelling that routes and with a lower-case scheme, reaches every route (so the refusals above mean something).
     for (const { method, url } of protectedRoutes) {
-      const path = concrete(url);
+      const path = concrete(url, method);
       for (const { name, target, routes: mustRoute } of spellings(path, REQUIRED_QUERY[url])) {
         if (!mustRoute) continue;
         for (const authorization of [`Bearer ${ADMIN_TOKEN}`, `bearer ${ADMIN_TOKEN}`, `BEARER   ${ADMIN_TOKEN}`]) {

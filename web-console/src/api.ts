@@ -1,6 +1,6 @@
 // REST calls with the session cookie. A 401 means the session ended: the
 // app goes back to the sign-in page.
-import type { CommandRecord, DeviceEventRecord, Reading as ContractReading, ReadingValue, StreamHeader } from '@sitehub/protocol/iot';
+import type { AlarmRecord, AlarmRuleRecord, CommandRecord, DeviceEventRecord, Reading as ContractReading, ReadingValue, StreamHeader } from '@sitehub/protocol/iot';
 
 /** A device as the hub lists it. */
 export interface Device {
@@ -31,6 +31,9 @@ export type Command = CommandRecord;
 
 /** A device event as listed (REST) or streamed (with the device's site and class). */
 export type HubEvent = DeviceEventRecord & Partial<Pick<StreamHeader, 'siteId' | 'classId'>>;
+
+/** An alarm as listed (REST) or streamed (with the device's site and class). */
+export type Alarm = AlarmRecord & Partial<Pick<StreamHeader, 'siteId' | 'classId'>>;
 
 /** A stored reading, as the device contract has it. */
 export type Reading = ContractReading<ReadingValue>;
@@ -90,9 +93,31 @@ export async function allDevices(): Promise<Device[]> {
 }
 
 export const signIn = (token: string) => api<{ ok: true }>('/auth/session', { method: 'POST', body: { token } });
+export const signInAccount = (name: string, password: string) => api<{ ok: true }>('/auth/session', { method: 'POST', body: { name, password } });
 export const signOut = () => api<{ ok: true }>('/auth/session', { method: 'DELETE' });
-/** Resolves when the session cookie is valid, rejects otherwise. */
-export async function sessionAlive(): Promise<void> {
-  const { signedIn } = await api<{ signedIn: boolean }>('/auth/session');
-  if (!signedIn) throw new ApiError(401, 'unauthorized', 'not signed in');
+
+/** Who is signed in: the role decides which actions the console offers (the hub checks them anyway). */
+export interface Me {
+  name: string;
+  role: 'viewer' | 'operator' | 'admin';
+  sites: string[] | null;
 }
+
+/** The signed-in person, known after sessionAlive(). */
+export let me: Me = { name: '', role: 'viewer', sites: [] };
+
+const RANK = { viewer: 1, operator: 2, admin: 3 } as const;
+/** Whether the signed-in person has at least `role`. */
+export function can(role: Me['role']): boolean {
+  return RANK[me.role] >= RANK[role];
+}
+
+/** Resolves when the session cookie is valid (and learns who it is), rejects otherwise. */
+export async function sessionAlive(): Promise<void> {
+  const answer = await api<{ signedIn: boolean } & Partial<Me>>('/auth/session');
+  if (!answer.signedIn) throw new ApiError(401, 'unauthorized', 'not signed in');
+  me = { name: answer.name ?? 'admin', role: answer.role ?? 'viewer', sites: answer.sites ?? null };
+}
+
+/** An alarm rule as the hub keeps it. */
+export type Rule = AlarmRuleRecord;

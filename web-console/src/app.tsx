@@ -1,20 +1,26 @@
 // The shell: sign-in gate, navigation, the live connection and the pages.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { sessionAlive, setUnauthorizedHandler, signOut } from './api';
+import { can, me, sessionAlive, setUnauthorizedHandler, signOut } from './api';
 import { RegisterDialog } from './components/register-dialog';
 import { useLiveStatus } from './hooks';
 import { live } from './live';
+import { AlarmsPage } from './pages/alarms';
 import { DevicePage } from './pages/device';
 import { DevicesPage } from './pages/devices';
 import { HubPage } from './pages/hub';
 import { LiveStreamPage } from './pages/live-stream';
 import { OverviewPage } from './pages/overview';
+import { RegistryPage } from './pages/registry';
+import { RulesPage } from './pages/rules';
 import { SignInPage } from './pages/sign-in';
 import { linkClick, navigate, usePath } from './router';
 
 const NAV = [
   { href: '/', label: 'Overview' },
   { href: '/devices', label: 'Devices' },
+  { href: '/alarms', label: 'Alarms' },
+  { href: '/rules', label: 'Rules' },
+  { href: '/registry', label: 'Sites & classes' },
   { href: '/live', label: 'Live stream' },
   { href: '/hub', label: 'Hub' },
 ];
@@ -35,7 +41,8 @@ export function App() {
   }, [auth]);
 
   if (auth === 'checking') return <p class="center muted">Loading…</p>;
-  if (auth === 'out') return <SignInPage onSignedIn={() => setAuth('in')} />;
+  // After a sign-in the session is asked who it is (role and sites), so that the console offers only what the person may do.
+  if (auth === 'out') return <SignInPage onSignedIn={() => sessionAlive().then(() => setAuth('in'), () => setAuth('out'))} />;
   return <Shell onSignOut={() => signOut().finally(() => setAuth('out'))} />;
 }
 
@@ -50,6 +57,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   else if (path.startsWith('/devices/')) page = <DevicePage deviceId={decodeURIComponent(path.slice('/devices/'.length))} />;
   else if (path === '/live') page = <LiveStreamPage />;
   else if (path === '/hub') page = <HubPage />;
+  else if (path === '/alarms') page = <AlarmsPage />;
+  else if (path === '/rules') page = <RulesPage />;
+  else if (path === '/registry') page = <RegistryPage />;
   else page = <p>No such page. <a href="/" onClick={linkClick}>Overview</a></p>;
   // After an in-app navigation, focus moves to the new page (as a page load
   // would put it at the top); not on the first render, where nothing moved and
@@ -77,7 +87,8 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         </nav>
         <div class="actions">
           <span class={`dot ${connected ? 'on' : 'off'}`} role="status" aria-label={connected ? 'live connection up' : 'live connection down'} title={connected ? 'live' : 'reconnecting'} />
-          <button type="button" onClick={() => setRegistering(true)}>Register device</button>
+          <span class="muted" data-testid="signed-in-as">{me.name} ({me.role})</span>
+          {can('admin') && <button type="button" onClick={() => setRegistering(true)}>Register device</button>}
           <button type="button" class="secondary" onClick={onSignOut}>Sign out</button>
         </div>
       </header>

@@ -2,7 +2,7 @@
 // Listeners are called synchronously; pages that render what they hear must
 // batch it (see useThrottled) so that a busy hub cannot freeze the page.
 import type { StreamPayloads, TwinDocument } from '@sitehub/protocol/iot';
-import type { Command, HubEvent } from './api';
+import type { Alarm, Command, HubEvent } from './api';
 
 export type PresenceMsg = StreamPayloads['presence'];
 export type TelemetryMsg = StreamPayloads['telemetry'];
@@ -20,9 +20,10 @@ export interface LiveEvents {
   twin: TwinMsg;
   file: FileMsg;
   upload: UploadMsg;
+  alarm: Alarm;
 }
 export type LiveKind = keyof LiveEvents;
-export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command', 'twin', 'file', 'upload'];
+export const LIVE_KINDS: LiveKind[] = ['presence', 'telemetry', 'state', 'event', 'command', 'twin', 'file', 'upload', 'alarm'];
 
 interface ConsoleSocket {
   connected: boolean;
@@ -47,7 +48,7 @@ export class Live {
   private statusListeners = new Set<(connected: boolean) => void>();
   connected = false;
   /** Messages received per kind since the page opened. */
-  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0, twin: 0, file: 0, upload: 0 };
+  readonly counts: Record<LiveKind, number> = { presence: 0, telemetry: 0, state: 0, event: 0, command: 0, twin: 0, file: 0, upload: 0, alarm: 0 };
 
   /** Connects; the browser sends the session cookie on the handshake. */
   start(onRefused: () => void): void {

@@ -131,6 +131,21 @@ export interface HubConfig {
   nodeId: string | undefined;
   /** How the other nodes reach this one (`http://10.0.0.11:3000`): with it, a polling request that reaches the wrong node is forwarded to the node holding its session, so the balancer needs no affinity. */
   advertiseUrl: string | undefined;
+  // Alarms and rules (docs/api.md, "Alarms and rules").
+  /** An http(s) URL that each alarm change is POSTed to as JSON; unset for none. */
+  alarmWebhookUrl: string | undefined;
+  /** Tries of one webhook delivery (the first included) before it is dropped. */
+  alarmWebhookAttempts: number;
+  /** Longest wait for the webhook's answer, ms. */
+  alarmWebhookTimeoutMs: number;
+  /** Most alarm changes waiting for the webhook; the oldest are dropped (and counted) beyond it. */
+  alarmWebhookQueueMax: number;
+  /** How often silence rules are checked, ms. */
+  alarmSilenceCheckMs: number;
+  /** How often the rules are read again from the database (rules changed through another hub sharing it), ms. */
+  alarmRulesRefreshMs: number;
+  /** Most alarm rules. */
+  maxAlarmRules: number;
 }
 
 /** Who must present a client certificate signed by tlsCa (see docs/security.md, "mTLS"). */
@@ -202,9 +217,17 @@ export const DEFAULT_CONFIG: HubConfig = {
   redis: undefined,
   nodeId: undefined,
   advertiseUrl: undefined,
+
+  alarmWebhookUrl: undefined,
+  alarmWebhookAttempts: 5,
+  alarmWebhookTimeoutMs: 5_000,
+  alarmWebhookQueueMax: 1_000,
+  alarmSilenceCheckMs: 1_000,
+  alarmRulesRefreshMs: 5_000,
+  maxAlarmRules: 1_000,
 };
 
-type Kind = 'boolean' | 'string' | 'optionalString' | 'optionalName' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy';
+type Kind = 'boolean' | 'string' | 'optionalString' | 'optionalName' | 'port' | 'positiveInt' | 'nonNegativeInt' | 'level' | 'optionalPath' | 'clientAuth' | 'origins' | 'trustProxy' | 'httpUrl';
 
 /** The kind of each setting, used to parse environment/flag strings and to validate. */
 export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
@@ -269,6 +292,14 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   redis: 'optionalString',
   nodeId: 'optionalName',
   advertiseUrl: 'optionalString',
+
+  alarmWebhookUrl: 'httpUrl',
+  alarmWebhookAttempts: 'positiveInt',
+  alarmWebhookTimeoutMs: 'positiveInt',
+  alarmWebhookQueueMax: 'positiveInt',
+  alarmSilenceCheckMs: 'positiveInt',
+  alarmRulesRefreshMs: 'positiveInt',
+  maxAlarmRules: 'positiveInt',
 };
 
 /** trustProxy as given in a file, the environment or a flag: a boolean, "true"/"false", or a list of addresses / CIDR ranges. */
@@ -331,6 +362,8 @@ function problem(kind: Kind, value: unknown): string | undefined {
       return typeof value === 'string' && CLIENT_AUTH.has(value) ? undefined : `one of ${[...CLIENT_AUTH].join(', ')}`;
     case 'origins':
       return Array.isArray(value) && value.every(isOrigin) ? undefined : 'a list of origins as browsers send them, like "https://console.example.com:8443" (no path, no default port)';
+    case 'httpUrl':
+      return value === undefined || (typeof value === 'string' && /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value)) ? undefined : 'an http:// or https:// URL';
     case 'trustProxy':
       return normalizeTrustProxy(value) !== undefined ? undefined : 'true, false, or a comma-separated list of proxy addresses or CIDR ranges (loopback, linklocal and uniquelocal name the usual ones; hop counts are not accepted)';
   }

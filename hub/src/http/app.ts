@@ -10,10 +10,13 @@ import { collectRoutes, openApiDocument } from './openapi.js';
 import { consoleSessionRoutes } from './console-session.js';
 import { consoleStaticRoutes } from './console-static.js';
 import { installRouteAuth } from './route-auth.js';
+import { installSiteScope } from './site-scope.js';
+import { alarmRoutes } from './routes-alarms.js';
 import { commandRoutes } from './routes-commands.js';
 import { dataRoutes } from './routes-data.js';
 import { deviceRoutes } from './routes-devices.js';
 import { opsRoutes } from './routes-ops.js';
+import { peopleRoutes } from './routes-people.js';
 import { registryRoutes } from './routes-registry.js';
 import { twinRoutes } from './routes-twins.js';
 import { fileRoutes } from './routes-files.js';
@@ -42,6 +45,7 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
   const routes = collectRoutes(app);
   const refused = new LabelledCounter();
   installRouteAuth(app, deps, refused);
+  installSiteScope(app, deps);
   let openApi: object | undefined;
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
@@ -61,6 +65,8 @@ export function createHttpApp(log: Logger, deps: () => HttpDeps, version: string
     commandRoutes(scoped, d);
     twinRoutes(scoped, d);
     fileRoutes(scoped, d);
+    alarmRoutes(scoped, d);
+    peopleRoutes(scoped, d);
     opsRoutes(scoped, d, () => (openApi ??= openApiDocument(routes, version)), refused);
     consoleSessionRoutes(scoped, d);
     consoleStaticRoutes(scoped);

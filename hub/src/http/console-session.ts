@@ -1,8 +1,11 @@
-// Web console sign-in: the admin token is exchanged once for an httpOnly,
-// SameSite=Strict session cookie, which then authenticates /api requests and
-// the /console namespace. The browser never keeps the token.
+// Web console sign-in: the admin token, or an account's name and password,
+// is exchanged once for an httpOnly, SameSite=Strict session cookie, which
+// then authenticates /api requests and the /console namespace. The browser
+// never keeps the token or the password. Each sign-in is audited.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CONSOLE_SESSION_COOKIE } from '../iot/console-sessions.js';
+import { CONSOLE_SESSION_COOKIE, type ConsoleSession } from '../iot/console-sessions.js';
+import { ACCOUNT_NAME_SOURCE } from '../iot/people.js';
+import { PASSWORD_MAX } from '../iot/passwords.js';
 import { tokenMatches } from '../iot/tokens.js';
 import type { HttpDeps } from './deps.js';
 import { cookieOriginAllowed } from '../iot/origin-policy.js';
@@ -18,7 +21,7 @@ function fromAllowedOrigin(req: FastifyRequest, allowed: ReadonlySet<string>): b
 }
 
 /** The live console session of a request, if its cookie names one and it comes from an allowed origin. */
-export function consoleSessionOf(req: FastifyRequest, deps: HttpDeps, allowed: ReadonlySet<string>): string | undefined {
+export async function consoleSessionOf(req: FastifyRequest, deps: HttpDeps, allowed: ReadonlySet<string>): Promise<ConsoleSession | undefined> {
   if (!fromAllowedOrigin(req, allowed)) return undefined;
   return deps.services.consoleSessions.fromCookieHeader(req.headers.cookie);
 }
@@ -28,7 +31,7 @@ function cookie(req: FastifyRequest, value: string, maxAgeSeconds: number): stri
   return `${CONSOLE_SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
-/** POST /auth/session { token } signs in; GET answers whether the cookie is live; DELETE signs out. Public routes: each checks its caller itself. */
+/** POST /auth/session { token } or { name, password } signs in; GET answers whether the cookie is live; DELETE signs out. Public routes: each checks its caller itself. */
 export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const sessions = deps.services.consoleSessions;
   const guard = deps.services.authGuard;
@@ -40,8 +43,12 @@ export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void
       schema: {
         body: {
           type: 'object',
-          required: ['token'],
-          properties: { token: { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH } },
+          properties: {
+            token: { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH },
+            name: { type: 'string', pattern: ACCOUNT_NAME_SOURCE },
+            password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX },
+          },
+          oneOf: [{ required: ['token'] }, { required: ['name', 'password'] }],
           additionalProperties: false,
         },
       },
@@ -65,14 +72,33 @@ export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void
         deps.services.metrics.refusedConnections.inc(`console_sign_in|${ticket.gate}`);
         return tooManyFailures(reply, ticket.gate, guard);
       }
-      const { token } = req.body as { token: string };
-      if (!tokenMatches(token, deps.adminTokenHash)) {
+      const body = req.body as { token?: string; name?: string; password?: string };
+      // null: the admin token; undefined: wrong credentials.
+      let accountId: string | null | undefined;
+      let who: string;
+      try {
+        if (body.token !== undefined) {
+          who = 'admin';
+          accountId = tokenMatches(body.token, deps.adminTokenHash) ? null : undefined;
+        } else {
+          who = body.name!;
+          const account = await deps.services.people.checkPassword(body.name!, body.password!);
+          accountId = account?.id;
+        }
+      } catch (err) {
+        guard.abandon(ticket);
+        throw err;
+      }
+      const audit = (outcome: string) => deps.services.people.audit({ actor: who, action: 'sign_in', target: 'console', outcome, address: req.ip });
+      if (accountId === undefined) {
         guard.failure(ticket);
+        audit('invalid_credentials');
         deps.services.metrics.refusedConnections.inc('console_sign_in|invalid_credentials');
-        return reply.code(401).send({ error: 'wrong admin token', code: 'invalid_credentials' });
+        return reply.code(401).send({ error: body.token !== undefined ? 'wrong admin token' : 'wrong name or password', code: 'invalid_credentials' });
       }
       guard.success(ticket);
-      const id = sessions.create();
+      audit('ok');
+      const id = await sessions.create(accountId);
       return reply
         .header('set-cookie', cookie(req, id, Math.floor(sessions.ttlMs / 1000)))
         .header('cache-control', 'no-store')
@@ -83,11 +109,14 @@ export function consoleSessionRoutes(app: FastifyInstance, deps: HttpDeps): void
   // was logged as an error in the browser's console on every visit.
   app.get('/auth/session', { config: PUBLIC }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    return { signedIn: consoleSessionOf(req, deps, allowed) !== undefined };
+    const session = await consoleSessionOf(req, deps, allowed);
+    const principal = session && (await deps.services.people.fromSession(session));
+    if (!principal) return { signedIn: false };
+    return { signedIn: true, name: principal.name, role: principal.role, sites: principal.sites };
   });
   app.delete('/auth/session', { config: PUBLIC }, async (req, reply) => {
-    const id = consoleSessionOf(req, deps, allowed);
-    if (id) sessions.end(id);
+    const session = await consoleSessionOf(req, deps, allowed);
+    if (session) await sessions.end(session.id);
     return reply.header('set-cookie', cookie(req, '', 0)).header('cache-control', 'no-store').send({ ok: true });
   });
 }

@@ -124,6 +124,7 @@ export function renderMetrics({ io, services, store }: HttpDeps, httpRefused: La
   out.labelled('sitehub_acks_sent_total', 'Acks sent to devices by event and outcome', ['event', 'outcome'], m.acksSent.values);
   out.labelled('sitehub_command_acks_total', 'Command answers from devices by outcome', ['outcome'], m.commandAcks.values);
   out.labelled('sitehub_tls_handshake_failures_total', 'TLS handshakes refused or failed, by error code', ['code'], m.tlsHandshakeFailures.values);
+  out.labelled('sitehub_alarms_total', 'Alarm changes by source and step, and alarm webhook deliveries (source webhook)', ['source', 'step'], m.alarms.values);
   out.metric('sitehub_readings_stored_total', 'counter', 'Telemetry readings stored').sample('sitehub_readings_stored_total', m.readingsStored);
   out.metric('sitehub_readings_duplicate_total', 'counter', 'Telemetry readings already stored (same device and seq)');
   out.sample('sitehub_readings_duplicate_total', m.readingsDuplicate);

@@ -7,23 +7,34 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import type { AuthGuard, Gate } from '../iot/auth-guard.js';
 import type { LabelledCounter } from '../iot/metrics.js';
 import { cookieOriginAllowed, type AllowedOrigins } from '../iot/origin-policy.js';
-import { tokenMatches } from '../iot/tokens.js';
+import { hasRole, type Principal } from '../iot/people.js';
+import type { Role } from '../iot/store/types.js';
 import type { HttpDeps } from './deps.js';
 
-/** Who may call a route: anyone, or the admin (bearer token, or the console session cookie from an allowed origin). */
-export type RouteAuth = 'public' | 'admin';
+/** Who may call a route: anyone, or a credential (admin token, personal token, console session) of at least this role. */
+export type RouteAuth = 'public' | Role;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; every route must say. */
     auth?: RouteAuth;
   }
+  interface FastifyRequest {
+    /** Set by the route check on authenticated requests. */
+    principal?: Principal;
+  }
 }
 
 /** Route config of a route anyone may call. */
 export const PUBLIC = { auth: 'public' } as const;
-/** Route config of a route only the admin may call. */
+/** Route config of a route that reads: every role (a site-scoped one sees only its sites). */
+export const VIEWER = { auth: 'viewer' } as const;
+/** Route config of a route that acts on devices and alarms: operators and admins. */
+export const OPERATOR = { auth: 'operator' } as const;
+/** Route config of a route that changes the registry, rules or people: admins only. */
 export const ADMIN = { auth: 'admin' } as const;
+
+const DECLARED = new Set<string>(['public', 'viewer', 'operator', 'admin']);
 
 /** Methods that change nothing; a cookie request of any other method must name its origin. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -58,8 +69,8 @@ function unauthorized(reply: FastifyReply): FastifyReply {
 export function installRouteAuth(app: FastifyInstance, deps: () => HttpDeps, refused: LabelledCounter): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     const auth = route.config?.auth;
-    if (auth !== 'public' && auth !== 'admin') {
-      throw new Error(`route ${String(route.method)} ${route.url} does not declare who may call it (config.auth: 'public' or 'admin')`);
+    if (auth === undefined || !DECLARED.has(auth)) {
+      throw new Error(`route ${String(route.method)} ${route.url} does not declare who may call it (config.auth: 'public', 'viewer', 'operator' or 'admin')`);
     }
   });
 
@@ -69,13 +80,14 @@ export function installRouteAuth(app: FastifyInstance, deps: () => HttpDeps, ref
     if (req.is404) return;
     const auth = req.routeOptions.config.auth;
     if (auth === 'public') return;
-    if (auth !== 'admin') {
+    if (auth === undefined || !DECLARED.has(auth)) {
       refused.inc('undeclared');
       return unauthorized(reply);
     }
     const d = deps();
     const guard = d.services.authGuard;
     const header = req.headers.authorization;
+    let principal: Principal | undefined;
     if (header !== undefined) {
       // A presented Authorization header decides alone: a wrong one is a failed guess even if a cookie rides along.
       const ticket = guard.admit({ kind: 'admin', address: req.ip });
@@ -83,18 +95,40 @@ export function installRouteAuth(app: FastifyInstance, deps: () => HttpDeps, ref
         refused.inc(ticket.gate);
         return tooManyFailures(reply, ticket.gate, guard);
       }
-      if (tokenMatches(bearerToken(header), d.adminTokenHash)) return guard.success(ticket);
-      guard.failure(ticket);
-      refused.inc('invalid_credentials');
-      return unauthorized(reply);
-    }
-    if (d.services.consoleSessions.fromCookieHeader(req.headers.cookie)) {
+      try {
+        principal = await d.services.people.fromBearer(bearerToken(header));
+      } catch (err) {
+        guard.abandon(ticket);
+        throw err;
+      }
+      if (!principal) {
+        guard.failure(ticket);
+        refused.inc('invalid_credentials');
+        return unauthorized(reply);
+      }
+      guard.success(ticket);
+    } else {
+      const session = await d.services.consoleSessions.fromCookieHeader(req.headers.cookie);
+      if (!session) {
+        refused.inc('missing_credentials');
+        return unauthorized(reply);
+      }
       allowed ??= new Set(d.services.ctx.config.allowedOrigins);
-      if (cookieRequestAllowed(req, allowed)) return;
-      refused.inc('cross_origin');
-      return reply.code(403).send({ error: 'the session cookie is not accepted from this origin', code: 'cross_origin' });
+      if (!cookieRequestAllowed(req, allowed)) {
+        refused.inc('cross_origin');
+        return reply.code(403).send({ error: 'the session cookie is not accepted from this origin', code: 'cross_origin' });
+      }
+      principal = await d.services.people.fromSession(session);
+      if (!principal) {
+        refused.inc('invalid_credentials');
+        return unauthorized(reply);
+      }
     }
-    refused.inc('missing_credentials');
-    return unauthorized(reply);
+    // Set before the role check, so that a refused attempt is audited under its name too.
+    req.principal = principal;
+    if (!hasRole(principal, auth as Role)) {
+      refused.inc('forbidden_role');
+      return reply.code(403).send({ error: `this needs the ${auth} role; you are ${principal.role}`, code: 'forbidden' });
+    }
   });
 }

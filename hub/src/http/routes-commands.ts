@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { CommandStatus } from '../iot/store/types.js';
 import type { HttpDeps } from './deps.js';
 import { NAME_SOURCE } from '@sitehub/protocol/iot';
-import { ADMIN } from './route-auth.js';
+import { OPERATOR, VIEWER } from './route-auth.js';
+import { seesSite } from '../iot/people.js';
 import { commandSchema, commandStatuses, errorResponses, idParam, listOf } from './schemas.js';
 
 /** /api/commands… */
@@ -12,7 +13,7 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
 
   app.post('/api/commands', {
 
-    config: ADMIN,
+    config: OPERATOR,
     schema: {
       tags: ['commands'],
       summary: 'Create a command; it is delivered now if the device is online, else when it connects (until ttlMs)',
@@ -34,7 +35,7 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
 
   app.get('/api/commands/:commandId', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['commands'],
       summary: 'Get a command; with waitMs, waits up to that long for it to be acked, failed or expired',
@@ -51,7 +52,7 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
 
   app.get('/api/commands', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['commands'],
       summary: 'List commands, newest first',
@@ -62,6 +63,14 @@ export function commandRoutes(app: FastifyInstance, { services, store }: HttpDep
       },
       response: { 200: listOf(commandSchema), ...errorResponses },
     },
-    handler: async (req) => ({ items: await store.commands.list(req.query as { deviceId?: string; status?: CommandStatus; limit: number }) }),
+    handler: async (req) => {
+      const items = await store.commands.list(req.query as { deviceId?: string; status?: CommandStatus; limit: number });
+      const principal = req.principal;
+      if (!principal || principal.sites === null) return { items };
+      // A scoped person's list holds only its sites' devices (so it may be shorter than the limit).
+      const sites = new Map<string, string | undefined>();
+      for (const c of items) if (!sites.has(c.deviceId)) sites.set(c.deviceId, (await store.registry.getDevice(c.deviceId))?.siteId);
+      return { items: items.filter((c) => { const site = sites.get(c.deviceId); return site !== undefined && seesSite(principal, site); }) };
+    },
   });
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { HubError } from '../iot/errors.js';
 import type { HttpDeps } from './deps.js';
 import { NAME_SOURCE } from '@sitehub/protocol/iot';
-import { ADMIN } from './route-auth.js';
+import { VIEWER } from './route-auth.js';
 import { bucketSchema, errorResponses, eventSchema, idParam, listOf, readingSchema, stateSchema } from './schemas.js';
 
 type DeviceParams = { deviceId: string };
@@ -29,7 +29,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
 
   app.get('/api/devices/:deviceId/telemetry', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['telemetry'],
       summary: 'Readings in a time range (by ts), or after a seq (by seq), oldest first',
@@ -51,7 +51,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
 
   app.get('/api/devices/:deviceId/telemetry/aggregate', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['telemetry'],
       summary: 'min/max/avg/count of one numeric metric per interval, for charts',
@@ -81,7 +81,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
 
   app.get('/api/devices/:deviceId/state', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['state'], summary: "The device's current state", params: idParam('deviceId'), response: { 200: stateSchema, ...errorResponses } },
     handler: async (req) => {
       const { deviceId } = req.params as DeviceParams;
@@ -92,7 +92,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
 
   app.get('/api/devices/:deviceId/state/history', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['state'],
       summary: 'State updates as reported, newest first',
@@ -111,7 +111,7 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
 
   app.get('/api/devices/:deviceId/events', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['events'],
       summary: 'Alarms and logs, newest first',
@@ -129,24 +129,6 @@ export function dataRoutes(app: FastifyInstance, { services, store }: HttpDeps):
       await registry.getDevice(deviceId);
       const { from, to } = range(q);
       return { items: await store.stateEvents.listEvents(deviceId, from, to, q.kind, q.limit) };
-    },
-  });
-
-  app.get('/api/alarms', {
-    config: ADMIN,
-    schema: {
-      tags: ['events'],
-      summary: 'The newest alarms of every device (kind alarm, or severity warning, error or critical), newest first',
-      querystring: {
-        type: 'object',
-        properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } },
-        additionalProperties: false,
-      },
-      response: { 200: listOf(eventSchema), ...errorResponses },
-    },
-    handler: async (req) => {
-      const { limit } = req.query as { limit: number };
-      return { items: await store.stateEvents.recentAlarms(limit) };
     },
   });
 }

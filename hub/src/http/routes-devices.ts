@@ -2,7 +2,8 @@
 // rotate token, presence history.
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
-import { ADMIN } from './route-auth.js';
+import { ADMIN, VIEWER } from './route-auth.js';
+import { scopedDevices } from './site-scope.js';
 import { deviceSchema, deviceWithTokenSchema, errorResponses, idParam, listOf } from './schemas.js';
 
 const presenceSchema = {
@@ -42,7 +43,7 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
 
   app.get('/api/devices', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['devices'],
       summary: 'List devices, filtered by site, class, online or disabled',
@@ -60,12 +61,12 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
       },
       response: { 200: listOf(deviceSchema), ...errorResponses },
     },
-    handler: async (req) => ({ items: await registry.listDevices(req.query as { limit: number; offset: number }) }),
+    handler: async (req) => ({ items: await scopedDevices(store, req.principal, req.query as { limit: number; offset: number }) }),
   });
 
   app.get('/api/devices/:deviceId', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['devices'], summary: 'Get a device', params: idParam('deviceId'), response: { 200: deviceSchema, ...errorResponses } },
     handler: async (req) => registry.getDevice((req.params as DeviceParams).deviceId),
   });
@@ -100,6 +101,20 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
     });
   }
 
+  app.delete('/api/devices/:deviceId', {
+    config: ADMIN,
+    schema: {
+      tags: ['devices'],
+      summary: 'Delete a device: its session ends, its token stops working; its readings, events and alarms stay until retention prunes them',
+      params: idParam('deviceId'),
+      response: { 204: { type: 'null' }, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      await registry.deleteDevice((req.params as DeviceParams).deviceId);
+      return reply.code(204).send();
+    },
+  });
+
   app.post('/api/devices/:deviceId/rotate-token', {
 
     config: ADMIN,
@@ -114,7 +129,7 @@ export function deviceRoutes(app: FastifyInstance, { services, store }: HttpDeps
 
   app.get('/api/devices/:deviceId/presence', {
 
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['devices'],
       summary: 'Connect and disconnect history, newest first',

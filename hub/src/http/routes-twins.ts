@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TwinError } from '../iot/twins.js';
 import type { HttpDeps } from './deps.js';
-import { ADMIN } from './route-auth.js';
+import { OPERATOR, VIEWER } from './route-auth.js';
 import { errorResponses, idParam, listOf } from './schemas.js';
 
 const doc = { type: 'object', additionalProperties: true } as const;
@@ -46,13 +46,13 @@ export function twinRoutes(app: FastifyInstance, { services }: HttpDeps): void {
   const { twins } = services;
 
   app.get('/api/devices/:deviceId/twin', {
-    config: ADMIN,
+    config: VIEWER,
     schema: { tags: ['twins'], summary: "Get a device's twin: desired and reported documents with their versions", params: idParam('deviceId'), response: { 200: twinSchema, ...errorResponses } },
     handler: async (req) => twins.get((req.params as { deviceId: string }).deviceId),
   });
 
   app.patch('/api/devices/:deviceId/twin', {
-    config: ADMIN,
+    config: OPERATOR,
     schema: {
       tags: ['twins'],
       summary: 'Merge desired properties (JSON merge patch; null deletes); with version, refused with 409 unless desired is still at that version',
@@ -77,7 +77,7 @@ export function twinRoutes(app: FastifyInstance, { services }: HttpDeps): void {
   });
 
   app.get('/api/devices/:deviceId/twin/history', {
-    config: ADMIN,
+    config: VIEWER,
     schema: {
       tags: ['twins'],
       summary: "A twin's accepted changes, newest first",

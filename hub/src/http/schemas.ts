@@ -20,7 +20,7 @@ export const siteSchema = {
 
 export const classSchema = {
   type: 'object',
-  properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, createdAt: { type: 'integer' } },
+  properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, meta: anyObject, createdAt: { type: 'integer' } },
   required: ['id', 'name', 'description', 'createdAt'],
 } as const;
 

@@ -1,6 +1,7 @@
 // What every IoT service shares: config, store, registry, streams, metrics, logger.
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config/index.js';
+import type { IngestHooks } from './ingest-hooks.js';
 import type { InputLimits } from './limits.js';
 import type { IotMetrics } from './metrics.js';
 import type { Registry } from './registry.js';
@@ -17,6 +18,8 @@ export interface IotContext {
   streams: Streams;
   metrics: IotMetrics;
   log: Logger;
+  /** Told of readings and device events after they are stored (alarm rules). */
+  ingest?: IngestHooks;
 }
 
 /** An ack callback if the client asked for one, else a no-op, so handlers can always answer. */

@@ -30,6 +30,8 @@ export class IotMetrics {
   readonly commandAcks = new LabelledCounter();
   /** TLS handshakes that failed, by Node/OpenSSL error code (no client certificate, clear HTTP on the TLS port, …). */
   readonly tlsHandshakeFailures = new LabelledCounter();
+  /** Alarm changes by source and step (`rule|raised`, `device|cleared`, `person|acknowledged`) and webhook outcomes (`webhook|sent`, `webhook|retried`, `webhook|dropped`). */
+  readonly alarms = new LabelledCounter();
   /** Readings stored and readings that were duplicates. */
   readingsStored = 0;
   readingsDuplicate = 0;

@@ -7,6 +7,7 @@ import type { CommandRequest, Commands } from './commands.js';
 import { ackOf, type IotContext } from './context.js';
 import { HubError } from './errors.js';
 import { CLASS_PATTERN, ID_PATTERN } from './limits.js';
+import { hasRole, seesSite, type People, type Principal } from './people.js';
 import { ConfirmedPosition, parseResume, replayThenJoin } from './stream-replay.js';
 
 /** Most stream rooms one operator socket may join. */
@@ -38,13 +39,36 @@ export function filterRooms(filter: unknown): string[] {
   return rooms;
 }
 
+/**
+ * The rooms a site-scoped principal may join for a filter: everything means
+ * its sites; a site or device outside them, or a whole class (which spans
+ * sites), is refused with the same answer whether or not it exists.
+ */
+export async function scopedRooms(ctx: IotContext, principal: Principal, rooms: string[]): Promise<string[]> {
+  if (principal.sites === null) return rooms;
+  const out = new Set<string>();
+  for (const room of rooms) {
+    const [kind, id] = [room.slice(0, room.indexOf(':')), room.slice(room.indexOf(':') + 1)];
+    if (room === 'all') for (const site of principal.sites) out.add(`site:${site}`);
+    else if (kind === 'site' && seesSite(principal, id)) out.add(room);
+    else if (kind === 'device') {
+      const device = await ctx.store.registry.getDevice(id);
+      if (!device || !seesSite(principal, device.siteId)) throw new HubError('forbidden', `not one of your sites' devices: ${id}`);
+      out.add(room);
+    } else throw new HubError('forbidden', kind === 'class' ? 'a site-scoped account subscribes by site or device, not by class' : `not one of your sites: ${id}`);
+  }
+  return [...out];
+}
+
 function errorAnswer(err: unknown): { ok: false; error: string; code: string } {
   if (err instanceof HubError) return { ok: false, error: err.message, code: err.code };
   return { ok: false, error: 'internal error', code: 'internal' };
 }
 
 /** Installs subscribe/unsubscribe/command handlers on an operator socket; `source` is stored with its commands. */
-export function attachOperatorHandlers(ctx: IotContext, commands: Commands, socket: Socket, kind: 'console' | 'bridge', source: string): void {
+export function attachOperatorHandlers(ctx: IotContext, commands: Commands, socket: Socket, kind: 'console' | 'bridge', source: string, people?: People): void {
+  // Fails closed: a socket that reached here without a principal can read nothing of any site and command nothing.
+  const principal: Principal = (socket.data.principal as Principal | undefined) ?? { name: 'unknown', role: 'viewer', sites: [], accountId: null };
   const bridgeId = kind === 'bridge' ? (socket.data.bridgeId as string) : undefined;
   const confirmed = bridgeId === undefined ? undefined : new ConfirmedPosition(ctx, bridgeId);
   let replaying = false;
@@ -55,7 +79,7 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
     let start: number | undefined;
     let resuming = false;
     try {
-      rooms = filterRooms(args[0]);
+      rooms = await scopedRooms(ctx, principal, filterRooms(args[0]));
       if (socket.rooms.size + rooms.length > MAX_SUBSCRIPTIONS + 1) throw new HubError('too_many_subscriptions', `at most ${MAX_SUBSCRIPTIONS} subscriptions`);
       const after = args[0] && typeof args[0] === 'object' ? parseResume((args[0] as Record<string, unknown>).after) : undefined;
       if (after !== undefined && bridgeId === undefined) throw new HubError('invalid_filter', 'only bridges resume from a position');
@@ -121,14 +145,25 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
     const ack = ackOf(args);
     ctx.metrics.eventsIn.inc(`${kind}|command`);
     const req = (args[0] ?? {}) as Record<string, unknown>;
+    let audited = false;
+    const audit = (outcome: string) =>
+      !audited && (audited = true) && people?.audit({ actor: principal.name, action: 'command', target: `${String(req?.deviceId)} ${String(req?.name)}`.slice(0, 200), outcome, address: socket.handshake.address });
     try {
       if (typeof req !== 'object') throw new HubError('invalid_command', 'command must be an object { deviceId, name, params?, ttlMs?, wait? }');
+      if (!hasRole(principal, 'operator')) throw new HubError('forbidden', `sending commands needs the operator role; you are ${principal.role}`);
+      if (principal.sites !== null) {
+        const device = typeof req.deviceId === 'string' ? await ctx.store.registry.getDevice(req.deviceId) : undefined;
+        // The same answer as for an unknown device: a scoped person learns nothing of other sites.
+        if (!device || !seesSite(principal, device.siteId)) throw new HubError('not_found', `no device ${String(req.deviceId)}`);
+      }
       const created = await commands.create(req as CommandRequest, source);
+      audit('ok');
       if (req.wait === false) return ack({ ok: true, command: created });
       const waitMs = Math.min(typeof req.waitMs === 'number' && req.waitMs > 0 ? req.waitMs : MAX_COMMAND_WAIT_MS, created.expiresAt - created.createdAt, MAX_COMMAND_WAIT_MS);
       const command = await commands.waitForFinal(created.id, waitMs);
       ack({ ok: true, command });
     } catch (err) {
+      audit(err instanceof HubError ? err.code : 'internal');
       if (err instanceof HubError) ctx.metrics.badInputs.inc(`${kind}_command`);
       else ctx.log.error({ err }, 'operator command failed');
       ack(errorAnswer(err));

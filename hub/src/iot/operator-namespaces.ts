@@ -8,7 +8,7 @@ import type { IotContext } from './context.js';
 import type { IotEvents } from './iot-events.js';
 import { attachOperatorHandlers } from './operator-handlers.js';
 import { cookieOriginAllowed } from './origin-policy.js';
-import { tokenMatches } from './tokens.js';
+import type { People, Principal } from './people.js';
 
 function refusal(): Error & { data: { code: string } } {
   return Object.assign(new Error('authentication failed'), { data: { code: 'invalid_credentials' } });
@@ -30,7 +30,7 @@ export class OperatorSessions {
   constructor(
     private readonly ctx: IotContext,
     private readonly commands: Commands,
-    private readonly adminTokenHash: Buffer,
+    private readonly people: People,
     private readonly guard: AuthGuard,
     events: IotEvents,
     private readonly consoleSessions?: ConsoleSessions,
@@ -45,43 +45,22 @@ export class OperatorSessions {
   attach(io: Server): void {
     const consoleNsp = io.of('/console');
     consoleNsp.use((socket, next) => {
-      const { auth, headers, address } = socket.handshake;
-      const refused = this.ctx.metrics.refusedConnections;
-      if (auth?.token !== undefined) {
-        // A presented token decides alone; it is a guess to count if wrong.
-        const ticket = this.guard.admit({ kind: 'admin', address });
-        if (ticket.gate !== 'open') {
-          refused.inc(`console|${ticket.gate}`);
-          return next(tooManyFailuresError());
-        }
-        if (tokenMatches(auth.token, this.adminTokenHash)) {
-          this.guard.success(ticket);
-          return next();
-        }
-        this.guard.failure(ticket);
-        refused.inc('console|invalid_credentials');
-        return next(refusal());
-      }
-      // The web console signs in to an httpOnly cookie that the browser sends on the handshake, also from a
-      // page of another origin (WebSockets know no CORS; another port of this host is even the same site).
-      const session = this.consoleSessions?.fromCookieHeader(headers.cookie);
-      if (session) {
-        if (!cookieOriginAllowed(headers, this.allowedOrigins, false)) {
-          refused.inc('console|cross_origin');
-          return next(crossOriginRefusal());
-        }
-        socket.data.consoleSession = session;
-        return next();
-      }
-      refused.inc('console|invalid_credentials');
-      next(refusal());
+      this.admitConsole(socket).then(next, (err: unknown) => {
+        this.ctx.log.error({ err }, 'console authentication failed unexpectedly');
+        next(Object.assign(new Error('service unavailable'), { data: { code: 'unavailable' } }));
+      });
     });
     consoleNsp.on('connection', (socket: Socket) => {
-      attachOperatorHandlers(this.ctx, this.commands, socket, 'console', 'console');
+      attachOperatorHandlers(this.ctx, this.commands, socket, 'console', 'console', this.people);
       for (const hook of this.sessionHooks) hook(socket, 'console', 'console');
     });
-    this.consoleSessions?.onSessionEnd((id) => {
-      for (const socket of [...consoleNsp.sockets.values()]) if (socket.data.consoleSession === id) socket.disconnect(true);
+    this.consoleSessions?.onSessionEnd((end) => {
+      for (const socket of [...consoleNsp.sockets.values()]) {
+        const principal = socket.data.principal as Principal | undefined;
+        const ended =
+          'sessionId' in end ? socket.data.consoleSession === end.sessionId : 'accountId' in end ? principal?.accountId === end.accountId : principal?.tokenId === end.tokenId;
+        if (ended) socket.disconnect(true);
+      }
     });
 
     const bridgeNsp = io.of('/bridge');
@@ -100,6 +79,8 @@ export class OperatorSessions {
           }
           this.guard.success(ticket);
           socket.data.bridgeId = bridge.id;
+          // A bridge mirrors every site and may command: an operator of all sites.
+          socket.data.principal = { name: `bridge:${bridge.id}`, role: 'operator', sites: null, accountId: null } satisfies Principal;
           next();
         },
         () => {
@@ -117,7 +98,7 @@ export class OperatorSessions {
         set.delete(socket);
         if (set.size === 0) this.bridgeSockets.delete(bridgeId);
       });
-      attachOperatorHandlers(this.ctx, this.commands, socket, 'bridge', `bridge:${bridgeId}`);
+      attachOperatorHandlers(this.ctx, this.commands, socket, 'bridge', `bridge:${bridgeId}`, this.people);
       for (const hook of this.sessionHooks) hook(socket, 'bridge', `bridge:${bridgeId}`);
     });
   }
@@ -125,6 +106,52 @@ export class OperatorSessions {
   /** Runs `hook` for every operator session from now on. */
   onSession(hook: OperatorHook): void {
     this.sessionHooks.push(hook);
+  }
+
+  /** Decides a /console CONNECT: a token (admin or personal), or the console session cookie; returns the refusal, if any. */
+  private async admitConsole(socket: Socket): Promise<Error | undefined> {
+    const { auth, headers, address } = socket.handshake;
+    const refused = this.ctx.metrics.refusedConnections;
+    if (auth?.token !== undefined) {
+      // A presented token decides alone; it is a guess to count if wrong.
+      const ticket = this.guard.admit({ kind: 'admin', address });
+      if (ticket.gate !== 'open') {
+        refused.inc(`console|${ticket.gate}`);
+        return tooManyFailuresError();
+      }
+      let principal: Principal | undefined;
+      try {
+        principal = await this.people.fromBearer(typeof auth.token === 'string' ? auth.token : undefined);
+      } catch (err) {
+        this.guard.abandon(ticket);
+        throw err;
+      }
+      if (principal) {
+        this.guard.success(ticket);
+        socket.data.principal = principal;
+        return undefined;
+      }
+      this.guard.failure(ticket);
+      refused.inc('console|invalid_credentials');
+      return refusal();
+    }
+    // The web console signs in to an httpOnly cookie that the browser sends on the handshake, also from a
+    // page of another origin (WebSockets know no CORS; another port of this host is even the same site).
+    const session = await this.consoleSessions?.fromCookieHeader(headers.cookie);
+    if (session) {
+      if (!cookieOriginAllowed(headers, this.allowedOrigins, false)) {
+        refused.inc('console|cross_origin');
+        return crossOriginRefusal();
+      }
+      const principal = await this.people.fromSession(session);
+      if (principal) {
+        socket.data.consoleSession = session.id;
+        socket.data.principal = principal;
+        return undefined;
+      }
+    }
+    refused.inc('console|invalid_credentials');
+    return refusal();
   }
 
   /** Ends every session of a bridge token on this node. */

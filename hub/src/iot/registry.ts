@@ -53,11 +53,18 @@ export class Registry {
     return site;
   }
 
-  async createClass(input: { id: unknown; name?: string; description?: string }): Promise<DeviceClass> {
+  async createClass(input: { id: unknown; name?: string; description?: string; meta?: Record<string, unknown> }): Promise<DeviceClass> {
     const id = checkId(input.id, 'class id', CLASS_PATTERN);
     if (await this.store.registry.getClass(id)) throw new HubError('conflict', `class "${id}" already exists`, 409);
-    const cls: DeviceClass = { id, name: input.name ?? id, description: input.description ?? '', createdAt: Date.now() };
+    const cls: DeviceClass = { id, name: input.name ?? id, description: input.description ?? '', meta: input.meta ?? {}, createdAt: Date.now() };
     await this.store.registry.createClass(cls);
+    return cls;
+  }
+
+  /** Changes a class's name, description or metadata. */
+  async updateClass(id: string, patch: Partial<Pick<DeviceClass, 'name' | 'description' | 'meta'>>): Promise<DeviceClass> {
+    const cls = await this.store.registry.updateClass(id, patch);
+    if (!cls) throw notFound('class', id);
     return cls;
   }
 
@@ -100,6 +107,12 @@ export class Registry {
     if (patch.disabled === true) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device disabled', 'local');
     else if (patch.siteId !== undefined) this.events.emit('credentials-revoked', { kind: 'device', id }, 'device moved to another site', 'local');
     return device;
+  }
+
+  /** Deletes a device: its session ends and its token stops working; its history stays until retention prunes it. */
+  async deleteDevice(id: string): Promise<void> {
+    if (!(await this.store.registry.deleteDevice(id))) throw notFound('device', id);
+    this.events.emit('credentials-revoked', { kind: 'device', id }, 'device deleted', 'local');
   }
 
   /** Issues a new token; the old one stops working at once and the live session ends. */

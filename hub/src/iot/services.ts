@@ -6,17 +6,21 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config/index.js';
 import type { Server } from '../realtime/index.js';
+import { AlarmWebhook } from './alarm-webhook.js';
+import { Alarms } from './alarms.js';
 import { AuthGuard } from './auth-guard.js';
 import { Commands } from './commands.js';
 import { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
 import { DeviceSessions } from './device-namespace.js';
 import { IotEvents } from './iot-events.js';
+import { IngestHooks } from './ingest-hooks.js';
 import { inputLimits } from './limits.js';
 import { IotMetrics } from './metrics.js';
 import { NodeBus } from './node-bus.js';
 import { NodeWatch } from './node-watch.js';
 import { OperatorSessions } from './operator-namespaces.js';
+import { People } from './people.js';
 import { Presence } from './presence.js';
 import { Registry } from './registry.js';
 import { Retention } from './retention.js';
@@ -53,6 +57,10 @@ export interface IotServices {
   clustered: boolean;
   /** The URL another live node gave for itself (advertiseUrl), if known. */
   nodeUrl(node: string): Promise<string | undefined>;
+  /** Alarm rules and alarms. */
+  alarms: Alarms;
+  /** Accounts, personal tokens, who a credential stands for, the audit log. */
+  people: People;
   /** Starts timers (command expiry, retention); marks offline the devices this hub held before (every device, on one node). */
   start(): Promise<void>;
   /** Stops the timers. */
@@ -91,8 +99,9 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   const devices = new DeviceSessions(ctx, events, authGuard);
   const presence = new Presence(ctx, events, devices, nodeId, bus);
   const commands = new Commands(ctx, devices, events, bus, nodeId);
-  const consoleSessions = new ConsoleSessions();
-  const operators = new OperatorSessions(ctx, commands, hashToken(adminToken), authGuard, events, consoleSessions);
+  const consoleSessions = new ConsoleSessions(store.people);
+  const people = new People(store, consoleSessions, hashToken(adminToken), log);
+  const operators = new OperatorSessions(ctx, commands, people, authGuard, events, consoleSessions);
   if (bus) {
     // A revocation ends the sessions it opened on every node.
     events.on('credentials-revoked', (who, reason, origin) => origin === 'local' && bus.send('revoked', who, reason));
@@ -110,6 +119,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   operators.onSession((socket, kind, source) => attachTwinHandlers(ctx, twins, socket, kind, source));
   const files = new Files(ctx, devices);
   events.on('session-open', ({ socket, device }) => files.attach(socket, device));
+  const alarms = createAlarms(ctx, devices, log);
   return {
     twins,
     files,
@@ -126,6 +136,8 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
     nodeId,
     clustered,
     nodeUrl: async (node) => watch?.urlOf(node),
+    alarms,
+    people,
     async start() {
       // Alone, nobody is connected after a restart; in a cluster only this node's former devices are gone.
       if (watch) await watch.start();
@@ -133,6 +145,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
       commands.start();
       retention.start();
       await files.start();
+      await alarms.start();
     },
     async stop() {
       commands.stop();
@@ -140,6 +153,24 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
       census?.close();
       await watch?.stop();
       await retention.stop();
+      await alarms.stop();
     },
   };
+}
+
+/** The alarm rules, told of every reading and device event, with the webhook if one is configured. */
+function createAlarms(ctx: IotContext, devices: DeviceSessions, log: Logger): Alarms {
+  const { config } = ctx;
+  const webhook =
+    config.alarmWebhookUrl === undefined
+      ? undefined
+      : new AlarmWebhook(
+          { url: config.alarmWebhookUrl, attempts: config.alarmWebhookAttempts, timeoutMs: config.alarmWebhookTimeoutMs, queueMax: config.alarmWebhookQueueMax },
+          ctx.metrics,
+          log,
+        );
+  const alarms = new Alarms(ctx, (id) => devices.socketOf(id) !== undefined, webhook);
+  ctx.ingest = new IngestHooks(log);
+  ctx.ingest.add(alarms);
+  return alarms;
 }

@@ -45,4 +45,5 @@ export async function handleDeviceEvent(ctx: IotContext, device: DeviceScope, ar
   ack({ ok: true, id: stored.id });
   const { deviceId: _deviceId, pos, ...body } = stored;
   ctx.streams.publish('event', device, pos, body);
+  ctx.ingest?.event(device, { deviceId: device.id, ...body });
 }

@@ -29,5 +29,6 @@ export async function handleTelemetry(ctx: IotContext, device: DeviceScope, args
   ctx.metrics.telemetryAckMs.observe(performance.now() - received);
   if (result.pos !== undefined) {
     ctx.streams.publish('telemetry', device, result.pos, { readings: result.stored.map((r) => ({ seq: r.seq, ts: r.ts, values: r.values })) });
+    ctx.ingest?.readings(device, result.stored, now);
   }
 }

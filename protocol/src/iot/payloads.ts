@@ -82,6 +82,65 @@ export interface DeviceEventRecord {
   receivedAt: number;
 }
 
+/** Where an alarm is in its life: raised, seen by a person, over. */
+export type AlarmState = 'active' | 'acknowledged' | 'cleared';
+
+/** An alarm as the hub stores, lists and streams it: raised by a rule or by a device's own `event`. */
+export interface AlarmRecord {
+  id: number;
+  deviceId: string;
+  /** The rule that raised it; null for a device's own alarm. */
+  ruleId: string | null;
+  source: 'rule' | 'device';
+  /** The rule's condition (above, below, outside, rate, silence) or the device event's kind. */
+  kind: string;
+  /** What makes two raises the same alarm: the rule id, or the device event's data.code (else its message). */
+  key: string;
+  severity: string;
+  message: string;
+  /** The value that raised it (a reading's value, a rate, the silence in ms, or the event's data). */
+  value: unknown;
+  state: AlarmState;
+  /** When it was raised (ms since the epoch). */
+  ts: number;
+  ackedBy: string | null;
+  ackedAt: number | null;
+  /** 'rule', 'device', or the person who cleared it. */
+  clearedBy: string | null;
+  clearedAt: number | null;
+  updatedAt: number;
+}
+
+/** What a rule watches for. */
+export type RuleCondition = 'above' | 'below' | 'outside' | 'rate' | 'silence';
+
+/** A rule that raises an alarm on a device of its scope (a class, a site or one device). */
+export interface AlarmRuleRecord {
+  id: string;
+  name: string;
+  scope: { kind: 'class' | 'site' | 'device'; id: string };
+  /** The telemetry metric watched; for `silence`, optional (any reading counts when absent). */
+  metric: string | null;
+  condition: RuleCondition;
+  /** above / below: the threshold; rate: the largest allowed change per second (either way). */
+  threshold: number | null;
+  /** outside: the band [low, high] a value must stay in. */
+  low: number | null;
+  high: number | null;
+  /** How far back across the threshold a value must come before the alarm clears (so it does not flap). */
+  hysteresis: number;
+  /** How long (by reading time) the condition must hold before the alarm is raised. */
+  holdMs: number;
+  /** silence: how long without a reading before the alarm is raised. */
+  silenceMs: number | null;
+  severity: 'info' | 'warning' | 'error' | 'critical';
+  /** The alarm's message (default: made from the rule). */
+  message: string | null;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** A command as the hub sends it to a device. */
 export interface DeviceCommand {
   id: string;
@@ -143,6 +202,8 @@ export interface StreamPayloads {
   file: StreamHeader & Omit<FileDeliveryRecord, 'deviceId'> & { name: string };
   /** A file a device uploaded, once stored. */
   upload: StreamHeader & Omit<FileRecord, 'deviceId'>;
+  /** An alarm raised, acknowledged or cleared. */
+  alarm: StreamHeader & Omit<AlarmRecord, 'deviceId'>;
 }
 
 /** A stream event name. */

@@ -18,7 +18,28 @@ export interface ChartHandle {
 
 const MAX_POINTS = 5000;
 
-export function Chart({ metric, series, aggregated, spanMs, handle }: { metric: string; series: Series; aggregated: boolean; spanMs: number; handle: (h: ChartHandle | undefined) => void }) {
+/**
+ * `window` fixes the time axis to [from, to] (ms) instead of the span ending
+ * now; `onZoom` gets the range a drag across the chart selects (the page
+ * reloads the data for it, so a zoom shows finer data, not a stretched one).
+ */
+export function Chart({
+  metric,
+  series,
+  aggregated,
+  spanMs,
+  window: fixed,
+  onZoom,
+  handle,
+}: {
+  metric: string;
+  series: Series;
+  aggregated: boolean;
+  spanMs: number;
+  window?: [number, number] | undefined;
+  onZoom?: (fromMs: number, toMs: number) => void;
+  handle: (h: ChartHandle | undefined) => void;
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current!;
@@ -31,11 +52,13 @@ export function Chart({ metric, series, aggregated, spanMs, handle }: { metric: 
         width: Math.max(240, el.clientWidth),
         height: 180,
         legend: { show: true },
-        cursor: { drag: { x: false, y: false } },
+        // A drag selects a time range (handed to onZoom), never the value axis.
+        cursor: { drag: { x: onZoom !== undefined, y: false, setScale: false } },
         scales: {
           x: {
             time: true,
             range: (_u, _min, max) => {
+              if (fixed) return [fixed[0] / 1000, fixed[1] / 1000];
               const end = Math.max(Date.now() / 1000, max ?? 0);
               return [end - spanMs / 1000, end];
             },
@@ -43,7 +66,18 @@ export function Chart({ metric, series, aggregated, spanMs, handle }: { metric: 
         },
         // uPlot's default points: drawn where they are sparse (a lone bucket), not on dense lines.
         series: [{}, ...names.slice(0, ys.length).map((label, i) => ({ label, stroke: colors[i], width: i === 0 ? 2 : 1 }))],
-        hooks: { setScale: [(u, key) => key === 'x' && (el.dataset.span = String(Math.round((u.scales.x!.max! - u.scales.x!.min!) * 1000)))] },
+        hooks: {
+          setScale: [(u, key) => key === 'x' && (el.dataset.span = String(Math.round((u.scales.x!.max! - u.scales.x!.min!) * 1000)))],
+          setSelect: [
+            (u) => {
+              if (!onZoom || u.select.width < 3) return;
+              const from = u.posToVal(u.select.left, 'x') * 1000;
+              const to = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
+              u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+              onZoom(Math.round(from), Math.round(to));
+            },
+          ],
+        },
         axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: 60 }],
       },
       [xs, ...ys] as uPlot.AlignedData,
@@ -66,6 +100,8 @@ export function Chart({ metric, series, aggregated, spanMs, handle }: { metric: 
       append(tsMs, value) {
         const x = tsMs / 1000;
         if (xs.length && x < xs[xs.length - 1]!) return;
+        // A window that ended in the past gets no live points.
+        if (fixed && tsMs > fixed[1]) return;
         xs.push(x);
         for (const y of ys) y.push(value);
         dirty = true;
@@ -79,6 +115,6 @@ export function Chart({ metric, series, aggregated, spanMs, handle }: { metric: 
       resize.disconnect();
       plot.destroy();
     };
-  }, [series, aggregated, metric, spanMs]);
+  }, [series, aggregated, metric, spanMs, fixed?.[0], fixed?.[1]]);
   return <div class="chart" ref={box} data-metric={metric} data-range={spanMs} role="img" aria-label={`chart of ${metric}`} />;
 }

@@ -3,7 +3,7 @@
 // uploaded, images shown inline.
 import { useEffect, useState } from 'preact/hooks';
 import type { FileDeliveryRecord, FileRecord } from '@sitehub/protocol/iot';
-import { api } from '../api';
+import { api, can } from '../api';
 import { ago } from '../format';
 import { useLiveBatches } from '../hooks';
 import type { FileMsg, UploadMsg } from '../live';
@@ -70,13 +70,15 @@ export function FilesPanel({ deviceId }: { deviceId: string }) {
   };
   return (
     <div data-testid="files">
-      <form class="command-form" onSubmit={send} aria-label="Send a file to the device">
-        <label>
-          File for the device
-          <input type="file" name="file" />
-        </label>
-        <button type="submit" disabled={busy}>{busy ? 'Uploading…' : 'Upload to device'}</button>
-      </form>
+      {can('admin') && (
+        <form class="command-form" onSubmit={send} aria-label="Send a file to the device">
+          <label>
+            File for the device
+            <input type="file" name="file" />
+          </label>
+          <button type="submit" disabled={busy}>{busy ? 'Uploading…' : 'Upload to device'}</button>
+        </form>
+      )}
       {error && <p class="error" role="alert">{error}</p>}
       {deliveries.length > 0 && (
         <ul class="commands" aria-label="Deliveries">

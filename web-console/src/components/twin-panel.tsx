@@ -4,7 +4,7 @@
 // rather than overwritten.
 import { useEffect, useState } from 'preact/hooks';
 import type { TwinDocument } from '@sitehub/protocol/iot';
-import { api } from '../api';
+import { api, can } from '../api';
 import { ago } from '../format';
 import { useLiveBatches } from '../hooks';
 import { setDesired, type TwinMsg } from '../live';
@@ -56,13 +56,15 @@ export function TwinPanel({ deviceId }: { deviceId: string }) {
           <pre class="json" data-testid="twin-reported">{JSON.stringify(twin.reported, null, 2)}</pre>
         </>
       )}
-      <form class="command-form" onSubmit={submit} aria-label="Set desired properties">
-        <label>
-          Desired properties (JSON merge patch; null removes)
-          <textarea name="desired" rows={2} value={patch} onInput={(e) => setPatch((e.target as HTMLTextAreaElement).value)} />
-        </label>
-        <button type="submit">Set</button>
-      </form>
+      {can('operator') && (
+        <form class="command-form" onSubmit={submit} aria-label="Set desired properties">
+          <label>
+            Desired properties (JSON merge patch; null removes)
+            <textarea name="desired" rows={2} value={patch} onInput={(e) => setPatch((e.target as HTMLTextAreaElement).value)} />
+          </label>
+          <button type="submit">Set</button>
+        </form>
+      )}
       {error && <p class="error" role="alert">{error}</p>}
     </div>
   );

@@ -2,11 +2,13 @@
 // 15 minutes, bucketed aggregates for longer ranges), current state, events
 // and the command form.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Bucket, type Device, type HubEvent, type Reading } from '../api';
+import { api, can, type Bucket, type Device, type HubEvent, type Reading } from '../api';
 import { Chart, type ChartHandle, type Series } from '../components/chart';
 import { CommandForm } from '../components/command-form';
 import { TwinPanel } from '../components/twin-panel';
 import { FilesPanel } from '../components/files-panel';
+import { DeviceAdmin } from '../components/device-admin';
+import { History } from '../components/history';
 import { ago, short, time } from '../format';
 import { useLiveBatches } from '../hooks';
 import type { StateMsg, TelemetryMsg } from '../live';
@@ -30,13 +32,29 @@ function numericKeys(readings: Reading[]): string[] {
   return [...keys].sort().slice(0, MAX_METRICS);
 }
 
-async function loadSeries(deviceId: string, rangeMs: number): Promise<{ metrics: string[]; series: Map<string, Series>; aggregated: boolean }> {
+type Loaded = { metrics: string[]; series: Map<string, Series>; aggregated: boolean; latest: Record<string, unknown> };
+
+/** The last value of every metric (numeric or not) in readings oldest first. */
+function latestValues(readings: Reading[]): Record<string, unknown> {
+  const latest: Record<string, unknown> = {};
+  for (const r of readings) Object.assign(latest, r.values);
+  return latest;
+}
+
+/** `datetime-local` value of a time (local time, minutes). */
+function localInput(ms: number): string {
+  return new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** Loads a window: the last `rangeMs` up to now, or a fixed [from, to]. */
+async function loadSeries(deviceId: string, rangeMs: number, fixed?: [number, number]): Promise<Loaded> {
   const id = encodeURIComponent(deviceId);
-  const to = Date.now();
-  const from = to - rangeMs;
+  const to = fixed ? fixed[1] : Date.now();
+  const from = fixed ? fixed[0] : to - rangeMs;
+  rangeMs = to - from;
   // The raw window tells which metrics exist (and is the data for short ranges).
   const rawFrom = rangeMs <= RAW_LIMIT_MS ? from : to - RAW_LIMIT_MS;
-  let { items } = await api<{ items: Reading[] }>(`/api/devices/${id}/telemetry?from=${rawFrom}&to=${to + 60_000}&limit=10000`);
+  let { items } = await api<{ items: Reading[] }>(`/api/devices/${id}/telemetry?from=${rawFrom}&to=${fixed ? to : to + 60_000}&limit=10000`);
   if (items.length === 0 && rangeMs > RAW_LIMIT_MS) items = (await api<{ items: Reading[] }>(`/api/devices/${id}/telemetry?from=${from}&limit=50`)).items;
   const metrics = numericKeys(items);
   const series = new Map<string, Series>();
@@ -53,7 +71,7 @@ async function loadSeries(deviceId: string, rangeMs: number): Promise<{ metrics:
       }
       series.set(m, { xs, ys: [ys] });
     }
-    return { metrics, series, aggregated: false };
+    return { metrics, series, aggregated: false, latest: latestValues(items) };
   }
   const interval = Math.max(1000, Math.ceil(rangeMs / BUCKETS / 1000) * 1000);
   await Promise.all(
@@ -62,14 +80,26 @@ async function loadSeries(deviceId: string, rangeMs: number): Promise<{ metrics:
       series.set(m, { xs: buckets.map((b) => b.ts / 1000), ys: [buckets.map((b) => b.avg), buckets.map((b) => b.min), buckets.map((b) => b.max)] });
     }),
   );
-  return { metrics, series, aggregated: true };
+  return { metrics, series, aggregated: true, latest: latestValues(items) };
 }
 
 export function DevicePage({ deviceId }: { deviceId: string }) {
   const [device, setDevice] = useState<Device | undefined>();
   const [error, setError] = useState('');
   const [range, setRange] = useState(RANGES[0]!.ms);
-  const [data, setData] = useState<{ metrics: string[]; series: Map<string, Series>; aggregated: boolean } | undefined>();
+  /** A custom or zoomed window [from, to] in ms; undefined: the preset range ending now. */
+  const [fixed, setFixed] = useState<[number, number] | undefined>();
+  const [customFrom, setCustomFrom] = useState(localInput(Date.now() - 3600_000));
+  const [customTo, setCustomTo] = useState(localInput(Date.now()));
+  const zoom = (from: number, to: number) => {
+    if (to - from < 1000) return;
+    setFixed([from, to]);
+    setCustomFrom(localInput(from));
+    setCustomTo(localInput(to));
+  };
+  const [data, setData] = useState<Loaded | undefined>();
+  const [latest, setLatest] = useState<Record<string, unknown>>({});
+  const [units, setUnits] = useState<Record<string, string>>({});
   const [state, setState] = useState<Record<string, unknown>>({});
   const [events, setEvents] = useState<HubEvent[]>([]);
   const charts = useRef(new Map<string, ChartHandle>());
@@ -83,15 +113,28 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
   }, [deviceId]);
   useEffect(() => {
     setData(undefined);
-    loadSeries(deviceId, range).then(setData, (err) => setError(err.message));
-  }, [deviceId, range]);
+    loadSeries(deviceId, range, fixed).then(
+      (d) => {
+        setData(d);
+        setLatest(d.latest);
+      },
+      (err) => setError(err.message),
+    );
+  }, [deviceId, range, fixed?.[0], fixed?.[1]]);
+  // Units come from the device's class (meta.units: metric -> unit).
+  useEffect(() => {
+    if (!device) return;
+    api<{ meta?: { units?: Record<string, string> } }>(`/api/classes/${encodeURIComponent(device.classId)}`).then((c) => setUnits(c.meta?.units ?? {}), () => setUnits({}));
+  }, [device?.classId]);
 
   useLiveBatches(['telemetry', 'state', 'event', 'presence'], (batch) => {
     let newMetric = false;
     for (const { kind, msg } of batch) {
       if (msg.deviceId !== deviceId) continue;
       if (kind === 'telemetry') {
-        for (const r of (msg as TelemetryMsg).readings) {
+        const readings = (msg as TelemetryMsg).readings;
+        if (readings.length) setLatest((old) => ({ ...old, ...latestValues(readings as Reading[]) }));
+        for (const r of readings) {
           for (const [k, v] of Object.entries(r.values)) {
             if (typeof v !== 'number') continue;
             const chart = charts.current.get(k);
@@ -104,7 +147,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
       else if (kind === 'presence') setDevice((d) => (d ? { ...d, online: msg.online, lastSeen: msg.ts } : d));
     }
     // A metric seen for the first time: reload so that it gets its chart.
-    if (newMetric) loadSeries(deviceId, range).then(setData, () => {});
+    if (newMetric) loadSeries(deviceId, range, fixed).then(setData, () => {});
   });
 
   if (error && !device) return <p class="error" role="alert">{error} <a href="/devices" onClick={linkClick}>All devices</a></p>;
@@ -120,27 +163,72 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
         <div class="charts">
           <div class="range" role="group" aria-label="Time range">
             {RANGES.map((r) => (
-              <button type="button" class={range === r.ms ? '' : 'secondary'} aria-pressed={range === r.ms} onClick={() => setRange(r.ms)}>{r.label}</button>
+              <button type="button" class={!fixed && range === r.ms ? '' : 'secondary'} aria-pressed={!fixed && range === r.ms} onClick={() => { setFixed(undefined); setRange(r.ms); }}>{r.label}</button>
             ))}
           </div>
+          <form
+            class="filters custom-range"
+            aria-label="custom range"
+            onSubmit={(e) => {
+              e.preventDefault();
+              zoom(new Date(customFrom).getTime(), new Date(customTo).getTime());
+            }}
+          >
+            <label>
+              From <input id="range-from" type="datetime-local" value={customFrom} onInput={(e) => setCustomFrom((e.target as HTMLInputElement).value)} />
+            </label>
+            <label>
+              To <input id="range-to" type="datetime-local" value={customTo} onInput={(e) => setCustomTo((e.target as HTMLInputElement).value)} />
+            </label>
+            <button type="submit" class="secondary">Show range</button>
+            {fixed && <button type="button" class="secondary" onClick={() => setFixed(undefined)}>Back to live</button>}
+          </form>
+          <p class="muted hint">Drag across a chart to zoom into that time.</p>
           {!data && <p class="muted">Loading telemetry…</p>}
           {data && data.metrics.length === 0 && <p class="muted">No numeric telemetry yet; charts appear with the first readings.</p>}
           {data?.metrics.map((m) => (
             <figure class="card">
-              <figcaption>{m}{data.aggregated ? ' (avg, min, max per bucket)' : ''}</figcaption>
-              <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} spanMs={range} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
+              <figcaption>
+                {m}
+                {units[m] ? ` (${units[m]})` : ''}
+                {data.aggregated ? ' — avg, min, max per bucket' : ''}
+                {latest[m] !== undefined && <span class="latest" data-testid={`latest-${m}`}> · latest {short(latest[m], 20)}{units[m] ? ` ${units[m]}` : ''}</span>}
+              </figcaption>
+              <Chart metric={m} series={data.series.get(m)!} aggregated={data.aggregated} spanMs={fixed ? fixed[1] - fixed[0] : range} window={fixed} onZoom={zoom} handle={(h) => (h ? charts.current.set(m, h) : charts.current.delete(m))} />
             </figure>
           ))}
+          {data && Object.keys(latest).some((k) => !data.metrics.includes(k)) && (
+            <div class="card">
+              <h2>Other metrics</h2>
+              <dl class="state" data-testid="other-metrics">
+                {Object.keys(latest).filter((k) => !data.metrics.includes(k)).sort().map((k) => (<><dt>{k}</dt><dd>{short(latest[k], 80)}{units[k] ? ` ${units[k]}` : ''}</dd></>))}
+              </dl>
+            </div>
+          )}
+          <div class="card">
+            <h2>History</h2>
+            <History deviceId={deviceId} />
+          </div>
         </div>
         <aside class="side">
-          <div class="card">
-            <h2>Command</h2>
-            <CommandForm deviceId={deviceId} />
-          </div>
-          <div class="card">
-            <h2>Files</h2>
-            <FilesPanel deviceId={deviceId} />
-          </div>
+          {can('operator') && (
+            <div class="card">
+              <h2>Command</h2>
+              <CommandForm deviceId={deviceId} />
+            </div>
+          )}
+          {can('admin') && device && (
+            <div class="card">
+              <h2>Manage</h2>
+              <DeviceAdmin device={device} onChange={setDevice} />
+            </div>
+          )}
+          {can('admin') && (
+            <div class="card">
+              <h2>Files</h2>
+              <FilesPanel deviceId={deviceId} />
+            </div>
+          )}
           <div class="card">
             <h2>Twin</h2>
             <TwinPanel deviceId={deviceId} />

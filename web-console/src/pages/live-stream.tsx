@@ -36,6 +36,8 @@ function describe(kind: LiveKind, msg: any): string {
       return `${msg.kind} ${msg.name} (${msg.size} bytes)`;
     case 'twin':
       return `${msg.change?.side} v${msg.change?.version} ${short(msg.change?.patch, 100)}`;
+    case 'alarm':
+      return `${msg.severity} alarm ${msg.state}: ${msg.message}`;
   }
 }
 

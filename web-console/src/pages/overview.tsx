@@ -1,30 +1,28 @@
 // Overview: sites by device class with online/total counts, the live message
 // rate, and the latest alarms (from the store, then live).
 import { useEffect, useState } from 'preact/hooks';
-import { api, type HubEvent } from '../api';
+import { api, type Alarm } from '../api';
 import { useDevices } from '../device-store';
 import { ago, rate } from '../format';
 import { useLiveBatches } from '../hooks';
 import { live, LIVE_KINDS } from '../live';
 import { linkClick } from '../router';
 
-const ALARM_SEVERITIES = new Set(['warning', 'error', 'critical']);
 const MAX_ALARMS = 12;
 
-function isAlarm(e: HubEvent): boolean {
-  return e.kind === 'alarm' || ALARM_SEVERITIES.has(e.severity);
-}
-
 // The newest alarms: what the store holds (fetched when the overview opens),
-// and what arrives live from then on, whichever page is open.
-let recentAlarms: HubEvent[] = [];
-function addAlarms(events: HubEvent[]): void {
-  const byId = new Map([...events, ...recentAlarms].map((e) => [e.id, e]));
+// and what arrives live from then on, whichever page is open. A live change
+// of an alarm (acknowledged, cleared) replaces the one listed.
+let recentAlarms: Alarm[] = [];
+function addAlarms(alarms: Alarm[], newer: boolean): void {
+  const byId = new Map(recentAlarms.map((a) => [a.id, a]));
+  for (const a of alarms) {
+    const old = byId.get(a.id);
+    if (!old || newer || old.updatedAt <= a.updatedAt) byId.set(a.id, a);
+  }
   recentAlarms = [...byId.values()].sort((a, b) => b.ts - a.ts || b.id - a.id).slice(0, MAX_ALARMS);
 }
-live.on('event', (e) => {
-  if (isAlarm(e)) addAlarms([e]);
-});
+live.on('alarm', (a) => addAlarms([a], true));
 
 /** Messages per second over the last few seconds, from the live counters. */
 function useMessageRate(): number {
@@ -48,12 +46,12 @@ function useMessageRate(): number {
 export function OverviewPage() {
   const store = useDevices();
   const perSec = useMessageRate();
-  const [alarms, setAlarms] = useState<HubEvent[]>(recentAlarms);
-  useLiveBatches(['event'], () => setAlarms(recentAlarms));
+  const [alarms, setAlarms] = useState<Alarm[]>(recentAlarms);
+  useLiveBatches(['alarm'], () => setAlarms(recentAlarms));
   useEffect(() => {
-    api<{ items: HubEvent[] }>(`/api/alarms?limit=${MAX_ALARMS}`).then(
+    api<{ items: Alarm[] }>(`/api/alarms?limit=${MAX_ALARMS}`).then(
       (r) => {
-        addAlarms(r.items);
+        addAlarms(r.items, false);
         setAlarms(recentAlarms);
       },
       () => {},
@@ -119,7 +117,7 @@ export function OverviewPage() {
           {alarms.map((a) => (
             <li class={`sev-${a.severity}`}>
               <span class="badge">{a.severity}</span>{' '}
-              <a href={`/devices/${encodeURIComponent(a.deviceId)}`} onClick={linkClick}>{a.deviceId}</a> {a.message} <span class="muted">{ago(a.ts)}</span>
+              <a href={`/devices/${encodeURIComponent(a.deviceId)}`} onClick={linkClick}>{a.deviceId}</a> {a.message} <span class="muted">{a.state} · {ago(a.ts)}</span>
             </li>
           ))}
         </ul>

@@ -125,7 +125,7 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
-  // Twins (issue 21): one row per device with both documents and their
+  // 3, twins (issue 21): one row per device with both documents and their
   // versions, and every accepted change as history.
   `
   CREATE TABLE twins (
@@ -148,7 +148,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX twin_history_by_device ON twin_history(device_id, ts);
   `,
-  // Files (issue 21): metadata of stored files (the bytes are on disk under
+  // 4, files (issue 21): metadata of stored files (the bytes are on disk under
   // dataDir/files) and hub -> device deliveries with their progress.
   `
   CREATE TABLE files (
@@ -177,7 +177,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX file_deliveries_by_device ON file_deliveries(device_id, status);
   `,
-  // Cluster presence and delivery (issue 18): each device session's epoch and
+  // 5, cluster presence and delivery (issue 18): each device session's epoch and
   // node, the session epoch a command was last taken by, and the nodes'
   // heartbeat counters (one hub on SQLite has just itself there).
   `
@@ -191,5 +191,81 @@ export const MIGRATIONS: readonly string[] = [
     at INTEGER NOT NULL,
     url TEXT
   );
+  `,
+  // 6 (issue 20): alarm rules (their definition as JSON) and alarms. At most one
+  // open (not cleared) alarm per device and key: the unique index is what
+  // keeps one crossing from raising twice, also across hub nodes.
+  `
+  CREATE TABLE alarm_rules (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE alarms (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    rule_id TEXT,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    alarm_key TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    value TEXT,
+    state TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    acked_by TEXT,
+    acked_at INTEGER,
+    cleared_by TEXT,
+    cleared_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX alarms_open ON alarms(device_id, alarm_key) WHERE state <> 'cleared';
+  CREATE INDEX alarms_by_time ON alarms(ts);
+  CREATE INDEX alarms_by_device ON alarms(device_id, ts);
+  `,
+  // 7 (issue 20): people. Accounts with scrypt password hashes, personal API
+  // tokens and console sessions (both kept as SHA-256 hashes, so the database
+  // holds no usable credential), and the audit log.
+  `
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    sites TEXT,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX api_tokens_by_account ON api_tokens(account_id);
+  CREATE TABLE console_sessions (
+    id_hash BLOB PRIMARY KEY,
+    account_id TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at);
+  CREATE INDEX console_sessions_by_account ON console_sessions(account_id);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    address TEXT NOT NULL
+  );
+  CREATE INDEX audit_by_time ON audit_log(ts);
+  `,
+  // 8 (issue 20): classes get metadata (the console reads units from it).
+  `
+  ALTER TABLE device_classes ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
   `,
 ];

@@ -38,8 +38,8 @@ function toSite(r: { id: string; name: string; meta: string; created_at: number 
   return { id: r.id, name: r.name, meta: JSON.parse(r.meta), createdAt: r.created_at };
 }
 
-function toClass(r: { id: string; name: string; description: string; created_at: number }): DeviceClass {
-  return { id: r.id, name: r.name, description: r.description, createdAt: r.created_at };
+function toClass(r: { id: string; name: string; description: string; meta: string; created_at: number }): DeviceClass {
+  return { id: r.id, name: r.name, description: r.description, meta: JSON.parse(r.meta), createdAt: r.created_at };
 }
 
 function toBridgeToken(r: { id: string; name: string; disabled: number; created_at: number }): BridgeToken {
@@ -58,7 +58,7 @@ export class SqliteRegistry implements RegistryStore {
       insertSite: db.prepare('INSERT INTO sites (id, name, meta, created_at) VALUES (?, ?, ?, ?)'),
       getSite: db.prepare('SELECT * FROM sites WHERE id = ?'),
       listSites: db.prepare('SELECT * FROM sites ORDER BY id'),
-      insertClass: db.prepare('INSERT INTO device_classes (id, name, description, created_at) VALUES (?, ?, ?, ?)'),
+      insertClass: db.prepare('INSERT INTO device_classes (id, name, description, meta, created_at) VALUES (?, ?, ?, ?, ?)'),
       getClass: db.prepare('SELECT * FROM device_classes WHERE id = ?'),
       listClasses: db.prepare('SELECT * FROM device_classes ORDER BY id'),
       insertDevice: db.prepare(
@@ -100,7 +100,20 @@ export class SqliteRegistry implements RegistryStore {
   }
 
   async createClass(cls: DeviceClass): Promise<void> {
-    await this.writer.submit(() => this.stmt.insertClass.run(cls.id, cls.name, cls.description, cls.createdAt));
+    await this.writer.submit(() => this.stmt.insertClass.run(cls.id, cls.name, cls.description, JSON.stringify(cls.meta ?? {}), cls.createdAt));
+  }
+
+  async updateClass(id: string, patch: Partial<Pick<DeviceClass, 'name' | 'description' | 'meta'>>): Promise<DeviceClass | undefined> {
+    return this.writer.submit(() => {
+      const sets: string[] = [];
+      const args: unknown[] = [];
+      if (patch.name !== undefined) sets.push('name = ?'), args.push(patch.name);
+      if (patch.description !== undefined) sets.push('description = ?'), args.push(patch.description);
+      if (patch.meta !== undefined) sets.push('meta = ?'), args.push(JSON.stringify(patch.meta));
+      if (sets.length) this.db.prepare(`UPDATE device_classes SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+      const row = this.stmt.getClass.get(id) as Parameters<typeof toClass>[0] | undefined;
+      return row && toClass(row);
+    });
   }
 
   async getClass(id: string): Promise<DeviceClass | undefined> {
@@ -152,6 +165,13 @@ export class SqliteRegistry implements RegistryStore {
       const info = this.db.prepare(`UPDATE devices SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
       if (info.changes === 0) return undefined;
       return toDevice(this.stmt.getDevice.get(id) as DeviceRow);
+    });
+  }
+
+  deleteDevice(id: string): Promise<boolean> {
+    return this.writer.submit(() => {
+      this.db.prepare('DELETE FROM device_state WHERE device_id = ?').run(id);
+      return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes > 0;
     });
   }
 

@@ -1,7 +1,9 @@
 // The SQLite Store: one connection, one group-commit writer, and the
 // per-resource implementations sharing them.
 import { openDatabase, type SqliteDb } from './db.js';
+import { SqliteAlarms } from './sqlite-alarms.js';
 import { SqliteCommands } from './sqlite-commands.js';
+import { SqlitePeople } from './sqlite-people.js';
 import { SqlitePresence } from './sqlite-presence.js';
 import { SqliteRegistry } from './sqlite-registry.js';
 import { SqliteStateEvents } from './sqlite-state-events.js';
@@ -26,6 +28,8 @@ export class SqliteStore implements Store {
   readonly stream: SqliteStream;
   readonly twins: SqliteTwins;
   readonly files: SqliteFiles;
+  readonly alarms: SqliteAlarms;
+  readonly people: SqlitePeople;
   private readonly writer: GroupCommitWriter;
   private closed = false;
 
@@ -40,6 +44,8 @@ export class SqliteStore implements Store {
     this.presence = new SqlitePresence(this.db, this.writer, this.stream);
     this.twins = new SqliteTwins(this.db, this.writer, this.stream);
     this.files = new SqliteFiles(this.db, this.writer);
+    this.alarms = new SqliteAlarms(this.db, this.writer, this.stream);
+    this.people = new SqlitePeople(this.db, this.writer);
   }
 
   async prune(cutoff: number): Promise<number> {
@@ -52,6 +58,8 @@ export class SqliteStore implements Store {
       ['events', 'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
       ['presence_log', 'DELETE FROM presence_log WHERE id IN (SELECT id FROM presence_log WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
       ['twin_history', 'DELETE FROM twin_history WHERE id IN (SELECT id FROM twin_history WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
+      // Open alarms stay, however old: somebody still has to see them.
+      ['alarms', "DELETE FROM alarms WHERE id IN (SELECT id FROM alarms WHERE device_id = @id AND ts < @cutoff AND state = 'cleared' LIMIT @chunk)"],
     ];
     for (const [, sql] of chunked) {
       const stmt = this.db.prepare(sql);
@@ -62,6 +70,13 @@ export class SqliteStore implements Store {
           if (removed < PRUNE_CHUNK) break;
         }
       }
+    }
+    // The audit log is not per device: one chunked delete by time (its ts index serves it).
+    const audit = this.db.prepare('DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE ts < ? LIMIT ?)');
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const removed = await this.writer.submit(() => audit.run(cutoff, PRUNE_CHUNK).changes);
+      total += removed;
+      if (removed < PRUNE_CHUNK) break;
     }
     return total;
   }

@@ -16,6 +16,8 @@ export interface DeviceClass {
   id: string;
   name: string;
   description: string;
+  /** Free metadata; `units` (metric -> unit, e.g. { temp: "°C" }) labels the console's charts. */
+  meta: Record<string, unknown>;
   createdAt: number;
 }
 
@@ -52,9 +54,9 @@ export interface DeviceFilter {
   offset: number;
 }
 
-import type { CommandRecord, CommandStatus, DeviceEventRecord, Reading, StreamEventName } from '@sitehub/protocol/iot';
+import type { AlarmRecord, AlarmRuleRecord, AlarmState, CommandRecord, CommandStatus, DeviceEventRecord, Reading, StreamEventName } from '@sitehub/protocol/iot';
 
-export type { Reading, StreamEventName };
+export type { AlarmState, Reading, StreamEventName };
 
 /** A validated reading with its values already serialised (validation measured them). */
 export interface EncodedReading extends Reading {
@@ -146,12 +148,15 @@ export interface RegistryStore {
   createClass(cls: DeviceClass): Promise<void>;
   getClass(id: string): Promise<DeviceClass | undefined>;
   listClasses(): Promise<DeviceClass[]>;
+  updateClass(id: string, patch: Partial<Pick<DeviceClass, 'name' | 'description' | 'meta'>>): Promise<DeviceClass | undefined>;
   createDevice(device: Omit<Device, 'online' | 'lastSeen'>, tokenHash: Buffer): Promise<void>;
   getDevice(id: string): Promise<Device | undefined>;
   getCredentials(id: string): Promise<DeviceCredentials | undefined>;
   listDevices(filter: DeviceFilter): Promise<Device[]>;
   updateDevice(id: string, patch: Partial<Pick<Device, 'name' | 'siteId' | 'meta' | 'disabled'>>): Promise<Device | undefined>;
   setTokenHash(id: string, tokenHash: Buffer): Promise<boolean>;
+  /** Removes a device from the registry (its history stays until retention prunes it). */
+  deleteDevice(id: string): Promise<boolean>;
   createBridgeToken(token: BridgeToken, tokenHash: Buffer): Promise<void>;
   listBridgeTokens(): Promise<BridgeToken[]>;
   findBridgeToken(tokenHash: Buffer): Promise<BridgeToken | undefined>;
@@ -338,6 +343,128 @@ export interface FileStore {
   delete(id: string): Promise<void>;
 }
 
+/** An alarm (the contract's record). */
+export type Alarm = AlarmRecord;
+/** An alarm rule (the contract's record). */
+export type AlarmRule = AlarmRuleRecord;
+
+/** Filters of an alarm listing; `open` means active or acknowledged. */
+export interface AlarmFilter {
+  state?: AlarmState | 'open';
+  deviceId?: string;
+  siteId?: string;
+  /** Only alarms of devices of these sites (a site-scoped person's view). */
+  sites?: readonly string[];
+  severity?: string;
+  ruleId?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+/** A person's step in an alarm's life. */
+export interface AlarmChange {
+  state: 'acknowledged' | 'cleared';
+  by: string;
+  at: number;
+}
+
+/** Alarm rules and the alarms they (and devices) raise. */
+export interface AlarmStore {
+  listRules(): Promise<AlarmRule[]>;
+  getRule(id: string): Promise<AlarmRule | undefined>;
+  /** Stores a new rule, or replaces the one with its id. */
+  putRule(rule: AlarmRule): Promise<void>;
+  deleteRule(id: string): Promise<boolean>;
+  /**
+   * Raises an alarm unless one with the same device and key is still open
+   * (active or acknowledged); resolves with the new alarm and its stream
+   * position, or undefined when one was open.
+   */
+  raise(alarm: Omit<Alarm, 'id' | 'state' | 'ackedBy' | 'ackedAt' | 'clearedBy' | 'clearedAt' | 'updatedAt'>): Promise<Positioned<Alarm> | undefined>;
+  /** Moves an alarm on (active -> acknowledged, active or acknowledged -> cleared); undefined if it was not in a state that allows it. */
+  change(id: number, change: AlarmChange): Promise<Positioned<Alarm> | undefined>;
+  /** Clears the open alarm of a device with this key (the rule or the device saw the condition end). */
+  clearKey(deviceId: string, key: string, by: string, at: number): Promise<Positioned<Alarm> | undefined>;
+  get(id: number): Promise<Alarm | undefined>;
+  /** Newest first. */
+  list(filter: AlarmFilter): Promise<Alarm[]>;
+}
+
+/** A person's role: viewer reads, operator also commands and handles alarms, admin also changes everything. */
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** A person's account as the API shows it (never its password hash). */
+export interface Account {
+  id: string;
+  /** The sign-in name. */
+  name: string;
+  role: Role;
+  /** The sites the account may see and act on; null for all. */
+  sites: string[] | null;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A personal API token as the API shows it (never the token). */
+export interface ApiToken {
+  id: string;
+  accountId: string;
+  name: string;
+  createdAt: number;
+}
+
+/** A console sign-in session (kept as the hash of its cookie value). */
+export interface SessionRecord {
+  /** null: signed in with the admin token. */
+  accountId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** One line of the audit log: who did what, when, from where. */
+export interface AuditEntry {
+  id: number;
+  ts: number;
+  actor: string;
+  /** `sign_in`, `sign_in_failed`, `command`, or the REST route (`POST /api/devices`). */
+  action: string;
+  /** What it was done to (ids), as given. */
+  target: string;
+  /** The outcome: an HTTP status, `ok`, or an error code. */
+  outcome: string;
+  address: string;
+}
+
+/** Accounts, personal tokens, console sessions and the audit log. */
+export interface PeopleStore {
+  createAccount(account: Account, passwordHash: string): Promise<void>;
+  getAccount(id: string): Promise<Account | undefined>;
+  /** An account and its password hash, by sign-in name. */
+  findAccount(name: string): Promise<{ account: Account; passwordHash: string } | undefined>;
+  listAccounts(): Promise<Account[]>;
+  updateAccount(id: string, patch: Partial<Pick<Account, 'role' | 'sites' | 'disabled'>> & { passwordHash?: string }, now: number): Promise<Account | undefined>;
+  deleteAccount(id: string): Promise<boolean>;
+  createApiToken(token: ApiToken, tokenHash: Buffer): Promise<void>;
+  listApiTokens(accountId: string): Promise<ApiToken[]>;
+  /** The token with this hash and its account. */
+  findApiToken(tokenHash: Buffer): Promise<{ token: ApiToken; account: Account } | undefined>;
+  deleteApiToken(id: string, accountId: string): Promise<boolean>;
+  /** Stores a session; sessions past their expiry go at the same time. */
+  createSession(idHash: Buffer, session: SessionRecord, now: number): Promise<void>;
+  getSession(idHash: Buffer): Promise<SessionRecord | undefined>;
+  deleteSession(idHash: Buffer): Promise<boolean>;
+  /** Ends every session of an account (disabled, deleted, new password). */
+  deleteSessionsOf(accountId: string): Promise<number>;
+  countSessions(): Promise<number>;
+  /** Deletes the oldest sessions so that at most `keep` remain. */
+  trimSessions(keep: number): Promise<number>;
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
+  /** Newest first. */
+  listAudit(filter: { actor?: string; from?: number; to?: number; limit: number }): Promise<AuditEntry[]>;
+}
+
 /** Figures about the write path, for /metrics. */
 export interface StoreStats {
   commits: number;
@@ -360,6 +487,8 @@ export interface Store {
   readonly stream: StreamStore;
   readonly twins: TwinStore;
   readonly files: FileStore;
+  readonly alarms: AlarmStore;
+  readonly people: PeopleStore;
   /** Deletes records older than `cutoff` (ms); returns how many went. */
   prune(cutoff: number): Promise<number>;
   /** Is the database answering? */

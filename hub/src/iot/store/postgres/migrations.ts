@@ -142,7 +142,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     updated_at bigint NOT NULL
   );
   `,
-  // Twins (issue 21): one row per device with both documents and their
+  // 3, twins (issue 21): one row per device with both documents and their
   // versions, and every accepted change as history.
   `
   CREATE TABLE twins (
@@ -165,7 +165,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX twin_history_by_device ON twin_history(device_id, ts);
   `,
-  // Files (issue 21): metadata of stored files (the bytes are on disk under
+  // 4, files (issue 21): metadata of stored files (the bytes are on disk under
   // dataDir/files) and hub -> device deliveries with their progress.
   `
   CREATE TABLE files (
@@ -194,7 +194,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX file_deliveries_by_device ON file_deliveries(device_id, status);
   `,
-  // Cluster presence and delivery (issue 18): each device session's epoch and
+  // 5, cluster presence and delivery (issue 18): each device session's epoch and
   // node, the session epoch a command was last taken by, and the nodes'
   // heartbeat counters.
   `
@@ -208,6 +208,78 @@ export const PG_MIGRATIONS: readonly string[] = [
     at bigint NOT NULL,
     url text
   );
+  `,
+  // 6 (issue 20): alarm rules and alarms, as in SQLite's migration 6.
+  `
+  CREATE TABLE alarm_rules (
+    id text PRIMARY KEY,
+    spec text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE alarms (
+    id bigserial PRIMARY KEY,
+    device_id text NOT NULL,
+    rule_id text,
+    source text NOT NULL,
+    kind text NOT NULL,
+    alarm_key text NOT NULL,
+    severity text NOT NULL,
+    message text NOT NULL,
+    value text,
+    state text NOT NULL,
+    ts bigint NOT NULL,
+    acked_by text,
+    acked_at bigint,
+    cleared_by text,
+    cleared_at bigint,
+    updated_at bigint NOT NULL
+  );
+  CREATE UNIQUE INDEX alarms_open ON alarms(device_id, alarm_key) WHERE state <> 'cleared';
+  CREATE INDEX alarms_by_time ON alarms(ts);
+  CREATE INDEX alarms_by_device ON alarms(device_id, ts);
+  `,
+  // 7 (issue 20): people, as in SQLite's migration 7.
+  `
+  CREATE TABLE accounts (
+    id text PRIMARY KEY,
+    name text NOT NULL UNIQUE,
+    password_hash text NOT NULL,
+    role text NOT NULL,
+    sites text,
+    disabled boolean NOT NULL DEFAULT false,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id text PRIMARY KEY,
+    account_id text NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    token_hash bytea NOT NULL UNIQUE,
+    created_at bigint NOT NULL
+  );
+  CREATE INDEX api_tokens_by_account ON api_tokens(account_id);
+  CREATE TABLE console_sessions (
+    id_hash bytea PRIMARY KEY,
+    account_id text,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL
+  );
+  CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at);
+  CREATE INDEX console_sessions_by_account ON console_sessions(account_id);
+  CREATE TABLE audit_log (
+    id bigserial PRIMARY KEY,
+    ts bigint NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    target text NOT NULL,
+    outcome text NOT NULL,
+    address text NOT NULL
+  );
+  CREATE INDEX audit_by_time ON audit_log(ts);
+  `,
+  // 8 (issue 20): classes get metadata, as in SQLite's migration 8.
+  `
+  ALTER TABLE device_classes ADD COLUMN meta text NOT NULL DEFAULT '{}';
   `,
 ];
 

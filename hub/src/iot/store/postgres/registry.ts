@@ -35,11 +35,11 @@ function toDevice(r: DeviceRow): Device {
 }
 
 type SiteRow = { id: string; name: string; meta: string; created_at: number };
-type ClassRow = { id: string; name: string; description: string; created_at: number };
+type ClassRow = { id: string; name: string; description: string; meta: string; created_at: number };
 type BridgeRow = { id: string; name: string; disabled: boolean; created_at: number };
 
 const toSite = (r: SiteRow): Site => ({ id: r.id, name: r.name, meta: JSON.parse(r.meta), createdAt: r.created_at });
-const toClass = (r: ClassRow): DeviceClass => ({ id: r.id, name: r.name, description: r.description, createdAt: r.created_at });
+const toClass = (r: ClassRow): DeviceClass => ({ id: r.id, name: r.name, description: r.description, meta: JSON.parse(r.meta), createdAt: r.created_at });
 const toBridgeToken = (r: BridgeRow): BridgeToken => ({ id: r.id, name: r.name, disabled: r.disabled, createdAt: r.created_at });
 
 /** Registry records in PostgreSQL. */
@@ -79,8 +79,24 @@ export class PgRegistry implements RegistryStore {
 
   async createClass(cls: DeviceClass): Promise<void> {
     await this.writer.submit((c) =>
-      c.query('INSERT INTO device_classes (id, name, description, created_at) VALUES ($1, $2, $3, $4)', [cls.id, cls.name, cls.description, cls.createdAt]),
+      c.query('INSERT INTO device_classes (id, name, description, meta, created_at) VALUES ($1, $2, $3, $4, $5)', [cls.id, cls.name, cls.description, JSON.stringify(cls.meta ?? {}), cls.createdAt]),
     );
+  }
+
+  updateClass(id: string, patch: Partial<Pick<DeviceClass, 'name' | 'description' | 'meta'>>): Promise<DeviceClass | undefined> {
+    return this.writer.submit(async (c) => {
+      const args: unknown[] = [];
+      const sets: string[] = [];
+      if (patch.name !== undefined) args.push(patch.name), sets.push(`name = $${args.length}`);
+      if (patch.description !== undefined) args.push(patch.description), sets.push(`description = $${args.length}`);
+      if (patch.meta !== undefined) args.push(JSON.stringify(patch.meta)), sets.push(`meta = $${args.length}`);
+      args.push(id);
+      const sql = sets.length
+        ? `UPDATE device_classes SET ${sets.join(', ')} WHERE id = $${args.length} RETURNING *`
+        : `SELECT * FROM device_classes WHERE id = $${args.length}`;
+      const row = (await c.query<ClassRow>(sql, args)).rows[0];
+      return row && toClass(row);
+    });
   }
 
   async getClass(id: string): Promise<DeviceClass | undefined> {
@@ -139,6 +155,13 @@ export class PgRegistry implements RegistryStore {
       args.push(id);
       const row = (await c.query<DeviceRow>(`UPDATE devices SET ${sets.join(', ')} WHERE id = $${args.length} RETURNING ${DEVICE_COLUMNS}`, args)).rows[0];
       return row && toDevice(row);
+    });
+  }
+
+  deleteDevice(id: string): Promise<boolean> {
+    return this.writer.submit(async (c) => {
+      await c.query('DELETE FROM device_state WHERE device_id = $1', [id]);
+      return ((await c.query('DELETE FROM devices WHERE id = $1', [id])).rowCount ?? 0) > 0;
     });
   }
 

@@ -3,7 +3,9 @@
 // as sqlite-store.ts, so that several hubs can share one database.
 import type pg from 'pg';
 import type { Store, StoreStats } from '../types.js';
+import { PgAlarms } from './alarms.js';
 import { PgCommands } from './commands.js';
+import { PgPeople } from './people.js';
 import { createPool, PG_DEFAULTS, type PgOptions } from './db.js';
 import { migratePg } from './migrations.js';
 import { PARTITION_MS, TelemetryPartitions } from './partitions.js';
@@ -33,6 +35,8 @@ export class PostgresStore implements Store {
   readonly stream: PgStream;
   readonly twins: PgTwins;
   readonly files: PgFiles;
+  readonly alarms: PgAlarms;
+  readonly people: PgPeople;
   readonly partitions = new TelemetryPartitions();
   private readonly writer: PgGroupCommitWriter;
   private closed = false;
@@ -49,6 +53,8 @@ export class PostgresStore implements Store {
     this.presence = new PgPresence(this.pool, this.writer, this.stream);
     this.twins = new PgTwins(this.pool, this.writer, this.stream);
     this.files = new PgFiles(this.pool, this.writer);
+    this.alarms = new PgAlarms(this.pool, this.writer, this.stream);
+    this.people = new PgPeople(this.pool, this.writer);
   }
 
   /** Brings the schema up to date (waiting for another hub doing the same) and makes today's and tomorrow's partitions. */
@@ -84,8 +90,9 @@ export class PostgresStore implements Store {
     }
     const devices = (await this.pool.query<{ id: string }>('SELECT id FROM devices')).rows.map((r) => r.id);
     // Per device, so that the (device_id, ts) indexes serve the deletes; no extra index slows ingest.
-    for (const table of ['state_history', 'events', 'presence_log', 'twin_history']) {
-      const sql = `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE device_id = $1 AND ts < $2 LIMIT ${PRUNE_CHUNK})`;
+    // Open alarms stay, however old: somebody still has to see them.
+    for (const [table, extra] of [['state_history', ''], ['events', ''], ['presence_log', ''], ['twin_history', ''], ['alarms', " AND state = 'cleared'"]] as const) {
+      const sql = `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE device_id = $1 AND ts < $2${extra} LIMIT ${PRUNE_CHUNK})`;
       for (const id of devices) {
         for (let guard = 0; guard < 1_000_000; guard++) {
           const removed = (await this.pool.query(sql, [id, cutoff])).rowCount ?? 0;
@@ -93,6 +100,12 @@ export class PostgresStore implements Store {
           if (removed < PRUNE_CHUNK) break;
         }
       }
+    }
+    // The audit log is not per device: one chunked delete by time (its ts index serves it).
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const removed = (await this.pool.query(`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE ts < $1 LIMIT ${PRUNE_CHUNK})`, [cutoff])).rowCount ?? 0;
+      total += removed;
+      if (removed < PRUNE_CHUNK) break;
     }
     return total;
   }
