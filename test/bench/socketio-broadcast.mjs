@@ -11,6 +11,7 @@
 //   broadcast latency;
 // - polling runs (sitehub and socket.io; the floor has no polling): acked
 //   events per server CPU-second over long polling.
+import { Agent } from 'node:http';
 import { io as connect } from 'socket.io-client';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,6 +50,8 @@ const config = {
   pollingBurst: num('BENCH_POLLING_BURST', 5),
   payloadBytes: num('BENCH_PAYLOAD', 100),
   settleMs: num('BENCH_SETTLE_MS', 1000),
+  // Which kinds of run to make (all by default).
+  phases: (process.env.BENCH_PHASES ?? 'memory,websocket,polling').split(','),
   servers: (process.env.BENCH_SERVERS ?? ALL.join(',')).split(',').filter((s) => SERVERS[s]),
 };
 
@@ -56,6 +59,10 @@ const config = {
 function clientPool(port, transport = 'websocket') {
   const state = { received: 0, latencies: [], waiters: [], acked: 0, ackWaiters: [] };
   const sockets = [];
+  // Polling requests reuse their TCP connections, as browsers do (without an
+  // agent socket.io-client opens a connection per request in Node, and the
+  // TCP setup then outweighs everything the servers do).
+  const agent = transport === 'polling' ? new Agent({ keepAlive: true }) : undefined;
   const settle = (count, waiters) => {
     while (waiters.length && count >= waiters[0].target) waiters.shift().resolve();
   };
@@ -63,7 +70,7 @@ function clientPool(port, transport = 'websocket') {
     for (let i = 0; i < n; i += 50) {
       const group = [];
       for (let j = i; j < Math.min(n, i + 50); j++) {
-        const socket = connect(`http://127.0.0.1:${port}`, { transports: [transport], forceNew: true, reconnection: false });
+        const socket = connect(`http://127.0.0.1:${port}`, { transports: [transport], forceNew: true, reconnection: false, agent });
         socket.on('tick', (msg) => {
           state.latencies.push(performance.timeOrigin + performance.now() - msg.t);
           state.received++;
@@ -98,7 +105,10 @@ function clientPool(port, transport = 'websocket') {
     }
     return waitForAcks(target, 120_000);
   };
-  const close = () => sockets.forEach((s) => s.disconnect());
+  const close = () => {
+    sockets.forEach((s) => s.disconnect());
+    agent?.destroy();
+  };
   return { state, add, waitFor, emitAcked, close, size: () => sockets.length };
 }
 
@@ -213,10 +223,11 @@ async function measurePolling(impl) {
     await sleep(config.settleMs);
     const payload = 'x'.repeat(config.payloadBytes);
     await clients.emitAcked(1, payload); // warm-up, not counted
-    const cpu = await cpuOf(server, async () => {
-      for (let r = 1; r <= config.pollingRounds; r++) await clients.emitAcked(config.pollingBurst, payload);
-    });
-    return { pollingPerCpu: (config.pollingClients * config.pollingBurst * config.pollingRounds) / cpu };
+    const before = await server.request('stats');
+    for (let r = 1; r <= config.pollingRounds; r++) await clients.emitAcked(config.pollingBurst, payload);
+    const after = await server.request('stats');
+    const events = config.pollingClients * config.pollingBurst * config.pollingRounds;
+    return { pollingPerCpu: events / (after.cpu - before.cpu), requestsPerEvent: (after.requests - before.requests) / events };
   } finally {
     clients.close();
     await server.stop();
@@ -233,6 +244,7 @@ const ROWS = [
   { key: 'inboundPerCpu', label: 'inbound acked events per server CPU s', target: { ref: 'floor', min: 0.95 } },
   { key: 'unicastPerCpu', label: 'unicast deliveries per server CPU s', target: { ref: 'socket.io', min: 1.5 } },
   { key: 'pollingPerCpu', label: 'polling: acked events per server CPU s', target: { ref: 'socket.io', min: 1.5 } },
+  { key: 'requestsPerEvent', label: 'polling: HTTP requests per acked event', digits: 2 },
   { key: 'p50', label: 'broadcast latency p50', unit: 'ms' },
   { key: 'p99', label: 'broadcast latency p99', unit: 'ms' },
 ];
@@ -252,7 +264,7 @@ export async function run() {
   // Rotate which server goes first, so that drift in the machine's load favours none.
   const orderOf = (i, list) => list.map((_, k) => list[(i + k) % list.length]);
   const started = performance.now();
-  for (let i = 0; i < config.memoryRepeats; i++) {
+  for (let i = 0; config.phases.includes('memory') && i < config.memoryRepeats; i++) {
     for (const impl of orderOf(i, servers)) {
       const r = await measureMemory(impl);
       results[impl].memory.push(r);
@@ -260,7 +272,7 @@ export async function run() {
     }
   }
   for (let i = 0; i < config.repeats; i++) {
-    for (const impl of orderOf(i, servers)) {
+    for (const impl of config.phases.includes('websocket') ? orderOf(i, servers) : []) {
       const r = await measureWebSocket(impl);
       results[impl].ws.push(r);
       console.log(
@@ -268,10 +280,10 @@ export async function run() {
           `unicast ${fmt(r.unicastPerCpu)}/CPU s, inbound ${fmt(r.inboundPerCpu)}/CPU s, RSS default V8 ${fmt(r.defaultRssPerConnection / 1024, 1)} KiB, p99 ${fmt(r.p99)} ms`,
       );
     }
-    for (const impl of orderOf(i, servers.filter((s) => s !== 'floor'))) {
+    for (const impl of config.phases.includes('polling') ? orderOf(i, servers.filter((s) => s !== 'floor')) : []) {
       const r = await measurePolling(impl);
       results[impl].polling.push(r);
-      console.log(`polling run ${i + 1} ${impl}: ${fmt(r.pollingPerCpu)} acked events/CPU s`);
+      console.log(`polling run ${i + 1} ${impl}: ${fmt(r.pollingPerCpu)} acked events/CPU s, ${fmt(r.requestsPerEvent)} HTTP requests per event`);
     }
   }
   const summary = {};

@@ -14,6 +14,9 @@ const httpServer = createServer();
 const io = new Server(httpServer, { transports: [transport], serveClient: false });
 let seq = 0;
 let events = 0;
+// HTTP requests (polling), counted after the Server's own listener.
+let requests = 0;
+httpServer.on('request', () => requests++);
 
 // The application: every event is counted and acked with its seq.
 io.on('connection', (socket) => {
@@ -27,7 +30,7 @@ io.on('connection', (socket) => {
 const tick = (payload) => ({ seq: seq++, t: performance.timeOrigin + performance.now(), payload });
 
 serveRequests({
-  stats: () => ({ clients: io.engine.clientsCount, cpu: cpuSeconds(), events }),
+  stats: () => ({ clients: io.engine.clientsCount, cpu: cpuSeconds(), events, requests }),
   // Separate from `stats`: the GCs it runs must not count as broadcast CPU time.
   memory: async () => ({ clients: io.engine.clientsCount, ...(await settledMemory()) }),
   burst: ({ count, payload }) => {
