@@ -212,13 +212,19 @@ export class EngineServer extends EventEmitter {
           return;
         }
         // ws may drop a socket it finds unusable without telling anyone: the
-        // place is given back when the TCP connection goes, whichever way.
-        socket.once('close', () => reservation!.release());
+        // place is given back when the TCP connection goes, whichever way,
+        // until the session holds it. The listener goes then: it would keep
+        // this handshake's closures alive as long as the connection.
+        const releaseOnClose = () => reservation!.release();
+        socket.once('close', releaseOnClose);
         if (socket.destroyed) {
           reservation!.release();
           return;
         }
-        accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req)), reservation!));
+        accept((ws) => {
+          socket.removeListener('close', releaseOnClose);
+          this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req)), reservation!);
+        });
       });
     }
   }
