@@ -17,7 +17,7 @@ import { runMiddlewares, UpgradeResponse, type EngineMiddleware } from './middle
 import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, type TransportName } from './options.js';
 import { PollingTransport, XHR_FRAMING } from './polling.js';
 import { PreparedMessage } from './prepared.js';
-import { SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
+import { NO_RESERVATION, SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
 import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
 import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
@@ -334,7 +334,8 @@ export class EngineServer extends EventEmitter {
     const session = new EngineSocket(id, this, transport, req);
     this.clients[id] = session;
     this.sessionCount++;
-    this.reservations.set(id, reservation);
+    // Without limits there is nothing to give back: no entry per session.
+    if (reservation !== NO_RESERVATION) this.reservations.set(id, reservation);
     session._open();
     takeRequest?.();
     this.handshakeIds.delete(req);

@@ -27,6 +27,15 @@ const WS_ERROR_KINDS: Readonly<Record<string, string>> = {
 // connection; the socket carries a reference to its transport.
 const TRANSPORT = Symbol('sitehub.transport');
 
+/**
+ * The WebSocket class our ws server makes: ws's own, with a slot for its
+ * transport declared up front, so that it lives inside the object instead
+ * of in a property store added to every connection.
+ */
+export class TransportWebSocket extends WebSocket {
+  [TRANSPORT]: WebSocketTransport | undefined = undefined;
+}
+
 type TransportCarrier = WebSocket & { [TRANSPORT]: WebSocketTransport };
 
 function transportOf(ws: WebSocket): WebSocketTransport {
