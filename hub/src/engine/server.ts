@@ -1,7 +1,6 @@
 // EngineServer: the Engine.IO v4 server. It verifies requests, opens
 // sessions, and routes polling requests and WebSocket upgrades to them;
 // everything after the handshake lives in the session and its transports.
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,6 +16,7 @@ import { runMiddlewares, UpgradeResponse, type EngineMiddleware } from './middle
 import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, type TransportName } from './options.js';
 import { PollingTransport, XHR_FRAMING } from './polling.js';
 import { PreparedMessage } from './prepared.js';
+import { randomId } from './random-id.js';
 import { NO_RESERVATION, SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
 import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
@@ -105,7 +105,7 @@ export class EngineServer extends EventEmitter {
   /** Generates a session id; override or pass `generateId` for custom ids. */
   generateId(req: IncomingMessage): string | PromiseLike<string> {
     if (this.opts.generateId) return this.opts.generateId(req);
-    return randomBytes(15).toString('base64url');
+    return randomId();
   }
 
   /** Pre-encodes a message once for many recipients (broadcast): reused WebSocket frame, reused polling text. */
