@@ -196,10 +196,18 @@ export class EngineServer extends EventEmitter {
       if (socket.destroyed) return;
       // Middlewares that add headers on writeHead (express-session) do it now.
       this.upgradeResponses.get(req)?.writeHead();
-      this.webSocketServer().handleUpgrade(req, socket, head, (ws) => {
-        socket.removeListener('error', onSocketError);
-        onOpen(ws);
-      });
+      // ws writes the 101 and calls back at once, and a new session writes
+      // its open packet there: corked, both leave in one write.
+      const corkable = socket as Duplex & { cork?: () => void; uncork?: () => void };
+      corkable.cork?.();
+      try {
+        this.webSocketServer().handleUpgrade(req, socket, head, (ws) => {
+          socket.removeListener('error', onSocketError);
+          onOpen(ws);
+        });
+      } finally {
+        corkable.uncork?.();
+      }
     };
     if (route.kind === 'rejected') {
       this.rejectUpgrade(request, socket, route.rejection, route.badInput);
