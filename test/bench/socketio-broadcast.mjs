@@ -40,6 +40,8 @@ const config = {
   memoryWarmClients: num('BENCH_MEMORY_WARM_CLIENTS', 200),
   memoryRepeats: num('BENCH_MEMORY_REPEATS', 3),
   rounds: num('BENCH_ROUNDS', 10),
+  // Broadcast one message at a time: each io.emit() waits for the previous one's deliveries.
+  singleRounds: num('BENCH_SINGLE_ROUNDS', 50),
   burst: num('BENCH_BURST', 20),
   // Unicast: each round sends `unicastBurst` messages to every socket, one emit per socket.
   unicastBurst: num('BENCH_UNICAST_BURST', 10),
@@ -178,6 +180,16 @@ async function measureWebSocket(impl) {
     const broadcastSeconds = (performance.now() - start) / 1000;
     const latencies = clients.state.latencies.splice(0);
 
+    // Broadcast, one message at a time: nothing to batch per recipient.
+    base = clients.state.received;
+    const singleCpu = await cpuOf(server, async () => {
+      for (let r = 1; r <= config.singleRounds; r++) {
+        await server.request('burst', { count: 1, payload });
+        await clients.waitFor(base + n * r, 120_000);
+      }
+    });
+    clients.state.latencies.length = 0;
+
     // Unicast: socket.emit() to each socket in turn.
     const perUnicastRound = n * config.unicastBurst;
     base = clients.state.received;
@@ -200,6 +212,7 @@ async function measureWebSocket(impl) {
       handshakeCpuPer1000: (handshakeCpu / (n - config.warmClients)) * 1000,
       broadcastPerCpu: (perRound * config.rounds) / broadcastCpu,
       broadcastPerSecond: (perRound * config.rounds) / broadcastSeconds,
+      singleBroadcastPerCpu: (n * config.singleRounds) / singleCpu,
       unicastPerCpu: (perUnicastRound * config.rounds) / unicastCpu,
       inboundPerCpu: inbound / inboundCpu,
       defaultRssPerConnection: (full.rss - warm.rss) / (n - config.warmClients),
@@ -241,6 +254,7 @@ const ROWS = [
   { key: 'heapPerConnection', label: 'heap+external per connection', unit: 'KiB', scale: 1 / 1024, target: { ref: 'socket.io', max: 0.35 } },
   { key: 'handshakeCpuPer1000', label: 'server CPU s per 1,000 handshakes', unit: 's', scale: 1, digits: 3, target: { ref: 'socket.io', max: 0.7 } },
   { key: 'broadcastPerCpu', label: 'broadcast deliveries per server CPU s', target: { ref: 'floor', min: 0.95 } },
+  { key: 'singleBroadcastPerCpu', label: 'broadcast one at a time: deliveries per server CPU s', target: { ref: 'floor', min: 0.95 } },
   { key: 'inboundPerCpu', label: 'inbound acked events per server CPU s', target: { ref: 'floor', min: 0.95 } },
   { key: 'unicastPerCpu', label: 'unicast deliveries per server CPU s', target: { ref: 'socket.io', min: 1.5 } },
   { key: 'pollingPerCpu', label: 'polling: acked events per server CPU s', target: { ref: 'socket.io', min: 1.5 } },
@@ -256,7 +270,7 @@ export async function run() {
       `Memory: ${config.memoryRepeats} runs per server, (settled memory at ${config.memoryClients} - at ${config.memoryWarmClients} connections) / ` +
       `${config.memoryClients - config.memoryWarmClients}, young generation pinned (${PINNED_YOUNG_GENERATION.join(' ')}).\n` +
       `WebSocket: ${config.repeats} runs per server, ${config.clients} connections (handshake CPU over the last ${config.clients - config.warmClients}); ` +
-      `${config.rounds} rounds each of ${config.burst} io.emit(), of ${config.unicastBurst} socket.emit() per socket, ` +
+      `${config.rounds} rounds each of ${config.burst} io.emit() (and ${config.singleRounds} of one), of ${config.unicastBurst} socket.emit() per socket, ` +
       `of ${config.inboundBurst} acked client emits per client; ${config.payloadBytes}-byte payloads.\n` +
       `Polling: ${config.repeats} runs per server, ${config.pollingClients} clients, ${config.pollingRounds} rounds of ${config.pollingBurst} acked emits per client.\n`,
   );
@@ -276,7 +290,7 @@ export async function run() {
       const r = await measureWebSocket(impl);
       results[impl].ws.push(r);
       console.log(
-        `websocket run ${i + 1} ${impl}: handshakes ${fmt(r.handshakeCpuPer1000, 3)} CPU s/1000, broadcast ${fmt(r.broadcastPerCpu)}/CPU s, ` +
+        `websocket run ${i + 1} ${impl}: handshakes ${fmt(r.handshakeCpuPer1000, 3)} CPU s/1000, broadcast ${fmt(r.broadcastPerCpu)}/CPU s (one at a time ${fmt(r.singleBroadcastPerCpu)}), ` +
           `unicast ${fmt(r.unicastPerCpu)}/CPU s, inbound ${fmt(r.inboundPerCpu)}/CPU s, RSS default V8 ${fmt(r.defaultRssPerConnection / 1024, 1)} KiB, p99 ${fmt(r.p99)} ms`,
       );
     }
