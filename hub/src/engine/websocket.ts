@@ -60,13 +60,13 @@ function onWsPing(this: WebSocket, data: Buffer): void {
 
 const EMPTY = Buffer.alloc(0);
 
-// Transports whose frames all went to the kernel during this tick.
+// Transports that wrote during this tick.
 const settling: WebSocketTransport[] = [];
 
 function settleWritten(): void {
   // A transport that writes again meanwhile is queued again, for a later tick.
   const batch = settling.splice(0, settling.length);
-  for (const transport of batch) transport._written();
+  for (const transport of batch) transport._settle();
 }
 
 /** The WebSocket transport of one session (or of an upgrade in progress). */
@@ -135,14 +135,21 @@ export class WebSocketTransport implements Transport {
     }
     this.write(packets[last]!, undefined);
     socket?.uncork();
-    if (this.ws.bufferedAmount === 0) {
-      // All in the kernel already: writable again at the end of the tick,
-      // with no callback per write (one per broadcast recipient otherwise).
-      if (settling.push(this) === 1) process.nextTick(settleWritten);
-    } else {
-      // Bytes wait in the socket: an empty write's callback comes after them.
-      direct.write(EMPTY, this.onWritten());
+    // Looked at at the end of the tick, all such transports together, with
+    // no callback per write (one per broadcast recipient otherwise). Not
+    // now: the socket may be corked by a caller (the handshake is).
+    if (settling.push(this) === 1) process.nextTick(settleWritten);
+  }
+
+  /** @internal End of the tick after a send: writable again once the socket's buffer is empty. */
+  _settle(): void {
+    const direct = this.directSocket!;
+    if (this.ws.bufferedAmount === 0 || this.closed || !direct.writable) {
+      this._written();
+      return;
     }
+    // Bytes wait in the socket: an empty write's callback comes after them.
+    direct.write(EMPTY, this.onWritten());
   }
 
   /** @internal The frames of the last send are written. */

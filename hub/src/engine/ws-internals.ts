@@ -50,6 +50,7 @@ export interface RawSocket {
   cork(): void;
   uncork(): void;
   write(data: Buffer, cb: () => void): boolean;
+  readonly writable: boolean;
 }
 
 /** The socket under a ws connection, for cork/uncork around several frames; undefined if ws hides it. */
