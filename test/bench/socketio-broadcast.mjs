@@ -319,7 +319,7 @@ export async function run() {
     return v === undefined ? '—' : `${fmt(v * (row.scale ?? 1), row.digits ?? (row.unit ? 1 : 0))}${row.unit ? ' ' + row.unit : ''}`;
   };
   const verdict = (row) => {
-    if (!row.target || !summary.sitehub || !summary[row.target.ref]) return '';
+    if (!row.target || summary.sitehub?.[row.key] === undefined || summary[row.target.ref]?.[row.key] === undefined) return '';
     const r = summary.sitehub[row.key] / summary[row.target.ref][row.key];
     const ok = row.target.max !== undefined ? r <= row.target.max : r >= row.target.min;
     return `${row.target.max !== undefined ? '<=' : '>='} ${row.target.max ?? row.target.min}x ${row.target.ref}: ${ok ? 'met' : 'not met'}`;
