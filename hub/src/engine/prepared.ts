@@ -4,6 +4,9 @@
 import { encodePacket } from '@sitehub/protocol';
 import { BINARY_OPCODE, TEXT_OPCODE, buildFrame } from './ws-internals.js';
 
+// Frames up to this size are written as one buffer (see webSocketFrame).
+const SINGLE_BUFFER_MAX = 64 * 1024;
+
 /** A message pre-encoded by `EngineServer.prepare()`; send it with `socket.sendPrepared()`. */
 export class PreparedMessage {
   /** The message as given. */
@@ -45,7 +48,11 @@ export class PreparedMessage {
   /** The complete WebSocket frame, or undefined if ws cannot build one. */
   get webSocketFrame(): Buffer[] | undefined {
     if (this.wsFrame === undefined) {
-      this.wsFrame = buildFrame(this.webSocketPayload, this.binary ? BINARY_OPCODE : TEXT_OPCODE) ?? null;
+      const frame = buildFrame(this.webSocketPayload, this.binary ? BINARY_OPCODE : TEXT_OPCODE) ?? null;
+      // Header and payload copied once into one buffer: each recipient then
+      // costs one plain socket write instead of a cork, two buffered writes
+      // and a writev. Large payloads keep the two parts rather than a copy.
+      this.wsFrame = frame !== null && frame.length === 2 && frame[1]!.length <= SINGLE_BUFFER_MAX ? [Buffer.concat(frame)] : frame;
     }
     return this.wsFrame ?? undefined;
   }

@@ -1,7 +1,6 @@
 // EngineServer: the Engine.IO v4 server. It verifies requests, opens
 // sessions, and routes polling requests and WebSocket upgrades to them;
 // everything after the handshake lives in the session and its transports.
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,7 +16,8 @@ import { runMiddlewares, UpgradeResponse, type EngineMiddleware } from './middle
 import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, type TransportName } from './options.js';
 import { PollingTransport, XHR_FRAMING } from './polling.js';
 import { PreparedMessage } from './prepared.js';
-import { SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
+import { randomId } from './random-id.js';
+import { NO_RESERVATION, SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
 import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
 import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
@@ -105,7 +105,7 @@ export class EngineServer extends EventEmitter {
   /** Generates a session id; override or pass `generateId` for custom ids. */
   generateId(req: IncomingMessage): string | PromiseLike<string> {
     if (this.opts.generateId) return this.opts.generateId(req);
-    return randomBytes(15).toString('base64url');
+    return randomId();
   }
 
   /** Pre-encodes a message once for many recipients (broadcast): reused WebSocket frame, reused polling text. */
@@ -196,10 +196,18 @@ export class EngineServer extends EventEmitter {
       if (socket.destroyed) return;
       // Middlewares that add headers on writeHead (express-session) do it now.
       this.upgradeResponses.get(req)?.writeHead();
-      this.webSocketServer().handleUpgrade(req, socket, head, (ws) => {
-        socket.removeListener('error', onSocketError);
-        onOpen(ws);
-      });
+      // ws writes the 101 and calls back at once, and a new session writes
+      // its open packet there: corked, both leave in one write.
+      const corkable = socket as Duplex & { cork?: () => void; uncork?: () => void };
+      corkable.cork?.();
+      try {
+        this.webSocketServer().handleUpgrade(req, socket, head, (ws) => {
+          socket.removeListener('error', onSocketError);
+          onOpen(ws);
+        });
+      } finally {
+        corkable.uncork?.();
+      }
     };
     if (route.kind === 'rejected') {
       this.rejectUpgrade(request, socket, route.rejection, route.badInput);
@@ -212,13 +220,19 @@ export class EngineServer extends EventEmitter {
           return;
         }
         // ws may drop a socket it finds unusable without telling anyone: the
-        // place is given back when the TCP connection goes, whichever way.
-        socket.once('close', () => reservation!.release());
+        // place is given back when the TCP connection goes, whichever way,
+        // until the session holds it. The listener goes then: it would keep
+        // this handshake's closures alive as long as the connection.
+        const releaseOnClose = () => reservation!.release();
+        socket.once('close', releaseOnClose);
         if (socket.destroyed) {
           reservation!.release();
           return;
         }
-        accept((ws) => this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req)), reservation!));
+        accept((ws) => {
+          socket.removeListener('close', releaseOnClose);
+          this.startSession(id!, request, new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req)), reservation!);
+        });
       });
     }
   }
@@ -328,7 +342,8 @@ export class EngineServer extends EventEmitter {
     const session = new EngineSocket(id, this, transport, req);
     this.clients[id] = session;
     this.sessionCount++;
-    this.reservations.set(id, reservation);
+    // Without limits there is nothing to give back: no entry per session.
+    if (reservation !== NO_RESERVATION) this.reservations.set(id, reservation);
     session._open();
     takeRequest?.();
     this.handshakeIds.delete(req);

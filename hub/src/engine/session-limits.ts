@@ -30,7 +30,8 @@ interface Bucket {
   at: number;
 }
 
-const NO_RESERVATION: Reservation = { release() {} };
+/** What admit() hands out when no limit is set: nothing to release. */
+export const NO_RESERVATION: Reservation = { release() {} };
 
 /** Buckets are swept at most this often; a full bucket is the same as no bucket. */
 const SWEEP_INTERVAL_MS = 10_000;

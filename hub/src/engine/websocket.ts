@@ -7,7 +7,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { PreparedMessage } from './prepared.js';
 import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
 import { WIRE_V4, type Wire } from './wire.js';
-import { rawSenderOf, rawSocketOf, type RawFrameSender } from './ws-internals.js';
+import { rawSenderOf, rawSocketOf, type RawFrameSender, type RawSocket } from './ws-internals.js';
 
 /** Limits the transport enforces itself (ws enforces the others). */
 export interface WebSocketLimits {
@@ -26,6 +26,15 @@ const WS_ERROR_KINDS: Readonly<Record<string, string>> = {
 // (ws calls them with the socket as `this`) rather than closures per
 // connection; the socket carries a reference to its transport.
 const TRANSPORT = Symbol('sitehub.transport');
+
+/**
+ * The WebSocket class our ws server makes: ws's own, with a slot for its
+ * transport declared up front, so that it lives inside the object instead
+ * of in a property store added to every connection.
+ */
+export class TransportWebSocket extends WebSocket {
+  [TRANSPORT]: WebSocketTransport | undefined = undefined;
+}
 
 type TransportCarrier = WebSocket & { [TRANSPORT]: WebSocketTransport };
 
@@ -49,18 +58,32 @@ function onWsPing(this: WebSocket, data: Buffer): void {
   transportOf(this)._onPing(data);
 }
 
+const EMPTY = Buffer.alloc(0);
+
+// Transports that wrote during this tick.
+const settling: WebSocketTransport[] = [];
+
+function settleWritten(): void {
+  // A transport that writes again meanwhile is queued again, for a later tick.
+  const batch = settling.splice(0, settling.length);
+  for (const transport of batch) transport._settle();
+}
+
 /** The WebSocket transport of one session (or of an upgrade in progress). */
 export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   sink: TransportSink;
   private closed = false;
-  // True from a send() until ws reports its last frame written, as engine.io
-  // does: meanwhile the session queues, and volatile packets are dropped.
+  // True from a send() until its frames are written, as engine.io does:
+  // meanwhile the session queues (so a burst leaves in one write), and
+  // volatile packets are dropped.
   private busy = false;
-  private readonly batchWritten = (): void => {
-    this.busy = false;
-    if (!this.closed) this.sink.onWritable();
-  };
+  // Without permessage-deflate, ws writes to this socket synchronously, so
+  // after a send its buffer says whether everything reached the kernel.
+  private readonly directSocket: RawSocket | undefined;
+  // Called back once queued bytes are written: made on first need (deflate,
+  // or a socket that could not take everything at once).
+  private writtenCallback: (() => void) | undefined;
   // With permessage-deflate ws compresses and queues frames inside its
   // sender; a frame written around that queue could overtake one still being
   // compressed, so the prepared-frame shortcut is only taken without it.
@@ -74,6 +97,7 @@ export class WebSocketTransport implements Transport {
   ) {
     this.sink = sink;
     this.frameSender = ws.extensions === '' ? rawSenderOf(ws) : undefined;
+    this.directSocket = this.frameSender ? rawSocketOf(ws) : undefined;
     (ws as TransportCarrier)[TRANSPORT] = this;
     ws.on('message', onWsMessage);
     ws.on('error', onWsError);
@@ -101,10 +125,41 @@ export class WebSocketTransport implements Transport {
     const socket = packets.length > 1 ? rawSocketOf(this.ws) : undefined;
     socket?.cork();
     const last = packets.length - 1;
-    // ws writes in order, so the last frame's callback means the batch is out.
     for (let i = 0; i < last; i++) this.write(packets[i]!, undefined);
-    this.write(packets[last]!, this.batchWritten);
+    const direct = this.directSocket;
+    if (direct === undefined) {
+      // ws writes in order, so the last frame's callback means the batch is out.
+      this.write(packets[last]!, this.onWritten());
+      socket?.uncork();
+      return;
+    }
+    this.write(packets[last]!, undefined);
     socket?.uncork();
+    // Looked at at the end of the tick, all such transports together, with
+    // no callback per write (one per broadcast recipient otherwise). Not
+    // now: the socket may be corked by a caller (the handshake is).
+    if (settling.push(this) === 1) process.nextTick(settleWritten);
+  }
+
+  /** @internal End of the tick after a send: writable again once the socket's buffer is empty. */
+  _settle(): void {
+    const direct = this.directSocket!;
+    if (this.ws.bufferedAmount === 0 || this.closed || !direct.writable) {
+      this._written();
+      return;
+    }
+    // Bytes wait in the socket: an empty write's callback comes after them.
+    direct.write(EMPTY, this.onWritten());
+  }
+
+  /** @internal The frames of the last send are written. */
+  _written(): void {
+    this.busy = false;
+    if (!this.closed) this.sink.onWritable();
+  }
+
+  private onWritten(): () => void {
+    return (this.writtenCallback ??= () => this._written());
   }
 
   shutdown(how: TransportShutdown, code = 1000): void {

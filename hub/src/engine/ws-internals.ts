@@ -45,8 +45,18 @@ export function rawSenderOf(ws: WebSocket): RawFrameSender | undefined {
   return typeof sender?.sendFrame === 'function' ? (sender as RawFrameSender) : undefined;
 }
 
+/** The parts of the socket under a ws connection that the transport uses. */
+export interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(data: Buffer, cb: () => void): boolean;
+  readonly writable: boolean;
+}
+
 /** The socket under a ws connection, for cork/uncork around several frames; undefined if ws hides it. */
-export function rawSocketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
-  const socket = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
-  return typeof socket?.cork === 'function' && typeof socket.uncork === 'function' ? (socket as { cork(): void; uncork(): void }) : undefined;
+export function rawSocketOf(ws: WebSocket): RawSocket | undefined {
+  const socket = (ws as unknown as { _socket?: Partial<RawSocket> })._socket;
+  return typeof socket?.cork === 'function' && typeof socket.uncork === 'function' && typeof socket.write === 'function'
+    ? (socket as RawSocket)
+    : undefined;
 }

@@ -2,6 +2,7 @@
 // upgrades ourselves and only hand ws the ones that passed our checks.
 import { WebSocketServer } from 'ws';
 import type { ResolvedEngineOptions } from './options.js';
+import { TransportWebSocket } from './websocket.js';
 
 /**
  * Creates the ws server with every inbound limit set.
@@ -20,6 +21,7 @@ import type { ResolvedEngineOptions } from './options.js';
  * - `autoPong` is off: the transport answers pings itself, and only while
  *   the client is reading what we send.
  * - `clientTracking` is off: sessions are tracked by the EngineServer.
+ * - `WebSocket` is ws's class with a slot for the transport (websocket.ts).
  */
 export function createWebSocketServer(opts: ResolvedEngineOptions): WebSocketServer {
   return new WebSocketServer({
@@ -30,5 +32,6 @@ export function createWebSocketServer(opts: ResolvedEngineOptions): WebSocketSer
     maxFragments: opts.maxWebSocketFragments,
     maxBufferedChunks: opts.maxWebSocketBufferedChunks,
     perMessageDeflate: opts.perMessageDeflate,
+    WebSocket: TransportWebSocket,
   });
 }

@@ -6,7 +6,7 @@ export function buildHandshake(request: IncomingMessage, address: string, secure
   const url = request.url ?? '/';
   return {
     headers: request.headers,
-    time: new Date().toString(),
+    time: timeString(),
     address,
     xdomain: Boolean(request.headers.origin),
     secure,
@@ -15,6 +15,22 @@ export function buildHandshake(request: IncomingMessage, address: string, secure
     query: parseQuery(url),
     auth,
   };
+}
+
+// Date#toString has a resolution of one second: the handshakes of the same
+// second share one string (some 80 bytes per socket, and the formatting).
+let timeSecond = -1;
+let timeText = '';
+
+/** `new Date().toString()`, computed once per second. */
+function timeString(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== timeSecond) {
+    timeSecond = second;
+    timeText = new Date(now).toString();
+  }
+  return timeText;
 }
 
 type Query = Record<string, string | string[]>;

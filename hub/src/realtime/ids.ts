@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../engine/index.js';
 
 /** A random, URL-safe id (120 bits) for socket ids and private session ids. */
 export function generateId(): string {
-  return randomBytes(15).toString('base64url');
+  return randomId();
 }

@@ -32,8 +32,8 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   readonly recovered: boolean;
   /** The HTTP request details and the CONNECT payload (`auth`). */
   readonly handshake: Handshake;
-  /** Free-form application state; kept across a recovery and visible through fetchSockets(). */
-  data: SocketData = {} as SocketData;
+  // `data`, made on first read: many sockets never use it.
+  private dataValue: SocketData | undefined;
   /** True between the CONNECT answer and the disconnection. */
   connected = false;
 
@@ -78,6 +78,15 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
       this.recovered = false;
     }
     this.handshake = buildHandshake(client.request, client.conn.remoteAddress, client.conn.server.isSecure(client.request), auth);
+  }
+
+  /** Free-form application state; kept across a recovery and visible through fetchSockets(). */
+  get data(): SocketData {
+    return (this.dataValue ??= {} as SocketData);
+  }
+
+  set data(value: SocketData) {
+    this.dataValue = value;
   }
 
   /** The underlying Engine.IO connection. */

@@ -15,7 +15,9 @@ export const PINNED_YOUNG_GENERATION = ['--min-semi-space-size=1', '--max-semi-s
 /** Starts `script` with args; resolves once it reports `{ type: 'ready', port }`. */
 export function startServerProcess(script, args = [], { nodeFlags = [] } = {}) {
   const child = fork(script, args, {
-    execArgv: ['--expose-gc', ...nodeFlags],
+    // BENCH_SERVER_FLAGS adds flags to every server process, e.g. to profile
+    // them: BENCH_SERVER_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+    execArgv: ['--expose-gc', ...nodeFlags, ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
