@@ -51,6 +51,13 @@ beforeAll(async () => {
   ids.alarmId = String((await hub.store.alarms.raise(alarm))!.id);
   await admin('POST', '/api/devices', { id: 'dev-doomed', classId: 'thermo', siteId: 'site-a' });
   ids.accountId = (await admin('POST', '/api/accounts', { name: 'ana', password: 'correct horse battery', role: 'viewer' })).id;
+  const upload = await fetch(`http://127.0.0.1:${port}/api/files?name=a.txt&deviceId=dev-1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/octet-stream' },
+    body: 'hello',
+  });
+  if (upload.status !== 201) throw new Error(`POST /api/files: ${upload.status}`);
+  ids.fileId = ((await upload.json()) as { file: { id: string } }).file.id;
 });
 
 afterAll(async () => {
@@ -63,7 +70,7 @@ afterAll(async () => {
 function concrete(pattern: string, method = 'GET'): string {
   // Deleting a device for real would take dev-1 from the routes tested after it: a device of its own.
   if (method === 'DELETE' && pattern === '/api/devices/:deviceId') return '/api/devices/dev-doomed';
-  const values: Record<string, string> = { siteId: 'site-a', classId: 'thermo', deviceId: 'dev-1', commandId: ids.commandId!, tokenId: ids.tokenId!, ruleId: ids.ruleId!, alarmId: ids.alarmId!, accountId: ids.accountId! };
+  const values: Record<string, string> = { siteId: 'site-a', classId: 'thermo', deviceId: 'dev-1', commandId: ids.commandId!, tokenId: ids.tokenId!, ruleId: ids.ruleId!, alarmId: ids.alarmId!, accountId: ids.accountId!, fileId: ids.fileId! };
   return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => values[name] ?? 'x');
 }
 

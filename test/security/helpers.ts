@@ -19,7 +19,8 @@ export function rawRequest(port: number, method: string, target: string, headers
     const lines = [`${method} ${target} HTTP/1.1`, `host: 127.0.0.1:${port}`, 'connection: close'];
     for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
     if (body !== undefined) lines.push('content-type: application/json', `content-length: ${Buffer.byteLength(body)}`);
-    socket.on('connect', () => socket.end(lines.join('\r\n') + '\r\n\r\n' + (body ?? '')));
+    // Written, not ended: an HTTP client does not half-close, and Node's server drops a response still being streamed (a file) once the client's side has ended.
+    socket.on('connect', () => socket.write(lines.join('\r\n') + '\r\n\r\n' + (body ?? '')));
     const chunks: Buffer[] = [];
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', reject);

@@ -1,6 +1,6 @@
 // Site scope on REST: a person limited to some sites reaches only those
 // sites and their devices (and the commands and alarms of those devices).
-// Checked after authentication and validation, before every handler, from the
+// Checked after authentication and before validation and every handler, from the
 // ids a route names (path, query, body), so that no route can forget it; an id
 // outside the scope answers exactly as an id that does not exist. Lists are
 // narrowed by their handlers (see scopedDevices and the alarms list).
@@ -40,7 +40,8 @@ async function visibleDevice(store: Store, principal: Principal, id: string, thr
 
 /** Installs the scope check on every route of `app` (call before the routes are added). */
 export function installSiteScope(app: FastifyInstance, deps: () => HttpDeps): void {
-  app.addHook('preHandler', async (req) => {
+  // Before validation: an id outside the scope answers as missing whatever else is wrong with the request.
+  app.addHook('preValidation', async (req) => {
     const principal = req.principal;
     if (!principal || principal.sites === null) return;
     await checkScope(deps().store, principal, req);
