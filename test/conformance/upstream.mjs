@@ -1,52 +1,92 @@
 // Runs socket.io's own unit tests (from a local snapshot of the
 // socketio/socket.io monorepo, never committed) against sitehub, without
-// editing a test: the suite is copied to a scratch folder inside
+// editing a test: a suite is copied to a scratch folder inside
 // node_modules/.cache (ignored by git, and where the repository's
-// devDependencies such as socket.io-client, socket.io-client-v2 and
-// socket.io-adapter resolve), the package it imports as `..` is replaced by a
-// shim that exports sitehub's Server, and mocha runs it with tsx as upstream
-// does, without --bail, so that every test is counted.
+// devDependencies such as socket.io, socket.io-client, socket.io-client-v2,
+// engine.io-client and socket.io-adapter resolve), the package it imports as
+// `..` is replaced by a shim that exports sitehub's implementation, and mocha
+// runs it with tsx as upstream does, without --bail, so that every test is
+// counted.
 //
-// Usage: npm run conformance -- upstream <path to the monorepo snapshot> [socket.io]
+// Usage: npm run conformance -- upstream <path to the monorepo snapshot> [socket.io] [engine.io] [socket.io-client]
 //
-// Implemented: packages/socket.io/test against `Server` (uWebSockets.js tests
-// skipped). Not yet: packages/engine.io/test and packages/socket.io-client/test.
+// - socket.io: packages/socket.io/test against `Server` (uWebSockets.js tests skipped).
+// - engine.io: packages/engine.io/test against `@sitehub/hub/engine.io`
+//   (EngineServer behind engine.io's module API); WebTransport tests and the
+//   test of engine.io's private v3 parser module skipped.
+// - socket.io-client: packages/socket.io-client/test against
+//   `@sitehub/device-client/client` (`io`, `Manager`, `Socket`), talking to
+//   the suite's own socket.io server as upstream runs it; the test of the
+//   client's private `url` module skipped.
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cache = join(root, 'node_modules', '.cache');
 const depsDir = join(cache, 'sitehub-upstream-deps');
 // What upstream's package.json runs the suites with; pinned here, installed once into the cache.
-const RUNNER_DEPS = ['mocha@10', 'tsx@4', 'expect.js@0.3.1', 'supertest@6'];
+const RUNNER_DEPS = {
+  mocha: '10',
+  tsx: '4',
+  'expect.js': '0.3.1',
+  supertest: '6',
+  superagent: '9',
+  'express-session': '1.18',
+  helmet: '7',
+  cookie: '0.7',
+};
+
+const shimOf = (file) => `// sitehub in place of the package under test (written by test/conformance/upstream.mjs)
+module.exports = require(${JSON.stringify(join(root, file))});
+`;
 
 const SUITES = {
   'socket.io': {
     dir: 'packages/socket.io',
-    entry: 'test/index.ts',
-    // Tests of uWebSockets.js (a native server sitehub does not embed) are skipped.
-    skip: ['./uws'],
-    shim: `// sitehub in place of socket.io (written by test/conformance/upstream.mjs)
-const hub = require(${JSON.stringify(join(root, 'hub', 'dist', 'realtime', 'index.js'))});
-module.exports = hub;
-`,
+    run: ['test/index.ts'],
+    // Tests of uWebSockets.js (a native server sitehub does not embed) are left out of the entry file.
+    leaveOut: { 'test/index.ts': ['require("./uws");'] },
+    shim: shimOf('hub/dist/realtime/index.js'),
+    files: {
+      'lib/index.js': "module.exports = require('..');\n",
+      'lib/typed-events.js': 'module.exports = {};\n',
+    },
+  },
+  'engine.io': {
+    dir: 'packages/engine.io',
+    // mocha's default spec for this package, minus webtransport.mjs (no
+    // WebTransport in sitehub) and parser.js (it tests engine.io's private
+    // copy of the v3 parser, `build/parser-v3`, not the server).
+    run: ['test/engine.io.js', 'test/middlewares.js', 'test/server.js'],
+    shim: shimOf('hub/dist/engine/engine-io.js'),
+  },
+  'socket.io-client': {
+    dir: 'packages/socket.io-client',
+    run: ['test/index.ts'],
+    mochaArgs: ['--require', 'test/support/hooks.ts'],
+    // url.ts tests the client's private `build/cjs/url` module.
+    leaveOut: { 'test/index.ts': ['import "./url";'] },
+    shim: shimOf('device-client/dist/client/index.js'),
   },
 };
 
 const [monorepoArg, ...names] = process.argv.slice(2);
 if (!monorepoArg) {
-  console.error('usage: npm run conformance -- upstream <path to a socketio/socket.io snapshot> [socket.io]');
+  console.error('usage: npm run conformance -- upstream <path to a socketio/socket.io snapshot> [socket.io] [engine.io] [socket.io-client]');
   process.exit(2);
 }
 const monorepo = resolve(monorepoArg);
 const wanted = names.length ? names : Object.keys(SUITES);
 
-if (!existsSync(join(depsDir, 'node_modules', 'mocha'))) {
+const missing = Object.entries(RUNNER_DEPS).filter(([name]) => !existsSync(join(depsDir, 'node_modules', name, 'package.json')));
+if (missing.length) {
   mkdirSync(depsDir, { recursive: true });
   writeFileSync(join(depsDir, 'package.json'), JSON.stringify({ name: 'sitehub-upstream-deps', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', ...RUNNER_DEPS], { cwd: depsDir, stdio: 'inherit' });
+  // All of them: npm removes what the package.json it is given does not list.
+  const specs = Object.entries(RUNNER_DEPS).map(([name, v]) => `${name}@${v}`);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', ...specs], { cwd: depsDir, stdio: 'inherit' });
 }
 
 const results = [];
@@ -57,8 +97,8 @@ for (const name of wanted) {
     process.exit(2);
   }
   const source = join(monorepo, suite.dir);
-  if (!existsSync(join(source, suite.entry))) {
-    console.error(`${source} has no ${suite.entry}`);
+  if (!suite.run.every((file) => existsSync(join(source, file)))) {
+    console.error(`${source} lacks one of ${suite.run.join(', ')}`);
     process.exit(2);
   }
   const scratch = mkdtempSync(join(cache, `sitehub-upstream-${name}-`));
@@ -67,16 +107,18 @@ for (const name of wanted) {
     const upstreamPackage = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: upstreamPackage.name, version: upstreamPackage.version, main: 'index.js' }));
     writeFileSync(join(scratch, 'index.js'), suite.shim);
-    mkdirSync(join(scratch, 'lib'));
-    writeFileSync(join(scratch, 'lib', 'index.js'), "module.exports = require('..');\n");
-    writeFileSync(join(scratch, 'lib', 'typed-events.js'), 'module.exports = {};\n');
+    for (const [file, text] of Object.entries(suite.files ?? {})) {
+      mkdirSync(dirname(join(scratch, file)), { recursive: true });
+      writeFileSync(join(scratch, file), text);
+    }
     cpSync(join(source, 'test'), join(scratch, 'test'), { recursive: true });
-    // The entry requires each test file; skipped ones are left out of it, not edited.
-    const entry = join(scratch, suite.entry);
-    let text = readFileSync(entry, 'utf8');
-    for (const skipped of suite.skip) text = text.replace(`require("${skipped}");`, `// skipped by sitehub: require("${skipped}");`);
-    writeFileSync(entry, text);
-    const outcome = await runMocha(scratch, suite.entry);
+    // An entry file requires each test file; skipped ones are left out of it, not edited.
+    for (const [file, lines] of Object.entries(suite.leaveOut ?? {})) {
+      let text = readFileSync(join(scratch, file), 'utf8');
+      for (const line of lines) text = text.replace(line, `// skipped by sitehub: ${line}`);
+      writeFileSync(join(scratch, file), text);
+    }
+    const outcome = await runMocha(scratch, [...(suite.mochaArgs ?? []), ...suite.run]);
     results.push({ name, ...outcome });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -87,13 +129,13 @@ console.log('\nupstream suites against sitehub:');
 for (const r of results) console.log(`  ${r.name}: ${r.passing} passing, ${r.failing} failing, ${r.pending} pending`);
 process.exit(results.every((r) => r.failing === 0) ? 0 : 1);
 
-function runMocha(cwd, entry) {
+function runMocha(cwd, args) {
   return new Promise((done) => {
     const mocha = join(depsDir, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const tsx = join(depsDir, 'node_modules', 'tsx', 'dist', 'loader.mjs');
     const child = spawn(
       process.execPath,
-      [mocha, `--import=${tsx}`, '--reporter', 'spec', '--timeout', '10000', '--exit', entry],
+      [mocha, `--import=${tsx}`, '--reporter', 'spec', '--timeout', '10000', '--exit', ...args],
       {
         cwd,
         stdio: ['ignore', 'pipe', 'inherit'],
