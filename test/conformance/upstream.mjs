@@ -8,7 +8,11 @@
 // runs it with tsx as upstream does, without --bail, so that every test is
 // counted.
 //
-// Usage: npm run conformance -- upstream <path to the monorepo snapshot> [socket.io] [engine.io] [socket.io-client]
+// Usage: npm run conformance -- upstream <path to the monorepo snapshot> [--reference] [socket.io] [engine.io] [socket.io-client]
+//
+// --reference runs the same suites, the same way, against the reference
+// packages installed as our devDependencies (socket.io, engine.io,
+// socket.io-client from npm), for the reference column of the comparison.
 //
 // - socket.io: packages/socket.io/test against `Server` (uWebSockets.js tests skipped).
 // - engine.io: packages/engine.io/test against `@sitehub/hub/engine.io`
@@ -36,10 +40,17 @@ const RUNNER_DEPS = {
   'express-session': '1.18',
   helmet: '7',
   cookie: '0.7',
+  '@sinonjs/fake-timers': '11',
+  'has-cors': '1.1.0',
+  'text-blob-builder': '0.0.1',
+  'base64-arraybuffer': '1',
 };
 
 const shimOf = (file) => `// sitehub in place of the package under test (written by test/conformance/upstream.mjs)
 module.exports = require(${JSON.stringify(join(root, file))});
+`;
+const referenceShim = (name) => `// the reference package under test (--reference)
+module.exports = require(${JSON.stringify(name)});
 `;
 
 const SUITES = {
@@ -49,6 +60,7 @@ const SUITES = {
     // Tests of uWebSockets.js (a native server sitehub does not embed) are left out of the entry file.
     leaveOut: { 'test/index.ts': ['require("./uws");'] },
     shim: shimOf('hub/dist/realtime/index.js'),
+    reference: 'socket.io',
     files: {
       'lib/index.js': "module.exports = require('..');\n",
       'lib/typed-events.js': 'module.exports = {};\n',
@@ -61,18 +73,26 @@ const SUITES = {
     // copy of the v3 parser, `build/parser-v3`, not the server).
     run: ['test/engine.io.js', 'test/middlewares.js', 'test/server.js'],
     shim: shimOf('hub/dist/engine/engine-io.js'),
+    reference: 'engine.io',
   },
   'socket.io-client': {
     dir: 'packages/socket.io-client',
     run: ['test/index.ts'],
     mochaArgs: ['--require', 'test/support/hooks.ts'],
+    // Run in a mocha process of its own (and counted): it installs a fake
+    // clock and uninstalls it only if it passes, so when it fails every
+    // later test of the run times out.
+    isolate: ['should use native setTimeout with useNativeSetTimers'],
     // url.ts tests the client's private `build/cjs/url` module.
     leaveOut: { 'test/index.ts': ['import "./url";'] },
     shim: shimOf('device-client/dist/client/index.js'),
+    reference: 'socket.io-client',
   },
 };
 
-const [monorepoArg, ...names] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const againstReference = args.includes('--reference');
+const [monorepoArg, ...names] = args.filter((a) => a !== '--reference');
 if (!monorepoArg) {
   console.error('usage: npm run conformance -- upstream <path to a socketio/socket.io snapshot> [socket.io] [engine.io] [socket.io-client]');
   process.exit(2);
@@ -106,7 +126,7 @@ for (const name of wanted) {
     // The package the tests import as `..`: sitehub behind upstream's name and version.
     const upstreamPackage = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: upstreamPackage.name, version: upstreamPackage.version, main: 'index.js' }));
-    writeFileSync(join(scratch, 'index.js'), suite.shim);
+    writeFileSync(join(scratch, 'index.js'), againstReference ? referenceShim(suite.reference) : suite.shim);
     for (const [file, text] of Object.entries(suite.files ?? {})) {
       mkdirSync(dirname(join(scratch, file)), { recursive: true });
       writeFileSync(join(scratch, file), text);
@@ -118,14 +138,20 @@ for (const name of wanted) {
       for (const line of lines) text = text.replace(line, `// skipped by sitehub: ${line}`);
       writeFileSync(join(scratch, file), text);
     }
-    const outcome = await runMocha(scratch, [...(suite.mochaArgs ?? []), ...suite.run]);
+    const base = [...(suite.mochaArgs ?? []), ...suite.run];
+    const isolated = (suite.isolate ?? []).map((title) => title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const outcome = await runMocha(scratch, isolated.length ? [...base, '--grep', isolated.join('|'), '--invert'] : base);
+    for (const pattern of isolated) {
+      const alone = await runMocha(scratch, [...base, '--grep', pattern]);
+      for (const key of Object.keys(outcome)) outcome[key] += alone[key];
+    }
     results.push({ name, ...outcome });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-console.log('\nupstream suites against sitehub:');
+console.log(`\nupstream suites against ${againstReference ? 'the reference packages' : 'sitehub'}:`);
 for (const r of results) console.log(`  ${r.name}: ${r.passing} passing, ${r.failing} failing, ${r.pending} pending`);
 process.exit(results.every((r) => r.failing === 0) ? 0 : 1);
 
