@@ -11,6 +11,7 @@ export default defineConfig({
       '@sitehub/protocol/iot': src('./protocol/src/iot/index.ts'),
       '@sitehub/protocol': src('./protocol/src/index.ts'),
       '@sitehub/hub/engine.io': src('./hub/src/engine/engine-io.ts'),
+      '@sitehub/hub/socket.io': src('./hub/src/realtime/index.ts'),
       '@sitehub/hub': src('./hub/src/index.ts'),
       '@sitehub/device-client': src('./device-client/src/index.ts'),
       '@sitehub/bridge': src('./bridge/src/index.ts'),

@@ -14,12 +14,13 @@
 // packages installed as our devDependencies (socket.io, engine.io,
 // socket.io-client from npm), for the reference column of the comparison.
 //
-// - socket.io: packages/socket.io/test against `Server` (uWebSockets.js tests skipped).
+// - socket.io: packages/socket.io/test against `@sitehub/hub/socket.io`
+//   (`Server`, and the callable CommonJS export); uWebSockets.js tests skipped.
 // - engine.io: packages/engine.io/test against `@sitehub/hub/engine.io`
 //   (EngineServer behind engine.io's module API); WebTransport tests and the
 //   test of engine.io's private v3 parser module skipped.
 // - socket.io-client: packages/socket.io-client/test against
-//   `@sitehub/device-client/client` (`io`, `Manager`, `Socket`), talking to
+//   `@sitehub/device-client` (`io`, `Manager`, `Socket`), talking to
 //   the suite's own socket.io server as upstream runs it; the test of the
 //   client's private `url` module skipped.
 import { spawn, execFileSync } from 'node:child_process';
@@ -46,10 +47,10 @@ const RUNNER_DEPS = {
   'base64-arraybuffer': '1',
 };
 
-const shimOf = (file) => `// sitehub in place of the package under test (written by test/conformance/upstream.mjs)
-module.exports = require(${JSON.stringify(join(root, file))});
-`;
-const referenceShim = (name) => `// the reference package under test (--reference)
+// The package the tests import as `..`, required the way a user of it would:
+// by name, resolved through its "exports" (the scratch folder sits inside
+// our node_modules).
+const shimOf = (name) => `// ${name} in place of the package under test (written by test/conformance/upstream.mjs)
 module.exports = require(${JSON.stringify(name)});
 `;
 
@@ -59,7 +60,7 @@ const SUITES = {
     run: ['test/index.ts'],
     // Tests of uWebSockets.js (a native server sitehub does not embed) are left out of the entry file.
     leaveOut: { 'test/index.ts': ['require("./uws");'] },
-    shim: shimOf('hub/dist/realtime/index.js'),
+    entry: '@sitehub/hub/socket.io',
     reference: 'socket.io',
     files: {
       'lib/index.js': "module.exports = require('..');\n",
@@ -72,7 +73,7 @@ const SUITES = {
     // WebTransport in sitehub) and parser.js (it tests engine.io's private
     // copy of the v3 parser, `build/parser-v3`, not the server).
     run: ['test/engine.io.js', 'test/middlewares.js', 'test/server.js'],
-    shim: shimOf('hub/dist/engine/engine-io.js'),
+    entry: '@sitehub/hub/engine.io',
     reference: 'engine.io',
   },
   'socket.io-client': {
@@ -85,7 +86,7 @@ const SUITES = {
     isolate: ['should use native setTimeout with useNativeSetTimers'],
     // url.ts tests the client's private `build/cjs/url` module.
     leaveOut: { 'test/index.ts': ['import "./url";'] },
-    shim: shimOf('device-client/dist/client/index.js'),
+    entry: '@sitehub/device-client',
     reference: 'socket.io-client',
   },
 };
@@ -126,7 +127,7 @@ for (const name of wanted) {
     // The package the tests import as `..`: sitehub behind upstream's name and version.
     const upstreamPackage = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: upstreamPackage.name, version: upstreamPackage.version, main: 'index.js' }));
-    writeFileSync(join(scratch, 'index.js'), againstReference ? referenceShim(suite.reference) : suite.shim);
+    writeFileSync(join(scratch, 'index.js'), shimOf(againstReference ? suite.reference : suite.entry));
     for (const [file, text] of Object.entries(suite.files ?? {})) {
       mkdirSync(dirname(join(scratch, file)), { recursive: true });
       writeFileSync(join(scratch, file), text);
