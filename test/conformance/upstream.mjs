@@ -80,10 +80,11 @@ const SUITES = {
     dir: 'packages/socket.io-client',
     run: ['test/index.ts'],
     mochaArgs: ['--require', 'test/support/hooks.ts'],
-    // Run in a mocha process of its own (and counted): it installs a fake
-    // clock and uninstalls it only if it passes, so when it fails every
-    // later test of the run times out.
-    isolate: ['should use native setTimeout with useNativeSetTimers'],
+    // Run in a mocha process of their own (and counted), because when they
+    // fail they break the tests after them: the first installs a fake clock
+    // and uninstalls it only if it passes (every later test then times out);
+    // the second leaves an ack callback that fails inside the next test.
+    isolate: ['should use native setTimeout with useNativeSetTimers', 'should preserve the order of the packets'],
     // url.ts tests the client's private `build/cjs/url` module.
     leaveOut: { 'test/index.ts': ['import "./url";'] },
     entry: '@sitehub/device-client',
