@@ -27,6 +27,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cache = join(root, 'node_modules', '.cache');
@@ -58,6 +59,8 @@ const SUITES = {
   'socket.io': {
     dir: 'packages/socket.io',
     run: ['test/index.ts'],
+    // Each suite with the mocha options its package.json runs it with (the others use mocha's 2 s timeout).
+    mochaArgs: ['--timeout', '10000'],
     // Tests of uWebSockets.js (a native server sitehub does not embed) are left out of the entry file.
     leaveOut: { 'test/index.ts': ['require("./uws");'] },
     entry: '@sitehub/hub/socket.io',
@@ -125,9 +128,12 @@ for (const name of wanted) {
   }
   const scratch = mkdtempSync(join(cache, `sitehub-upstream-${name}-`));
   try {
-    // The package the tests import as `..`: sitehub behind upstream's name and version.
+    // The package the tests import as `..`: sitehub behind upstream's name and
+    // version (the reference package with its own version: the served
+    // bundle's ETag is that version).
     const upstreamPackage = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
-    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: upstreamPackage.name, version: upstreamPackage.version, main: 'index.js' }));
+    const version = againstReference ? createRequire(join(root, 'package.json'))(`${suite.reference}/package.json`).version : upstreamPackage.version;
+    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: upstreamPackage.name, version, main: 'index.js' }));
     writeFileSync(join(scratch, 'index.js'), shimOf(againstReference ? suite.reference : suite.entry));
     for (const [file, text] of Object.entries(suite.files ?? {})) {
       mkdirSync(dirname(join(scratch, file)), { recursive: true });
@@ -163,7 +169,7 @@ function runMocha(cwd, args) {
     const tsx = join(depsDir, 'node_modules', 'tsx', 'dist', 'loader.mjs');
     const child = spawn(
       process.execPath,
-      [mocha, `--import=${tsx}`, '--reporter', 'spec', '--timeout', '10000', '--exit', ...args],
+      [mocha, `--import=${tsx}`, '--reporter', 'spec', '--exit', ...args],
       {
         cwd,
         stdio: ['ignore', 'pipe', 'inherit'],
