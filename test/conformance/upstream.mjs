@@ -8,7 +8,7 @@
 // runs it with tsx as upstream does, without --bail, so that every test is
 // counted.
 //
-// Usage: npm run conformance -- upstream <path to the monorepo snapshot> [--reference] [socket.io] [engine.io] [socket.io-client]
+// Usage: npm run conformance -- upstream <path to the monorepo snapshot> [--reference] [socket.io] [engine.io] [engine.io-v3] [socket.io-client]
 //
 // --reference runs the same suites, the same way, against the reference
 // packages installed as our devDependencies (socket.io, engine.io,
@@ -46,6 +46,7 @@ const RUNNER_DEPS = {
   'has-cors': '1.1.0',
   'text-blob-builder': '0.0.1',
   'base64-arraybuffer': '1',
+  'engine.io-client-v3': 'npm:engine.io-client@3.5',
 };
 
 // The package the tests import as `..`, required the way a user of it would:
@@ -79,6 +80,14 @@ const SUITES = {
     entry: '@sitehub/hub/engine.io',
     reference: 'engine.io',
   },
+  // The same suite with engine.io-client 3.x (Engine.IO v3, allowEIO3), as upstream's test:compat-v3 runs it.
+  'engine.io-v3': {
+    dir: 'packages/engine.io',
+    run: ['test/engine.io.js', 'test/middlewares.js', 'test/server.js'],
+    entry: '@sitehub/hub/engine.io',
+    reference: 'engine.io',
+    env: { EIO_CLIENT: '3' },
+  },
   'socket.io-client': {
     dir: 'packages/socket.io-client',
     run: ['test/index.ts'],
@@ -99,7 +108,7 @@ const args = process.argv.slice(2);
 const againstReference = args.includes('--reference');
 const [monorepoArg, ...names] = args.filter((a) => a !== '--reference');
 if (!monorepoArg) {
-  console.error('usage: npm run conformance -- upstream <path to a socketio/socket.io snapshot> [socket.io] [engine.io] [socket.io-client]');
+  console.error('usage: npm run conformance -- upstream <path to a socketio/socket.io snapshot> [--reference] [socket.io] [engine.io] [engine.io-v3] [socket.io-client]');
   process.exit(2);
 }
 const monorepo = resolve(monorepoArg);
@@ -132,7 +141,7 @@ for (const name of wanted) {
     // version (the reference package with its own version: the served
     // bundle's ETag is that version).
     const upstreamPackage = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
-    const version = againstReference ? createRequire(join(root, 'package.json'))(`${suite.reference}/package.json`).version : upstreamPackage.version;
+    const version = againstReference ? installedVersion(suite.reference) : upstreamPackage.version;
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: upstreamPackage.name, version, main: 'index.js' }));
     writeFileSync(join(scratch, 'index.js'), shimOf(againstReference ? suite.reference : suite.entry));
     for (const [file, text] of Object.entries(suite.files ?? {})) {
@@ -148,9 +157,9 @@ for (const name of wanted) {
     }
     const base = [...(suite.mochaArgs ?? []), ...suite.run];
     const isolated = (suite.isolate ?? []).map((title) => title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    const outcome = await runMocha(scratch, isolated.length ? [...base, '--grep', isolated.join('|'), '--invert'] : base);
+    const outcome = await runMocha(scratch, isolated.length ? [...base, '--grep', isolated.join('|'), '--invert'] : base, suite.env);
     for (const pattern of isolated) {
-      const alone = await runMocha(scratch, [...base, '--grep', pattern]);
+      const alone = await runMocha(scratch, [...base, '--grep', pattern], suite.env);
       for (const key of Object.keys(outcome)) outcome[key] += alone[key];
     }
     results.push({ name, ...outcome });
@@ -163,7 +172,21 @@ console.log(`\nupstream suites against ${againstReference ? 'the reference packa
 for (const r of results) console.log(`  ${r.name}: ${r.passing} passing, ${r.failing} failing, ${r.pending} pending`);
 process.exit(results.every((r) => r.failing === 0) ? 0 : 1);
 
-function runMocha(cwd, args) {
+/** The version of an installed package, found from its entry (not every package exports its package.json). */
+function installedVersion(name) {
+  let dir = dirname(createRequire(join(root, 'package.json')).resolve(name));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8'));
+      if (pkg.name === name) return pkg.version;
+    }
+    if (dirname(dir) === dir) throw new Error(`no package.json for ${name}`);
+    dir = dirname(dir);
+  }
+}
+
+function runMocha(cwd, args, extraEnv = {}) {
   return new Promise((done) => {
     const mocha = join(depsDir, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const tsx = join(depsDir, 'node_modules', 'tsx', 'dist', 'loader.mjs');
@@ -174,7 +197,7 @@ function runMocha(cwd, args) {
         cwd,
         stdio: ['ignore', 'pipe', 'inherit'],
         // sitehub's build is ESM; upstream's tests are compiled to CommonJS and require it.
-        env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-require-module --no-warnings`, NODE_PATH: join(depsDir, 'node_modules') },
+        env: { ...process.env, ...extraEnv, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-require-module --no-warnings`, NODE_PATH: join(depsDir, 'node_modules') },
       },
     );
     let out = '';
