@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { attach, listen, protocol, Server, type ListeningEngineServer } from '@sitehub/hub/engine.io';
 import { EngineServer, type EngineSocket } from '@sitehub/hub';
 import { rawExchange, startEngine, upgradeRequest, WsClient, type TestEngine } from '../helpers/engine.js';
@@ -50,6 +51,21 @@ describe('engine.io module API', () => {
     expect(JSON.parse(open.slice(1)).pingTimeout).toBe(4321);
     engine.close();
     expect(protocol).toBe(4);
+  });
+
+  it('new Server() exposes the ws WebSocketServer that takes its upgrades as engine.ws', async () => {
+    const engine = new Server();
+    expect(engine.ws).toBeInstanceOf(WebSocketServer);
+    expect(engine.ws).toBe(engine.ws);
+    const http = createServer();
+    servers.push(http);
+    engine.attach(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const upgraded = new Promise((resolve) => engine.ws.once('headers', resolve));
+    const client = new WsClient(`ws://127.0.0.1:${portOf(http)}/engine.io/?EIO=4&transport=websocket`);
+    wsClients.push(client);
+    await upgraded;
+    engine.close();
   });
 });
 

@@ -86,6 +86,11 @@ export class EngineServer extends EventEmitter {
     return this;
   }
 
+  /** The `ws` WebSocketServer that takes the upgrades (engine.io's `engine.ws`), made at first use. */
+  get ws(): WebSocketServer {
+    return this.webSocketServer();
+  }
+
   /** Number of open sessions. */
   get clientsCount(): number {
     return this.sessionCount;
