@@ -40,7 +40,7 @@ export interface EngineOptions {
   /** Node: let the process exit while only this connection is open. Default false. */
   autoUnref: boolean;
   /** Set the client's own timers with the setTimeout found when it was loaded, not a fake clock installed since. Default false. */
-  useNativeTimers: boolean;
+  useNativeTimers?: boolean;
   /** Received binary as Buffer ('nodebuffer', Node default) or ArrayBuffer (browser default). */
   binaryType: BinaryType;
   /** Use TLS; derived from the URL when one is given. */
@@ -73,7 +73,6 @@ export function withEngineDefaults(opts: Partial<EngineOptions>): EngineOptions 
     protocols: undefined,
     transportOptions: {},
     autoUnref: false,
-    useNativeTimers: false,
     binaryType: DEFAULT_BINARY_TYPE,
     secure: false,
     hostname: 'localhost',

@@ -89,7 +89,7 @@ export class EngineSocket extends Emitter {
   /** Starts the connection with the preferred transport. */
   open(): this {
     if (this.transports.length === 0) {
-      setTimer(this.opts, () => this.emitReserved('error', new Error('No transports available')), 0);
+      setTimeout(() => this.emitReserved('error', new Error('No transports available')), 0);
       return this;
     }
     const name =
