@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the browser bundles of the client into device-client/dist/browser/:
-//   socket.io.js          IIFE defining the global `io`, readable, for debugging
+//   socket.io.js          IIFE defining the global `io`, readable, for debugging, with a source map
 //   socket.io.min.js      the same, minified (esbuild, then terser), with a source map
 //   socket.io.esm.min.js  ES module, minified the same way, with a source map
 // The file names are socket.io's, so that pages written for socket.io load
@@ -61,7 +61,7 @@ async function compress(code, map, file, format) {
 }
 
 const variants = [
-  { file: 'socket.io.js', entry: 'browser-entry.ts', format: 'iife', minify: false, sourcemap: false },
+  { file: 'socket.io.js', entry: 'browser-entry.ts', format: 'iife', minify: false, sourcemap: 'linked' },
   { file: 'socket.io.min.js', entry: 'browser-entry.ts', format: 'iife', minify: true, sourcemap: 'linked' },
   { file: 'socket.io.esm.min.js', entry: 'browser-esm-entry.ts', format: 'esm', minify: true, sourcemap: 'linked' },
 ];

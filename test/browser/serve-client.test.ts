@@ -1,17 +1,18 @@
 // The hub serves the browser client bundle next to its Socket.IO path, as
-// socket.io does: content types, ETag revalidation, gzip, and a clear 404
-// while the bundle is not built.
+// socket.io does: content types, ETag revalidation, brotli and gzip, CORS
+// headers, and a clear 404 while the bundle is not built.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setClientBundleHandler } from '@sitehub/hub';
-import { createClientBundleFiles, acceptsGzip } from '../../hub/src/realtime/client-bundle-files.js';
+import { createClientBundleFiles, preferredEncoding } from '../../hub/src/realtime/client-bundle-files.js';
 import { browserDist, buildBundles, closeHubs, rawGet, startHub } from './helpers.js';
 
 const FILES = [
   ['socket.io.js', 'application/javascript; charset=utf-8'],
+  ['socket.io.js.map', 'application/json; charset=utf-8'],
   ['socket.io.min.js', 'application/javascript; charset=utf-8'],
   ['socket.io.min.js.map', 'application/json; charset=utf-8'],
   ['socket.io.esm.min.js', 'application/javascript; charset=utf-8'],
@@ -71,23 +72,41 @@ describe('serving the client bundle', () => {
     expect((await rawGet(url, { 'If-None-Match': '"stale"' })).status).toBe(200);
   });
 
-  it('sends gzip when Accept-Encoding allows it, identity otherwise', async () => {
+  it('sends brotli or gzip, whichever Accept-Encoding prefers, identity otherwise', async () => {
     const hub = await startHub();
     const url = `${hub.url}/socket.io/socket.io.js`;
     const plain = await readFile(join(browserDist, 'socket.io.js'));
-    for (const accept of ['gzip', 'br, gzip;q=0.5', 'deflate, *']) {
+    const decode = { br: brotliDecompressSync, gzip: gunzipSync };
+    for (const [accept, encoding] of [
+      ['gzip', 'gzip'],
+      ['gzip,br,deflate', 'gzip'],
+      ['br', 'br'],
+      ['br, gzip;q=0.5', 'br'],
+      ['gzip;q=0.5, br', 'br'],
+      ['deflate, *', 'gzip'],
+    ] as const) {
       const res = await rawGet(url, { 'Accept-Encoding': accept });
-      expect(res.headers['content-encoding']).toBe('gzip');
+      expect(res.headers['content-encoding'], accept).toBe(encoding);
       expect(res.headers['vary']).toBe('Accept-Encoding');
       expect(Number(res.headers['content-length'])).toBe(res.body.byteLength);
       expect(res.body.byteLength).toBeLessThan(plain.byteLength / 2);
-      expect(gunzipSync(res.body).equals(plain)).toBe(true);
+      expect(decode[encoding](res.body).equals(plain)).toBe(true);
     }
-    for (const accept of ['identity', 'gzip;q=0', 'br']) {
+    for (const accept of ['identity', 'gzip;q=0', 'br;q=0, gzip;q=0', 'deflate']) {
       const res = await rawGet(url, { 'Accept-Encoding': accept });
-      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.headers['content-encoding'], accept).toBeUndefined();
       expect(res.body.equals(plain)).toBe(true);
     }
+  });
+
+  it('adds the Server\'s CORS headers to the bundle', async () => {
+    const hub = await startHub({ cors: { origin: 'https://good-origin.example' } });
+    const res = await rawGet(`${hub.url}/socket.io/socket.io.js`, { Origin: 'https://good-origin.example' });
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('https://good-origin.example');
+    const without = await startHub();
+    const plain = await rawGet(`${without.url}/socket.io/socket.io.js`, { Origin: 'https://good-origin.example' });
+    expect(plain.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('answers HEAD with the headers only', async () => {
@@ -123,10 +142,12 @@ describe('serving the client bundle', () => {
   });
 
   it('reads Accept-Encoding as RFC 9110 does', () => {
-    expect(acceptsGzip(undefined)).toBe(false);
-    expect(acceptsGzip('')).toBe(false);
-    expect(acceptsGzip('GZIP')).toBe(true);
-    expect(acceptsGzip('gzip;q=0.0')).toBe(false);
-    expect(acceptsGzip('deflate, gzip ; q=0.1')).toBe(true);
+    expect(preferredEncoding(undefined)).toBeUndefined();
+    expect(preferredEncoding('')).toBeUndefined();
+    expect(preferredEncoding('GZIP')).toBe('gzip');
+    expect(preferredEncoding('gzip;q=0.0')).toBeUndefined();
+    expect(preferredEncoding('deflate, gzip ; q=0.1')).toBe('gzip');
+    expect(preferredEncoding('gzip;q=0.1, br;q=0.2')).toBe('br');
+    expect(preferredEncoding('gzip;q=0, *')).toBeUndefined();
   });
 });

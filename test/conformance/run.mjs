@@ -2,7 +2,7 @@
 // against sitehub. Usage:
 //   npm run conformance -- engine.io <path to docs/engine.io-protocol/v4-test-suite>
 //   npm run conformance -- socket.io <path to docs/socket.io-protocol/v5-test-suite>
-//   npm run conformance -- upstream <path to a socketio/socket.io snapshot> [socket.io]
+//   npm run conformance -- upstream <path to a socketio/socket.io snapshot> [--reference] [suite…]
 //     (socket.io's own unit tests, see upstream.mjs)
 // The protocol suites target http://localhost:3000, so that port must be free.
 import { spawn, execSync } from 'node:child_process';

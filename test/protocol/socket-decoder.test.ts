@@ -132,6 +132,11 @@ describe('Decoder rules: attachments', () => {
   it('rejects a negative attachment count', () => expectRejected('5-1-["a",{"_placeholder":true,"num":0}]', /attachment count/));
   it('rejects a binary type with 0 attachments', () => expectRejected('50-["a"]', /no attachments/));
   it('rejects a binary ACK with 0 attachments', () => expectRejected('60-1[]', /no attachments/));
+  it('words a missing or zero attachment count as socket.io-parser does (Illegal attachments)', () => {
+    expectRejected('5woooot', /^Illegal attachments/);
+    expectRejected('5', /^Illegal attachments/);
+    expectRejected('50-["a"]', /^Illegal attachments/);
+  });
   it('rejects more than maxAttachments (default 10)', () => expectRejected('511-["a"]', /too many attachments/));
   it('rejects an attachment count with a huge number of digits', () => expectRejected(`5${'9'.repeat(1000)}-["a"]`, /too many attachments/));
   it('accepts exactly maxAttachments', () => {

@@ -5,6 +5,7 @@ import { Backoff } from './backoff.js';
 import { Emitter, subscribe } from './emitter.js';
 import { EngineSocket } from './engine/socket.js';
 import { unrefIf } from './engine/platform.js';
+import { clearTimer, setTimer } from './engine/timers.js';
 import type { EngineOptions } from './engine/options.js';
 import type { WriteOptions } from './engine/socket.js';
 import { Socket, type SocketOptions } from './socket.js';
@@ -171,13 +172,13 @@ export class Manager<
       ),
     );
     if (this.#timeout !== false) {
-      const timer = setTimeout(() => {
+      const timer = setTimer(this.opts, () => {
         openSub();
         onError(new Error('timeout'));
         engine.close();
       }, this.#timeout);
       unrefIf(this.opts, timer);
-      this.#subs.push(() => clearTimeout(timer));
+      this.#subs.push(() => clearTimer(this.opts, timer));
     }
     engine.open();
     return this;
@@ -298,7 +299,7 @@ export class Manager<
     }
     const delay = this.#backoff.duration();
     this._reconnecting = true;
-    const timer = setTimeout(() => {
+    const timer = setTimer(this.opts, () => {
       if (this.#skipReconnect) return;
       this.emitReserved('reconnect_attempt', this.#backoff.attempts);
       // A listener may have closed the manager.
@@ -317,6 +318,6 @@ export class Manager<
       });
     }, delay);
     unrefIf(this.opts, timer);
-    this.#subs.push(() => clearTimeout(timer));
+    this.#subs.push(() => clearTimer(this.opts, timer));
   }
 }

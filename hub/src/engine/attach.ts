@@ -13,7 +13,12 @@ export interface AttachOptions {
   path?: string;
   /** Serve `path/` (default) rather than `path`. */
   addTrailingSlash?: boolean;
-  /** Destroy upgrade requests for other paths that nobody answered within `destroyUpgradeTimeout`. */
+  /**
+   * Upgrade requests for other paths: `true` destroys them if nobody answered
+   * within `destroyUpgradeTimeout`; unset (the default), when no other upgrade
+   * listener exists they first reach the application as plain requests, and
+   * are destroyed if still unanswered then; `false` leaves them alone.
+   */
   destroyUpgrade?: boolean;
   /** Milliseconds before an unanswered foreign upgrade is destroyed (default 1000). */
   destroyUpgradeTimeout?: number;
@@ -61,10 +66,13 @@ export function attachToHttpServer(engine: EngineServer, server: HttpServer, opt
       engine.handleUpgrade(req, socket, head);
     } else if (opts.destroyUpgrade === true) {
       destroyIfUnanswered(socket, opts.destroyUpgradeTimeout ?? 1000);
-    } else if (server.listenerCount('upgrade') === 1) {
-      serveAsPlainRequest(server, req, socket as Socket);
+    } else {
+      if (server.listenerCount('upgrade') === 1) serveAsPlainRequest(server, req, socket as Socket);
+      // Otherwise another upgrade listener owns this path. Either way, unless
+      // told not to, a socket nobody answered is not left open (engine.io's
+      // default, destroyUpgrade true).
+      if (opts.destroyUpgrade !== false) destroyIfUnanswered(socket, opts.destroyUpgradeTimeout ?? 1000);
     }
-    // Otherwise another upgrade listener owns this path.
   };
   server.on('upgrade', onUpgrade);
   server.on('close', () => engine.close());

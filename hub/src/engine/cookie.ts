@@ -4,7 +4,8 @@
 /** Attributes of the sid cookie; `name` defaults to `io`. */
 export interface CookieOptions {
   name?: string;
-  path?: string;
+  /** Path attribute (default '/'); `false` leaves it out. */
+  path?: string | false;
   domain?: string;
   httpOnly?: boolean;
   secure?: boolean;
@@ -30,7 +31,7 @@ export function serializeCookie(value: string, opts: CookieOptions): string {
     out += `; Max-Age=${Math.floor(opts.maxAge)}`;
   }
   if (opts.domain !== undefined) out += `; Domain=${checked(opts.domain)}`;
-  if (opts.path !== undefined) out += `; Path=${checked(opts.path)}`;
+  if (opts.path !== undefined && opts.path !== false) out += `; Path=${checked(opts.path)}`;
   if (opts.expires !== undefined) out += `; Expires=${opts.expires.toUTCString()}`;
   if (opts.httpOnly) out += '; HttpOnly';
   if (opts.secure) out += '; Secure';

@@ -36,12 +36,13 @@ export function applyCors(opts: CorsOptions, req: IncomingMessage, res: ServerRe
     if (allowed === false) return done(null, false);
     setOriginHeaders(res, allowed ?? '*', requestOrigin);
     if (opts.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
+    // On preflights too, as the `cors` package does.
+    const exposed = list(opts.exposedHeaders);
+    if (exposed) res.setHeader('Access-Control-Expose-Headers', exposed);
     if (req.method === 'OPTIONS') {
       answerPreflight(opts, req, res);
       return done(null, true);
     }
-    const exposed = list(opts.exposedHeaders);
-    if (exposed) res.setHeader('Access-Control-Expose-Headers', exposed);
     done(null, false);
   };
   const origin = opts.origin;

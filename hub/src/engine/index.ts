@@ -7,7 +7,7 @@ export { EngineMetrics, type EngineBadInputKind } from './metrics.js';
 export { EngineErrorCode, ENGINE_ERROR_MESSAGES } from './errors.js';
 export type { EngineServerOptions, HttpCompressionOptions, TransportName } from './options.js';
 export type { AttachOptions } from './attach.js';
-export type { CorsOptions } from './cors.js';
+export { applyCors, type CorsOptions } from './cors.js';
 export type { CookieOptions } from './cookie.js';
 export type { CloseReason, Transport } from './transport.js';
 export type { EngineRequest } from './verify.js';

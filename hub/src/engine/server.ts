@@ -22,7 +22,7 @@ import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
 import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
 import { WebSocketTransport } from './websocket.js';
-import { wireOf } from './wire.js';
+import { WIRE_V4, wireOf } from './wire.js';
 import { createWebSocketServer } from './ws-server.js';
 
 /** Payload of the `connection_error` event. */
@@ -84,6 +84,11 @@ export class EngineServer extends EventEmitter {
   use(fn: EngineMiddleware): this {
     this.middlewares.push(fn);
     return this;
+  }
+
+  /** The `ws` WebSocketServer that takes the upgrades (engine.io's `engine.ws`), made at first use. */
+  get ws(): WebSocketServer {
+    return this.webSocketServer();
   }
 
   /** Number of open sessions. */
@@ -351,8 +356,9 @@ export class EngineServer extends EventEmitter {
   }
 
   private upgradeSession(sid: string, ws: WebSocket, req: IncomingMessage): void {
-    const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK, wireOf(req));
     const session = this.sessions.get(sid);
+    // The session's revision, whatever this request's EIO says.
+    const transport = new WebSocketTransport(ws, this.opts, DETACHED_SINK, session?.protocol === 3 ? wireOf(req) : WIRE_V4);
     if (!session) {
       transport.shutdown('close', 1000);
       return;
@@ -379,7 +385,7 @@ export class EngineServer extends EventEmitter {
       // Handshakes ws itself finds malformed (version, subprotocol list,
       // extensions...) are counted and refused like every other failed upgrade.
       this.wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
-        this.rejectUpgrade(req, socket, { code: EngineErrorCode.BAD_REQUEST, message: err.message, context: { name: 'INVALID_HANDSHAKE' } }, 'invalid_upgrade');
+        this.rejectUpgrade(req, socket, { code: EngineErrorCode.BAD_REQUEST, message: err.message, context: { name: 'INVALID_HANDSHAKE', message: err.message } }, 'invalid_upgrade');
       });
     }
     return this.wss;
@@ -390,7 +396,8 @@ export class EngineServer extends EventEmitter {
     const event: ConnectionErrorEvent = {
       req,
       code: rejection.code,
-      message: rejection.message ?? ENGINE_ERROR_MESSAGES[rejection.code],
+      // The code's message, as engine.io: the one a refusal sends (allowRequest's, a limit's) is in the response body.
+      message: ENGINE_ERROR_MESSAGES[rejection.code],
       context: rejection.context,
     };
     this.emit('connection_error', event);

@@ -123,8 +123,9 @@ export class EngineSocket extends EventEmitter {
     this.readyState = 'closing';
     this.upgrade?.abandon();
     if (this.transport.name === 'websocket') {
-      // WebSocket writes are never held back, so nothing is left to deliver.
-      this.closeNow('forced close', undefined, 'close');
+      // Packets queued while a frame was in flight go out first; _onWritable
+      // closes once they are written.
+      if (this.writeBuffer.length === 0) this.closeNow('forced close', undefined, 'close');
       return;
     }
     // Polling, as the reference server does it: a pending poll is ended with
@@ -248,6 +249,8 @@ export class EngineSocket extends EventEmitter {
   _onWritable(): void {
     if (this.writeBuffer.length > 0) {
       this.flush();
+    } else if (this.readyState === 'closing' && this.transport.name === 'websocket') {
+      this.closeNow('forced close', undefined, 'close');
     } else if (this.readyState === 'closing') {
       this.transport.send([
         { type: 'noop', compress: false },
@@ -321,7 +324,8 @@ export class EngineSocket extends EventEmitter {
     this.writeBufferBytes = 0;
     settleCallbacks(unsent, new Error(`session closed: ${reason}`));
     this.server._forget(this);
-    this.emit('close', reason, description);
+    // engine.io hands listeners an Error describing a transport failure (`err.message`).
+    this.emit('close', reason, description === undefined ? undefined : new Error(description));
   }
 }
 

@@ -76,9 +76,6 @@ export function verifyRequest(
   if (transport === undefined || !opts.transports.includes(transport)) {
     return reject(EngineErrorCode.UNKNOWN_TRANSPORT, { transport });
   }
-  if (query.EIO !== '4' && !(query.EIO === '3' && opts.allowEIO3)) {
-    return reject(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.EIO });
-  }
   const origin = req.headers.origin;
   if (origin !== undefined && INVALID_HEADER_CHAR.test(origin)) {
     return reject(EngineErrorCode.BAD_REQUEST, { name: 'INVALID_ORIGIN', origin });
@@ -92,6 +89,9 @@ export function verifyRequest(
     const session = sessions.get(sid);
     if (session === undefined) return reject(EngineErrorCode.UNKNOWN_SID, { sid });
     if (upgrade) {
+      // An upgrade speaks the revision of the session's handshake
+      // (CVE-2026-102599: another EIO, or none, is refused before any 101).
+      if (query.EIO !== String(session.protocol)) return reject(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.EIO });
       if (!opts.allowUpgrades) return reject(EngineErrorCode.BAD_REQUEST, { name: 'UPGRADES_DISABLED' });
       // A session already on (or moving to) WebSocket is refused after the
       // 101, by closing the new WebSocket, as the protocol asks.
@@ -101,6 +101,7 @@ export function verifyRequest(
     if (transport !== 'polling' || previousTransport !== 'polling') {
       return reject(EngineErrorCode.BAD_REQUEST, { name: 'TRANSPORT_MISMATCH', transport, previousTransport });
     }
+    // A poll or POST is read with the session's own framing whatever its EIO says, as in engine.io.
     return { kind: 'session', session, transport };
   }
 
@@ -109,6 +110,11 @@ export function verifyRequest(
   }
   if (!upgrade && transport === 'websocket') {
     return reject(EngineErrorCode.BAD_REQUEST, { name: 'TRANSPORT_HANDSHAKE_ERROR' });
+  }
+  // As engine.io: a handshake without `EIO=4` is a v3 client (old ones sent
+  // no EIO), let in only with allowEIO3.
+  if (query.EIO !== '4' && !opts.allowEIO3) {
+    return reject(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: 3 });
   }
   return { kind: 'handshake', transport };
 }

@@ -16,9 +16,9 @@ export const WIRE_V4: Wire = Object.freeze({ protocol: 4, supportsBinary: true }
 const WIRE_V3_BINARY: Wire = Object.freeze({ protocol: 3, supportsBinary: true });
 const WIRE_V3_BASE64: Wire = Object.freeze({ protocol: 3, supportsBinary: false });
 
-/** The wire of a verified request (its `EIO` and `b64` query parameters). */
+/** The wire of a verified handshake (its `EIO` and `b64` query parameters; no `EIO=4` is v3, as in engine.io). */
 export function wireOf(req: IncomingMessage): Wire {
   const query = (req as EngineRequest)._query;
-  if (query?.EIO !== '3') return WIRE_V4;
+  if (query?.EIO === '4') return WIRE_V4;
   return query.b64 === undefined && query.j === undefined ? WIRE_V3_BINARY : WIRE_V3_BASE64;
 }

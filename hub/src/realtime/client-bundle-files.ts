@@ -1,20 +1,21 @@
 // The built-in server of the browser client bundle: the files that
 // @sitehub/device-client's build writes to its dist/browser/, read once,
-// gzipped once at first use, served with an ETag so browsers revalidate
-// cheaply. Until the bundle is built every bundle URL answers a 404 that says
+// compressed once per encoding (brotli or gzip, whichever the browser
+// prefers) at first use, served with an ETag so browsers revalidate cheaply. Until the bundle is built every bundle URL answers a 404 that says
 // how to build it, rather than the engine's generic error.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { ClientBundleHandler } from './serve-client.js';
 
 /** One bundle file ready to serve. */
 interface BundleFile {
   body: Buffer;
   gzipped: Buffer | undefined;
+  brotli: Buffer | undefined;
   etag: string;
   contentType: string;
 }
@@ -44,17 +45,32 @@ function contentTypeOf(file: string): string {
   return file.endsWith('.map') ? 'application/json; charset=utf-8' : 'application/javascript; charset=utf-8';
 }
 
-/** Whether the Accept-Encoding header allows gzip (present and not `q=0`). */
-export function acceptsGzip(header: string | string[] | undefined): boolean {
+/**
+ * The encoding to answer with for an Accept-Encoding header: `br` or `gzip`,
+ * the one with the highest q, the first listed on a tie (as socket.io picks);
+ * `*` stands for gzip. Undefined for identity.
+ */
+export function preferredEncoding(header: string | string[] | undefined): 'br' | 'gzip' | undefined {
   const text = Array.isArray(header) ? header.join(',') : header;
-  if (!text) return false;
+  if (!text) return undefined;
+  let best: 'br' | 'gzip' | undefined;
+  let bestQ = 0;
+  const seen = new Set<string>();
   for (const part of text.split(',')) {
-    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
-    if (coding.trim() !== 'gzip' && coding.trim() !== '*') continue;
+    const [rawCoding = '', ...params] = part.trim().toLowerCase().split(';');
+    const coding = rawCoding.trim();
+    const encoding = coding === 'br' ? 'br' : coding === 'gzip' || coding === '*' ? 'gzip' : undefined;
+    // The first mention of a coding counts (`gzip;q=0, *` still refuses gzip).
+    if (encoding === undefined || seen.has(encoding)) continue;
+    seen.add(encoding);
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    if (weight > bestQ) {
+      best = encoding;
+      bestQ = weight;
+    }
   }
-  return false;
+  return best;
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {
@@ -93,7 +109,7 @@ export function createClientBundleFiles(opts: ClientBundleFilesOptions = {}): Cl
 async function readBundleFile(dir: string, file: string): Promise<BundleFile> {
   const body = await readFile(join(dir, file));
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  return { body, gzipped: undefined, etag, contentType: contentTypeOf(file) };
+  return { body, gzipped: undefined, brotli: undefined, etag, contentType: contentTypeOf(file) };
 }
 
 function send(req: IncomingMessage, res: ServerResponse, bundle: BundleFile, cacheControl: string): void {
@@ -106,8 +122,13 @@ function send(req: IncomingMessage, res: ServerResponse, bundle: BundleFile, cac
     return;
   }
   let body = bundle.body;
-  if (acceptsGzip(req.headers['accept-encoding'])) {
-    // Compressed once, on the first request that can take it.
+  // Compressed once per encoding, on the first request that can take it.
+  const encoding = preferredEncoding(req.headers['accept-encoding']);
+  if (encoding === 'br') {
+    bundle.brotli ??= brotliCompressSync(bundle.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bundle.body.byteLength } });
+    body = bundle.brotli;
+    res.setHeader('Content-Encoding', 'br');
+  } else if (encoding === 'gzip') {
     bundle.gzipped ??= gzipSync(bundle.body, { level: 9 });
     body = bundle.gzipped;
     res.setHeader('Content-Encoding', 'gzip');

@@ -153,7 +153,7 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
       ...(this.opts.destroyUpgrade !== undefined && { destroyUpgrade: this.opts.destroyUpgrade }),
       ...(this.opts.destroyUpgradeTimeout !== undefined && { destroyUpgradeTimeout: this.opts.destroyUpgradeTimeout }),
     });
-    if (this._serveClient) attachClientBundle(httpServer as HttpServer, opts.path ?? this._path);
+    if (this._serveClient) attachClientBundle(httpServer as HttpServer, opts.path ?? this._path, this.engine.opts.cors);
     this.httpServer = httpServer;
     return this;
   }

@@ -47,10 +47,11 @@ export function parsePacketText(text: string, maxAttachments: number): ParsedTex
   let attachments = 0;
   if (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) {
     const end = digitRunEnd(text, pos, String(maxAttachments).length, 'too many attachments');
-    if (end === pos || text.charCodeAt(end) !== DASH) throw new DecodeError('binary packet without attachment count');
+    // The words socket.io-parser uses, which applications match on.
+    if (end === pos || text.charCodeAt(end) !== DASH) throw new DecodeError('Illegal attachments: binary packet without attachment count');
     attachments = Number(text.slice(pos, end));
     if (attachments > maxAttachments) throw new DecodeError('too many attachments');
-    if (attachments === 0) throw new DecodeError('binary packet with no attachments');
+    if (attachments === 0) throw new DecodeError('Illegal attachments: binary packet with no attachments');
     pos = end + 1;
   }
 

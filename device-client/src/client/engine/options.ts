@@ -39,6 +39,8 @@ export interface EngineOptions {
   transportOptions: Partial<Record<TransportName, Partial<EngineOptions>>>;
   /** Node: let the process exit while only this connection is open. Default false. */
   autoUnref: boolean;
+  /** Set the client's own timers with the setTimeout found when it was loaded, not a fake clock installed since. Default false. */
+  useNativeTimers?: boolean;
   /** Received binary as Buffer ('nodebuffer', Node default) or ArrayBuffer (browser default). */
   binaryType: BinaryType;
   /** Use TLS; derived from the URL when one is given. */

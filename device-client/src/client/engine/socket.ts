@@ -6,6 +6,7 @@ import { decodeQuery, parseUrl } from '../url.js';
 import { toBinaryType, utf8Length } from './binary.js';
 import { withEngineDefaults, type BinaryType, type EngineOptions, type TransportName } from './options.js';
 import { createCookieStore, unrefIf } from './platform.js';
+import { clearTimer, setTimer } from './timers.js';
 import { PollingTransport } from './polling.js';
 import { Transport, type CloseDetails, type CookieStore, type OutgoingPacket } from './transport.js';
 import { probeUpgrade } from './upgrade.js';
@@ -273,10 +274,10 @@ export class EngineSocket extends Emitter {
   }
 
   #resetPingTimeout(): void {
-    clearTimeout(this.#pingTimer);
+    clearTimer(this.opts, this.#pingTimer);
     const delay = this.#pingInterval + this.#pingTimeout;
     this.#pingDeadline = Date.now() + delay;
-    this.#pingTimer = setTimeout(() => this.#onClose('ping timeout'), delay);
+    this.#pingTimer = setTimer(this.opts, () => this.#onClose('ping timeout'), delay);
     unrefIf(this.opts, this.#pingTimer);
   }
 
@@ -295,7 +296,7 @@ export class EngineSocket extends Emitter {
 
   #onClose(reason: string, description?: CloseDetails | Error): void {
     if (this.readyState === 'closed') return;
-    clearTimeout(this.#pingTimer);
+    clearTimer(this.opts, this.#pingTimer);
     this.transport.removeAllListeners('close');
     this.transport.close();
     this.transport.removeAllListeners();
