@@ -9,6 +9,7 @@ const benches = {
   bridge: () => import('./bridge.mjs'),
   abuse: () => import('./abuse.mjs'),
   cluster: () => import('./cluster.mjs'),
+  capacity: () => import('./capacity.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
