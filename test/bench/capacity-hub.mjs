@@ -7,8 +7,9 @@
 import { cpuSeconds, serveRequests, settledMemory } from './lib/child.mjs';
 import { watchEventLoop } from './lib/loop-watch.mjs';
 
-// Watching starts before the hub is built: a restart's own work (opening the
-// store, marking every device offline) counts as stall time too.
+// Watching starts before the hub is built: a restart's own work (loading,
+// opening the store, marking every device offline) is reported apart from
+// the stalls while the hub serves devices.
 const loop = watchEventLoop();
 const { dataDir, port: wantedPort } = JSON.parse(process.argv[2]);
 const { createHub } = await import('@sitehub/hub');
@@ -26,6 +27,8 @@ const hub = createHub({
 const { port } = await hub.listen();
 /** CPU spent starting (modules, store, marking devices offline), apart from what the devices cost afterwards. */
 const cpuAtListen = cpuSeconds();
+const loopBeforeListen = loop.report();
+loop.reset();
 
 serveRequests({
   setup: async ({ devices }) => {
@@ -47,10 +50,14 @@ serveRequests({
     cpu: cpuSeconds(),
     uptime: process.uptime(),
     cpuAtListen,
+    loopBeforeListen,
     rss: process.memoryUsage().rss,
     clients: hub.io.engine.clientsCount,
     loop: loop.report(),
-    refused: Object.fromEntries(hub.services.metrics.refusedConnections.values),
+    refused: {
+      ...Object.fromEntries([...hub.io.engine.metrics.refused].map(([k, v]) => [`engine|${k}`, v])),
+      ...Object.fromEntries(hub.services.metrics.refusedConnections.values),
+    },
   }),
   resetLoop: () => (loop.reset(), {}),
   /** Which of the acked readings ([deviceId, seq] pairs) the store holds. */

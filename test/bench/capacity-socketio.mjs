@@ -110,6 +110,7 @@ serveRequests({
     cpu: cpuSeconds(),
     uptime: process.uptime(),
     cpuAtListen,
+    loopBeforeListen,
     rss: process.memoryUsage().rss,
     clients: io.engine.clientsCount,
     loop: loop.report(),
@@ -131,8 +132,11 @@ process.on('SIGTERM', async () => {
   process.exit(0);
 });
 let cpuAtListen;
+let loopBeforeListen;
 httpServer.listen(wantedPort, '127.0.0.1', () => {
   cpuAtListen = cpuSeconds();
+  loopBeforeListen = loop.report();
+  loop.reset();
   process.send({ type: 'ready', port: httpServer.address().port });
 });
 // The parent went away (crashed or was killed): do not outlive it.

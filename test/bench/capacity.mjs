@@ -90,7 +90,7 @@ async function measure(impl) {
     await sleep(Math.min(5, config.idleSeconds) * 1000);
     const empty1 = check(await server.request('stats'));
     const kernel0 = kernelMemory();
-    for (let i = 0; i < config.fleets; i++) fleets.push(spawn(FLEET, []));
+    for (let i = 0; i < config.fleets; i++) fleets.push(spawn(FLEET, [], profileFlags));
     await Promise.all(fleets.map((f) => f.ready));
 
     // 1. Connect. Device i goes to fleet i % fleets, from address floor(i / devicesPerAddress)... interleaved so that
@@ -170,6 +170,7 @@ async function measure(impl) {
       stormCpu: afterStorm.cpu,
       startCpu: afterStorm.cpuAtListen,
       hubLoop: afterStorm.loop,
+      hubLoopBeforeListen: afterStorm.loopBeforeListen,
       fleetLoopWorstMs: Math.max(...backs.map((b) => b.loop.worstLateMs)),
       fleetCpu: backs.reduce((n, b) => n + b.cpu, 0),
       stormWall,
@@ -193,7 +194,9 @@ const KB = 1024;
 const MB = 2 ** 20;
 
 function report(results) {
-  const [a, b] = results;
+  // Ratios are always sitehub / socket.io, whichever ran first.
+  const a = results.find((r) => r.impl === 'sitehub');
+  const b = a && results.find((r) => r.impl === 'socket.io');
   const rows = [
     ['devices connected', (r) => `${r.up}/${r.devices}`],
     ['connect: seconds (devices/s)', (r) => `${fmt(r.connectSeconds, 1)} (${fmt(r.up / r.connectSeconds, 0)})`, (r) => r.connectSeconds],
@@ -213,8 +216,9 @@ function report(results) {
     ['storm: refused by namespace / kicked', (r) => `${r.refusedByNamespace} / ${r.serverKicks}`],
     ['storm: server CPU s, start to listening / to all back', (r) => `${fmt(r.startCpu, 2)} / ${fmt(r.stormCpu, 2)}`, (r) => r.stormCpu],
     ['storm: server CPU ms per reconnect (after listening)', (r) => fmt(((r.stormCpu - r.startCpu) * 1000) / Math.max(1, r.back), 3), (r) => (r.stormCpu - r.startCpu) / r.back],
-    ['storm: server event-loop max delay, ms (target < 1,000)', (r) => fmt(r.hubLoop.maxDelayMs, 0), (r) => r.hubLoop.maxDelayMs],
-    ['storm: server stalls over 1 s', (r) => r.hubLoop.stallsOverLimit],
+    ['storm: server event-loop max delay while starting, ms', (r) => fmt(r.hubLoopBeforeListen.maxDelayMs, 0)],
+    ['storm: server event-loop max delay once listening, ms (target < 1,000)', (r) => fmt(r.hubLoop.maxDelayMs, 0), (r) => r.hubLoop.maxDelayMs],
+    ['storm: server stalls over 1 s once listening', (r) => r.hubLoop.stallsOverLimit],
     ['storm: server CPU during its worst lap, ms', (r) => fmt(r.hubLoop.worstLapCpuMs, 0)],
     ['storm: fleet event-loop worst lateness, ms', (r) => fmt(r.fleetLoopWorstMs, 0)],
     ['storm: CPU s of server + fleets in the storm (2 cores: 2 s per s of wall)', (r) => `${fmt(r.stormCpu, 1)} + ${fmt(r.fleetCpu, 1)} in ${fmt(r.stormWall, 1)} s`],
