@@ -57,6 +57,8 @@ serveRequests({
     refused: {
       ...Object.fromEntries([...hub.io.engine.metrics.refused].map(([k, v]) => [`engine|${k}`, v])),
       ...Object.fromEntries(hub.services.metrics.refusedConnections.values),
+      // Sessions the hub closed because their CONNECT came later than connectTimeoutMs (10 s): slow clients in a storm.
+      'realtime|connect_timeout': hub.io.metrics.connectTimeouts,
     },
   }),
   resetLoop: () => (loop.reset(), {}),
