@@ -29,6 +29,8 @@ const { port } = await hub.listen();
 const cpuAtListen = cpuSeconds();
 const loopBeforeListen = loop.report();
 loop.reset();
+const telemetryRows = () => hub.store.db.prepare('SELECT count(*) FROM telemetry').pluck().get();
+const telemetryRowsAtListen = telemetryRows();
 
 serveRequests({
   setup: async ({ devices }) => {
@@ -51,6 +53,8 @@ serveRequests({
     uptime: process.uptime(),
     cpuAtListen,
     loopBeforeListen,
+    telemetryRows: telemetryRows(),
+    telemetryRowsAtListen,
     rss: process.memoryUsage().rss,
     clients: hub.io.engine.clientsCount,
     loop: loop.report(),

@@ -14,7 +14,11 @@
 //  - at start, every device marked offline (the hub's restart does the same).
 // What the hub does beyond this: the replay log row per presence change and
 // batch, guessing throttles, per-address limits, pending-command delivery.
-// Args: JSON { dataDir, port }. Run by capacity.mjs; not meant to be run by hand.
+// With `"server": "sitehub"` in the args, the same application runs on
+// sitehub's socket.io-compatible `Server` instead (only the import differs):
+// that splits what the hub costs beyond socket.io into the server stack
+// (engine, realtime) and the IoT layer.
+// Args: JSON { dataDir, port, server? }. Run by capacity.mjs; not meant to be run by hand.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -22,8 +26,8 @@ import { cpuSeconds, serveRequests, settledMemory } from './lib/child.mjs';
 import { watchEventLoop } from './lib/loop-watch.mjs';
 
 const loop = watchEventLoop();
-const { dataDir, port: wantedPort } = JSON.parse(process.argv[2]);
-const { Server } = await import('socket.io');
+const { dataDir, port: wantedPort, server: stack } = JSON.parse(process.argv[2]);
+const { Server } = stack === 'sitehub' ? await import('@sitehub/hub') : await import('socket.io');
 const { openDatabase } = await import('../../hub/dist/iot/store/db.js');
 const { GroupCommitWriter } = await import('../../hub/dist/iot/store/writer.js');
 
@@ -111,6 +115,8 @@ serveRequests({
     uptime: process.uptime(),
     cpuAtListen,
     loopBeforeListen,
+    telemetryRows: telemetryRows(),
+    telemetryRowsAtListen,
     rss: process.memoryUsage().rss,
     clients: io.engine.clientsCount,
     loop: loop.report(),
@@ -133,6 +139,8 @@ process.on('SIGTERM', async () => {
 });
 let cpuAtListen;
 let loopBeforeListen;
+const telemetryRows = () => db.prepare('SELECT count(*) FROM telemetry').pluck().get();
+const telemetryRowsAtListen = telemetryRows();
 httpServer.listen(wantedPort, '127.0.0.1', () => {
   cpuAtListen = cpuSeconds();
   loopBeforeListen = loop.report();

@@ -24,9 +24,12 @@ import { startServerProcess } from './lib/child.mjs';
 import { kernelMemory } from './lib/kernel-memory.mjs';
 import { fmt, percentile, printTable } from './lib/stats.mjs';
 
+const REFERENCE = new URL('./capacity-socketio.mjs', import.meta.url).pathname;
+/** Server script and extra args per implementation; `sitehub-server` (not run by default) is the reference app on sitehub's Server. */
 const SERVERS = {
-  sitehub: new URL('./capacity-hub.mjs', import.meta.url).pathname,
-  'socket.io': new URL('./capacity-socketio.mjs', import.meta.url).pathname,
+  sitehub: { script: new URL('./capacity-hub.mjs', import.meta.url).pathname },
+  'socket.io': { script: REFERENCE },
+  'sitehub-server': { script: REFERENCE, args: { server: 'sitehub' } },
 };
 const FLEET = new URL('./capacity-devices.mjs', import.meta.url).pathname;
 
@@ -79,7 +82,7 @@ const check = (reply) => {
 async function measure(impl) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sitehub-bench-capacity-'));
   live.dirs.add(dataDir);
-  let server = spawn(SERVERS[impl], [JSON.stringify({ dataDir, port: 0 })], profileFlags);
+  let server = spawn(SERVERS[impl].script, [JSON.stringify({ dataDir, port: 0, ...SERVERS[impl].args })], profileFlags);
   const fleets = [];
   try {
     const port = await server.ready;
@@ -117,14 +120,21 @@ async function measure(impl) {
 
     // 3. Reconnect storm with a stream of acked readings.
     const every = Math.max(1, Math.round(config.devices / config.streamers));
+    // The readings cost CPU too, and a longer storm handles more of them: their cost per reading, measured
+    // while every device is connected, is taken out of the storm's CPU per reconnect.
+    const stream0 = check(await server.request('stats'));
     await all(fleets, 'startStream', { every, periodMs: config.streamPeriodMs, ackTimeoutMs: config.ackTimeoutMs });
     await sleep(config.streamMarginMs);
+    const stream1 = check(await server.request('stats'));
+    const idleShare = (idle1.cpu - idle0.cpu) / (idle1.uptime - idle0.uptime);
+    const streamedRows = stream1.telemetryRows - stream0.telemetryRows;
+    const cpuPerReading = (stream1.cpu - stream0.cpu - idleShare * (stream1.uptime - stream0.uptime)) / Math.max(1, streamedRows);
     const killedAt = Date.now();
     await all(fleets, 'markStorm', { t0: killedAt });
     const exited = new Promise((resolve) => server.child.once('exit', resolve));
     server.child.kill('SIGKILL');
     await exited;
-    server = spawn(SERVERS[impl], [JSON.stringify({ dataDir, port })], profileFlags);
+    server = spawn(SERVERS[impl].script, [JSON.stringify({ dataDir, port, ...SERVERS[impl].args })], profileFlags);
     await server.ready;
     const readyAfter = (Date.now() - killedAt) / 1000;
     const backs = (await all(fleets, 'waitBack', { timeoutMs: config.stormTimeoutMs }, config.stormTimeoutMs + 30_000)).map(check);
@@ -153,7 +163,7 @@ async function measure(impl) {
       heapPerDevice: (mem1.heap - mem0.heap) / up,
       kernelSlabPerConnection: kernel0.slabBytes !== undefined ? (kernel1.slabBytes - kernel0.slabBytes) / up : NaN,
       kernelTcpBuffersPerConnection: kernel0.tcpBufferBytes !== undefined ? (kernel1.tcpBufferBytes - kernel0.tcpBufferBytes) / up : NaN,
-      idleCpuShare: (idle1.cpu - idle0.cpu) / (idle1.uptime - idle0.uptime),
+      idleCpuShare: idleShare,
       emptyCpuShare: (empty1.cpu - empty0.cpu) / (empty1.uptime - empty0.uptime),
       back,
       allBackSeconds: back === up ? Math.max(...times) / 1000 : Infinity,
@@ -168,6 +178,8 @@ async function measure(impl) {
       serverKicks: sum('serverKicks'),
       errorCodes,
       stormCpu: afterStorm.cpu,
+      cpuPerReading,
+      readingsInStorm: afterStorm.telemetryRows - afterStorm.telemetryRowsAtListen,
       startCpu: afterStorm.cpuAtListen,
       hubLoop: afterStorm.loop,
       hubLoopBeforeListen: afterStorm.loopBeforeListen,
@@ -193,10 +205,13 @@ async function measure(impl) {
 const KB = 1024;
 const MB = 2 ** 20;
 
+/** Server CPU per reconnect once listening, without what the readings stored meanwhile cost. */
+const netReconnectCpu = (r) => (r.stormCpu - r.startCpu - r.readingsInStorm * r.cpuPerReading) / Math.max(1, r.back);
+
 function report(results) {
-  // Ratios are always sitehub / socket.io, whichever ran first.
-  const a = results.find((r) => r.impl === 'sitehub');
-  const b = a && results.find((r) => r.impl === 'socket.io');
+  // Ratios are always to socket.io, whichever ran first.
+  const b = results.find((r) => r.impl === 'socket.io');
+  const others = b ? results.filter((r) => r !== b) : [];
   const rows = [
     ['devices connected', (r) => `${r.up}/${r.devices}`],
     ['connect: seconds (devices/s)', (r) => `${fmt(r.connectSeconds, 1)} (${fmt(r.up / r.connectSeconds, 0)})`, (r) => r.connectSeconds],
@@ -216,6 +231,9 @@ function report(results) {
     ['storm: refused by namespace / kicked', (r) => `${r.refusedByNamespace} / ${r.serverKicks}`],
     ['storm: server CPU s, start to listening / to all back', (r) => `${fmt(r.startCpu, 2)} / ${fmt(r.stormCpu, 2)}`, (r) => r.stormCpu],
     ['storm: server CPU ms per reconnect (after listening)', (r) => fmt(((r.stormCpu - r.startCpu) * 1000) / Math.max(1, r.back), 3), (r) => (r.stormCpu - r.startCpu) / r.back],
+    ['readings: server CPU ms per reading (all connected)', (r) => fmt(r.cpuPerReading * 1000, 3), (r) => r.cpuPerReading],
+    ['storm: readings stored meanwhile', (r) => r.readingsInStorm],
+    ['storm: server CPU ms per reconnect, less those readings', (r) => fmt(netReconnectCpu(r) * 1000, 3), (r) => netReconnectCpu(r)],
     ['storm: server event-loop max delay while starting, ms', (r) => fmt(r.hubLoopBeforeListen.maxDelayMs, 0)],
     ['storm: server event-loop max delay once listening, ms (target < 1,000)', (r) => fmt(r.hubLoop.maxDelayMs, 0), (r) => r.hubLoop.maxDelayMs],
     ['storm: server stalls over 1 s once listening', (r) => r.hubLoop.stallsOverLimit],
@@ -225,10 +243,10 @@ function report(results) {
     ['readings: streamers, sent / acked', (r) => `${r.streamers}, ${r.sent} / ${r.acked}`],
     ['readings: acked but not in the store (target 0)', (r) => `${r.verified.missing} of ${r.verified.checked}`],
   ];
-  const headers = ['measure', ...results.map((r) => r.impl), ...(b ? [`${a.impl} / ${b.impl}`] : [])];
+  const headers = ['measure', ...results.map((r) => r.impl), ...others.map((a) => `${a.impl} / ${b.impl}`)];
   printTable(
     headers,
-    rows.map(([name, show, value]) => [name, ...results.map(show), ...(b ? [value ? `${fmt(value(a) / value(b))}x` : ''] : [])]),
+    rows.map(([name, show, value]) => [name, ...results.map(show), ...others.map((a) => (value ? `${fmt(value(a) / value(b))}x` : ''))]),
   );
   for (const r of results) {
     const codes = Object.entries(r.errorCodes).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
@@ -245,7 +263,7 @@ function report(results) {
       ['server RSS, GiB', ...results.map((r) => fmt((r.baseRss + r.rssPerDevice * N) / 2 ** 30, 2))],
       ['server heap, GiB (V8 old space must be allowed this: --max-old-space-size)', ...results.map((r) => fmt((r.heapPerDevice * N) / 2 ** 30, 2))],
       ['idle CPU with heartbeats, % of a core', ...results.map((r) => fmt(100 * (r.emptyCpuShare + ((r.idleCpuShare - r.emptyCpuShare) * N) / r.up), 1))],
-      ['reconnect storm, server CPU s (one core: the least time for all to come back)', ...results.map((r) => fmt(r.startCpu + ((r.stormCpu - r.startCpu) * N) / r.back, 1))],
+      ['reconnect storm, server CPU s (one core: the least time for all to come back)', ...results.map((r) => fmt(r.startCpu + netReconnectCpu(r) * N, 1))],
       ['file descriptors (one per device)', ...results.map(() => `> ${N.toLocaleString('en-US')}: needs RLIMIT_NOFILE > 100k (here 20k)`)],
       ['kernel slab, GiB (about half of the both-ends figure)', ...results.map((r) => fmt((r.kernelSlabPerConnection / 2) * N / 2 ** 30, 2))],
     ],
