@@ -11,6 +11,7 @@ const benches = {
   cluster: () => import('./cluster.mjs'),
   files: () => import('./files.mjs'),
   scale: () => import('./scale.mjs'),
+  capacity: () => import('./capacity.mjs'),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));

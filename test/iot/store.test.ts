@@ -244,6 +244,21 @@ describe('SqliteStore only', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
 
+  it('prunes many devices in few transactions, and a device past one transaction\'s budget in several', async () => {
+    const { store } = await BACKENDS[0]!.open();
+    // 1,200 devices, most with nothing old; d-7 has 12,000 old readings (more than two budgets of 5,000), d-900 three.
+    for (let i = 0; i < 1200; i++) await seedDevice(store, `d-${i}`);
+    const old = (n: number) => Array.from({ length: n }, (_, k) => reading(k + 1, 1000 + k));
+    await store.telemetry.insert('d-7', [...old(12_000), reading(20_000, 2 * DAY)], 0);
+    await store.telemetry.insert('d-900', old(3), 0);
+    const before = store.stats().commits;
+    expect(await store.prune(DAY)).toBe(12_003);
+    expect(await store.telemetry.count('d-7')).toBe(1);
+    expect(await store.telemetry.count('d-900')).toBe(0);
+    // A transaction per device and table would be 4,800 commits.
+    expect(store.stats().commits - before).toBeLessThan(40);
+  });
+
   it('copies live with the sqlite3 .backup command docs/scaling.md gives', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sitehub-backup-'));
     const store = new SqliteStore(join(dir, 'sitehub.db'));
