@@ -3,7 +3,8 @@
 // runs once), each reconnect resumes from the chunks the agent confirmed
 // rather than from the start, the corrupted chunk is detected and sent
 // again, the SHA-256 matches, and the agent's memory stays bounded by its
-// chunk window, not by the file (its peak RSS is read from /proc).
+// chunk window (8 MB + 6 windows), not by the file nor by how far it got
+// (its RSS is read from /proc while the transfer runs, and its peak at the end).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -147,11 +148,17 @@ describe('a 50 MB file over a bad link', () => {
     const mb = (kb: number) => (kb / 1024).toFixed(1);
     console.log(
       `agent RSS: ${mb(baselineKb)} MB before, peak ${mb(Math.max(peakKb, hwmKb))} MB (+${growthMb.toFixed(1)} MB) for a ${SIZE / 1048576} MB file, ` +
-        `window ${WINDOW} x ${CHUNK / 1024} KiB; peak per quarter ${quarterPeaksKb.map(mb).join(', ')} MB; chunks sent ${sent} for ${chunks}; offers from ${offers.join(', ')}`,
+        `window ${WINDOW} x ${CHUNK / 1024} KiB (bound 8 MB + 6 windows = ${(8 + (6 * WINDOW * CHUNK) / 1048576).toFixed(1)} MB); peak per quarter ${quarterPeaksKb.map(mb).join(', ')} MB; chunks sent ${sent} for ${chunks}; offers from ${offers.join(', ')}`,
     );
-    // What the agent holds is the window (1 MiB of chunks in flight) plus garbage the runtime has not collected
-    // yet: it does not grow with the bytes received. The second half of the file takes no more than the first.
-    expect(Math.max(quarterPeaksKb[2]!, quarterPeaksKb[3]!)).toBeLessThan(Math.max(quarterPeaksKb[0]!, quarterPeaksKb[1]!) + 8 * 1024);
-    expect(growthMb).toBeLessThan(SIZE / 1048576);
+    // What the agent may hold: its window of chunks, each in a few copies at once (the socket's reads, the
+    // frame ws assembles from them, the chunk being written) plus those written since its last young-generation
+    // GC, which it runs every window of bytes (device-client/src/files/young-gc.ts): measured at about 4 windows
+    // (+4.2 MB at 1 chunk, +6.7 MB at 4, +19.8 MB at 16, for 10 to 200 MB files). Plus a fixed allowance for
+    // what does not depend on the transfer: V8 growing its young generation to full size on the first busy
+    // second (heapTotal 11 -> 16.5 MB) and the reconnects. Holding the file, or anything that grows with the
+    // bytes received (as re-hashing the partial file through a read stream on resume did: +37 MB), fails.
+    const fixedMb = 8;
+    const boundMb = fixedMb + (6 * WINDOW * CHUNK) / 1048576;
+    expect(growthMb).toBeLessThan(boundMb);
   }, 60_000);
 });

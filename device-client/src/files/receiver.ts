@@ -6,12 +6,13 @@
 // granted window of chunks is ever in flight.
 import { execFile } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { chunkCount, FILE_ID_PATTERN, FILE_NAME_PATTERN, type FileDone, type FileOffer, type FileOfferAck } from '@sitehub/protocol/iot';
 import type { Logger } from 'pino';
+import { hashRange } from './hash-range.js';
+import { collectYoungGeneration } from './young-gc.js';
 
 /** Where files go and what the device accepts. */
 export interface ReceiverOptions {
@@ -46,6 +47,8 @@ interface Transfer {
   part: string;
   queue: Promise<void>;
   finished: boolean;
+  /** Bytes written since the last young-generation GC. */
+  sinceCollect: number;
 }
 
 /** Receives files offered by the hub; feed it `file:offer` and `file:chunk`. */
@@ -87,8 +90,8 @@ export class FileReceiver {
     const fh = await open(part, existing >= 0 ? 'r+' : 'w+', 0o600);
     await fh.truncate(have * offer.chunkSize);
     const hash = createHash('sha256');
-    if (have > 0) for await (const chunk of createReadStream(part, { start: 0, end: have * offer.chunkSize - 1 })) hash.update(chunk as Buffer);
-    this.current = { offer, chunks, expected: have, nextAccept: have, granted: have, hash, fh, part, queue: Promise.resolve(), finished: false };
+    await hashRange(fh, have * offer.chunkSize, hash);
+    this.current = { offer, chunks, expected: have, nextAccept: have, granted: have, hash, fh, part, queue: Promise.resolve(), finished: false, sinceCollect: 0 };
     this.stats.resumedFrom.push(have);
     this.log.info({ id: offer.id, file: offer.name, size: offer.size, have, chunks }, have > 0 ? 'file offer: resuming' : 'file offer');
     ack({ ok: true, have });
@@ -129,6 +132,12 @@ export class FileReceiver {
     t.hash.update(bytes);
     t.expected++;
     this.stats.chunks++;
+    // The chunks written since the last collection are garbage now: free them (see young-gc.ts).
+    t.sinceCollect += length;
+    if (t.sinceCollect >= this.opts.windowChunks * t.offer.chunkSize) {
+      t.sinceCollect = 0;
+      collectYoungGeneration();
+    }
     if (t.expected < t.chunks) return this.grant(t, false);
     await this.finish(t);
   }

@@ -4,12 +4,12 @@
 // sends chunks read from disk one at a time as the hub grants credit, and
 // resolves with the hub's outcome. Works on any device-client socket.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { FileCredit, FileDone, FileUploadAck } from '@sitehub/protocol/iot';
 import type { Socket } from '../client/socket.js';
+import { hashRange } from './hash-range.js';
 
 /** What to upload. */
 export interface UploadOptions {
@@ -26,13 +26,20 @@ export interface UploadOptions {
 
 /** Uploads `path` over `socket`; resumes across reconnects; resolves with the hub's outcome (`fileId` when stored). */
 export async function uploadFile(socket: Socket, path: string, opts: UploadOptions): Promise<FileDone> {
-  const size = (await stat(path)).size;
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  const sha256 = hash.digest('hex');
+  const fh = await open(path, 'r');
+  let sha256: string;
+  let size: number;
+  try {
+    size = (await fh.stat()).size;
+    const hash = createHash('sha256');
+    await hashRange(fh, size, hash);
+    sha256 = hash.digest('hex');
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
   const id = opts.id ?? `up-${sha256.slice(0, 32)}`;
   const request = { id, name: opts.name ?? basename(path), size, sha256, contentType: opts.contentType, kind: opts.kind };
-  const fh = await open(path, 'r');
   const timeoutMs = opts.timeoutMs ?? 15_000;
   let chunkSize = 0;
   let next = 0;
