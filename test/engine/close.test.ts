@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import type { EngineSocket } from '@sitehub/hub';
-import { WsClient, poll, pollingHandshake, post, sleep, startEngine, withTimeout, wsHandshake, type TestEngine } from '../helpers/engine.js';
+import { WsClient, poll, pollHeld, pollingHandshake, post, requestTaken, sleep, startEngine, withTimeout, wsHandshake, type TestEngine } from '../helpers/engine.js';
 
 let t: TestEngine | undefined;
 const clients: WsClient[] = [];
@@ -40,9 +40,9 @@ async function openWs(t: TestEngine): Promise<Opened & { client: WsClient }> {
 describe('client-initiated close', () => {
   it('a POSTed 1 ends the pending GET with 6 and closes the session', async () => {
     t = await startEngine();
-    const { sid, closed } = await openPolling(t);
+    const { sid, socket, closed } = await openPolling(t);
     const pending = poll(t, sid);
-    await sleep(20);
+    await pollHeld(socket);
     expect(await post(t, sid, '1')).toEqual({ status: 200, body: 'ok' });
     expect((await pending).body).toBe('6');
     expect((await closed)[0]).toBe('transport close');
@@ -67,10 +67,10 @@ describe('client-initiated close', () => {
 
   it('aborting the pending GET closes the session', async () => {
     t = await startEngine();
-    const { sid, closed } = await openPolling(t);
+    const { sid, socket, closed } = await openPolling(t);
     const controller = new AbortController();
     const pending = fetch(t.url('polling', { sid }), { signal: controller.signal }).catch(() => 'aborted');
-    await sleep(20);
+    await pollHeld(socket);
     controller.abort();
     expect(await pending).toBe('aborted');
     expect((await closed)[0]).toBe('transport error');
@@ -83,7 +83,7 @@ describe('server-initiated close', () => {
     t = await startEngine();
     const { sid, socket, closed } = await openPolling(t);
     const pending = poll(t, sid);
-    await sleep(20);
+    await pollHeld(socket);
     socket.close();
     expect((await pending).body).toBe('1');
     expect((await closed)[0]).toBe('forced close');
@@ -139,7 +139,7 @@ describe('server-initiated close', () => {
     const polling = await openPolling(t);
     const ws = await openWs(t);
     const pending = poll(t, polling.sid);
-    await sleep(20);
+    await pollHeld(polling.socket);
     t.engine.close();
     expect((await polling.closed)[0]).toBe('server shutting down');
     expect((await ws.closed)[0]).toBe('server shutting down');
@@ -152,9 +152,9 @@ describe('server-initiated close', () => {
 describe('protocol violations', () => {
   it('a second concurrent GET gets 400, the first gets 1, the session closes', async () => {
     t = await startEngine();
-    const { sid, closed } = await openPolling(t);
+    const { sid, socket, closed } = await openPolling(t);
     const first = poll(t, sid);
-    await sleep(20);
+    await pollHeld(socket);
     const second = await poll(t, sid);
     expect(second.status).toBe(400);
     expect((await first).body).toBe('1');
@@ -168,8 +168,9 @@ describe('protocol violations', () => {
     const slow = connect(t.port, '127.0.0.1');
     slow.on('error', () => {});
     await new Promise<void>((resolve) => slow.once('connect', resolve));
+    const taken = requestTaken(t, 'POST', sid);
     slow.write(`POST /engine.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4part`);
-    await sleep(30);
+    await taken;
     const second = await post(t, sid, '4x');
     expect(second.status).toBe(400);
     expect((await closed)[0]).toBe('transport error');
@@ -182,8 +183,9 @@ describe('protocol violations', () => {
     const cut = connect(t.port, '127.0.0.1');
     cut.on('error', () => {});
     await new Promise<void>((resolve) => cut.once('connect', resolve));
+    const taken = requestTaken(t, 'POST', sid);
     cut.write(`POST /engine.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4par`);
-    await sleep(30);
+    await taken;
     cut.resetAndDestroy();
     expect((await withTimeout(closed, 1000, 'close'))[0]).toBe('transport error');
     expect((await pollingHandshake(t)).sid).toBeTruthy();

@@ -9,10 +9,12 @@ import type { EngineSocket } from '@sitehub/hub';
 import {
   WsClient,
   poll,
+  pollHeld,
   pollingHandshake,
   post,
   sleep,
   startEngine,
+  until,
   withTimeout,
   wsHandshake,
   type TestEngine,
@@ -93,7 +95,7 @@ describe('polling', () => {
     const { sid } = await pollingHandshake(t);
     const socket = await connection;
     const pending = poll(t, sid);
-    await sleep(50);
+    await pollHeld(socket);
     socket.send('late');
     expect((await pending).body).toBe('4late');
   });
@@ -142,7 +144,7 @@ describe('polling', () => {
     socket.send('a', {}, (err) => done.push(err));
     expect(done).toEqual([]);
     await poll(t, sid);
-    await sleep(20);
+    await until(() => done.length > 0, 'the send callback');
     expect(done).toEqual([undefined]);
   });
 });

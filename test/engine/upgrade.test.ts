@@ -3,7 +3,7 @@
 // an upgrade is abandoned.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineSocket } from '@sitehub/hub';
-import { WsClient, poll, pollingHandshake, post, sleep, startEngine, withTimeout, type TestEngine } from '../helpers/engine.js';
+import { WsClient, poll, pollHeld, pollingHandshake, post, sleep, startEngine, until, withTimeout, type TestEngine } from '../helpers/engine.js';
 
 let t: TestEngine | undefined;
 const clients: WsClient[] = [];
@@ -34,7 +34,7 @@ describe('upgrade', () => {
     socket.on('upgrading', (tr: { name: string }) => events.push(`upgrading:${tr.name}`));
     socket.on('upgrade', (tr: { name: string }) => events.push(`upgrade:${tr.name}`));
     const pending = poll(t, sid);
-    await sleep(20);
+    await pollHeld(socket);
     const ws = upgradeSocket(t, sid);
     await ws.opened;
     ws.send('2probe');
@@ -80,13 +80,13 @@ describe('upgrade', () => {
 
   it('refuses polling requests for the sid afterwards with 400 code 3', async () => {
     t = await startEngine();
-    const { sid } = await openPollingSession(t);
+    const { sid, socket } = await openPollingSession(t);
     const ws = upgradeSocket(t, sid);
     await ws.opened;
     ws.send('2probe');
     await ws.nextText();
     ws.send('5');
-    await sleep(20);
+    await until(() => socket.upgraded, 'the upgrade');
     const get = await fetch(t.url('polling', { sid }));
     expect(get.status).toBe(400);
     expect(await get.json()).toEqual({ code: 3, message: 'Bad request' });
@@ -98,7 +98,7 @@ describe('upgrade', () => {
 
   it('closes a second WebSocket for an upgraded sid, and one for a sid already upgrading', async () => {
     t = await startEngine();
-    const { sid } = await openPollingSession(t);
+    const { sid, socket } = await openPollingSession(t);
     const first = upgradeSocket(t, sid);
     await first.opened;
     first.send('2probe');
@@ -106,7 +106,7 @@ describe('upgrade', () => {
     const duringUpgrade = upgradeSocket(t, sid);
     await duringUpgrade.waitClose();
     first.send('5');
-    await sleep(20);
+    await until(() => socket.upgraded, 'the upgrade');
     const afterUpgrade = upgradeSocket(t, sid);
     await afterUpgrade.waitClose();
     first.send('4ok');

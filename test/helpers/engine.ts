@@ -1,6 +1,6 @@
 // Test helpers for the Engine.IO server: a server on an ephemeral port, and
 // raw clients written from the protocol spec (fetch, ws, plain TCP).
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
@@ -185,6 +185,36 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once `check()` holds (looking every 2 ms); rejects after `ms`. */
+export async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
+    await sleep(2);
+  }
+}
+
+/** Resolves once the server holds a GET for this polling session (its transport is writable). */
+export function pollHeld(socket: EngineSocket): Promise<void> {
+  return until(() => socket.transport.name === 'polling' && socket.transport.writable, `a pending GET for ${socket.id}`);
+}
+
+/**
+ * Resolves once the HTTP server has taken a `method` request for session
+ * `sid`: listeners run in order and the engine's comes first, so without
+ * middlewares or CORS the engine has already routed it.
+ */
+export function requestTaken(t: TestEngine, method: string, sid: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onRequest = (req: IncomingMessage) => {
+      if (req.method !== method || !req.url?.includes(`sid=${sid}`)) return;
+      t.http.off('request', onRequest);
+      resolve();
+    };
+    t.http.on('request', onRequest);
+  });
+}
 
 /** A raw HTTP exchange over TCP: writes `request`, collects everything until the peer closes or `timeoutMs`. */
 export function rawExchange(

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adapter, EngineServer, Server, SessionAwareAdapter, setClientBundleHandler } from '@sitehub/hub';
-import { cleanup, RawSocket, startServer } from './helpers.js';
+import { cleanup, RawSocket, startServer, until } from './helpers.js';
 
 const toClose: Server[] = [];
 afterEach(async () => {
@@ -51,7 +51,7 @@ describe('Server', () => {
   it('new Server(port) creates and listens, and close() closes that http server', async () => {
     const port = await freePort();
     const io = new Server(port);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => io.httpServer?.listening === true, 2000, 'listening');
     const socket = await RawSocket.open(`127.0.0.1:${port}`);
     await socket.connectNsp('/');
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
@@ -65,7 +65,7 @@ describe('Server', () => {
     const io = new Server({ path: '/rt' });
     io.listen(port);
     toClose.push(io);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => io.httpServer?.listening === true, 2000, 'listening');
     const ok = await fetch(`http://127.0.0.1:${port}/rt/?EIO=4&transport=polling`);
     expect(ok.status).toBe(200);
     expect((await ok.text()).startsWith('0{')).toBe(true);
