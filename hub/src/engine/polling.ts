@@ -7,7 +7,8 @@ import { chooseEncoding, compressBody } from './compression.js';
 import { EngineErrorCode, writeHttpError } from './errors.js';
 import type { ResolvedEngineOptions } from './options.js';
 import { WIRE_V4, type Wire } from './wire.js';
-import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
+import { settleCallbacks, type CloseReason, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
+import { TransportEvents } from './transport-events.js';
 
 /** How polling bodies are wrapped: plain text (XHR) or JSONP. */
 export interface PollingFraming {
@@ -40,8 +41,13 @@ interface PendingPoll {
 
 const noop = () => {};
 
+// Internet Explorer's XSS filter can mangle polling answers (it sees script
+// in them); `X-XSS-Protection: 0` turns it off, as engine.io sends it. IE
+// says `MSIE` up to 10 and `Trident/` from 8 on.
+const INTERNET_EXPLORER = /;\s*MSIE|Trident\//;
+
 /** The polling transport of one session. */
-export class PollingTransport implements Transport {
+export class PollingTransport extends TransportEvents implements Transport {
   readonly name = 'polling' as const;
   sink: TransportSink;
   private poll: PendingPoll | undefined;
@@ -54,6 +60,7 @@ export class PollingTransport implements Transport {
     sink: TransportSink,
     private readonly wire: Wire = WIRE_V4,
   ) {
+    super();
     this.sink = sink;
   }
 
@@ -102,15 +109,25 @@ export class PollingTransport implements Transport {
     this.closed = true;
     const poll = this.poll;
     this.poll = undefined;
-    if (!poll) return;
-    const type = how === 'noop' ? 'noop' : 'close';
-    this.respond(poll, this.wire.protocol === 3 ? encodePayloadV3([{ type }], false) : type === 'noop' ? '6' : '1', false, noop);
+    if (poll) {
+      const type = how === 'noop' ? 'noop' : 'close';
+      this.respond(poll, this.wire.protocol === 3 ? encodePayloadV3([{ type }], false) : type === 'noop' ? '6' : '1', false, noop);
+    }
+    // Done from our side: engine.io waits for one more poll (up to
+    // closeTimeout) to carry the close packet, we do not keep the session for it.
+    this.emit('close');
+  }
+
+  /** Tells the session (and `error` listeners, for a transport error) that this transport failed. */
+  private fail(reason: CloseReason, description: string, badInput?: string): void {
+    if (reason === 'transport error') this.emitError(description);
+    this.sink.onTransportError(reason, description, badInput);
   }
 
   private onPoll(req: IncomingMessage, res: ServerResponse): void {
     if (this.poll) {
       writeHttpError(res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'POLL_OVERLAP' } });
-      this.sink.onTransportError('transport error', 'overlap from client', 'duplicate_poll');
+      this.fail('transport error', 'overlap from client', 'duplicate_poll');
       return;
     }
     this.poll = { req, res };
@@ -118,7 +135,7 @@ export class PollingTransport implements Transport {
       // Still pending at close: the client gave up on its poll.
       if (this.poll?.res !== res) return;
       this.poll = undefined;
-      if (!this.closed) this.sink.onTransportError('transport error', 'poll connection closed prematurely');
+      if (!this.closed) this.fail('transport error', 'poll connection closed prematurely');
     });
     this.sink.onWritable();
   }
@@ -126,7 +143,7 @@ export class PollingTransport implements Transport {
   private onPost(req: IncomingMessage, res: ServerResponse): void {
     if (this.posting) {
       writeHttpError(res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'POST_OVERLAP' } });
-      this.sink.onTransportError('transport error', 'data request overlap from client', 'duplicate_post');
+      this.fail('transport error', 'data request overlap from client', 'duplicate_post');
       return;
     }
     // v4 polling carries binary as base64 text; a binary body is a v3 client
@@ -136,7 +153,7 @@ export class PollingTransport implements Transport {
     const binary = isOctetStream(req.headers['content-type']);
     if (binary && this.wire.protocol !== 3) {
       writeHttpError(res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'BINARY_POST' } }, true);
-      this.sink.onTransportError('transport error', 'binary polling POST', 'binary_post');
+      this.fail('transport error', 'binary polling POST', 'binary_post');
       return;
     }
     const limit = this.host.opts.maxHttpBufferSize;
@@ -173,7 +190,7 @@ export class PollingTransport implements Transport {
       if (finished) return;
       finished = true;
       this.posting = false;
-      if (!this.closed) this.sink.onTransportError('transport error', 'data request connection closed prematurely');
+      if (!this.closed) this.fail('transport error', 'data request connection closed prematurely');
     });
   }
 
@@ -182,7 +199,7 @@ export class PollingTransport implements Transport {
       res.writeHead(413, { 'Content-Type': 'text/plain', 'Content-Length': '0', Connection: 'close' });
       res.end();
     }
-    this.sink.onTransportError('transport error', 'POST body larger than maxHttpBufferSize', 'payload_too_large');
+    this.fail('transport error', 'POST body larger than maxHttpBufferSize', 'payload_too_large');
   }
 
   private onPayload(body: string | Buffer, req: IncomingMessage, res: ServerResponse): void {
@@ -204,14 +221,28 @@ export class PollingTransport implements Transport {
       writeHttpError(res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'INVALID_PAYLOAD' } });
       // After a protocol violation the sink has already closed the session;
       // for a parse error it is told here.
-      this.sink.onTransportError('parse error', 'invalid payload', 'parse_error');
+      this.fail('parse error', 'invalid payload', 'parse_error');
       return;
     }
     // text/html rather than text/plain keeps some user agents from offering a download.
-    const headers: OutgoingHttpHeaders = { 'Content-Type': 'text/html', 'Content-Length': '2', 'Cache-Control': 'no-store' };
-    this.host.decorateHeaders(headers, req);
+    const headers = this.headers({ 'Content-Type': 'text/html', 'Content-Length': '2' }, req);
     res.writeHead(200, headers);
     res.end('ok');
+  }
+
+  /**
+   * The headers of a response: ours, then the server's (cookies, its
+   * `headers` events), then this transport's `headers` listeners, which may
+   * change the object before it is written.
+   */
+  private headers(headers: OutgoingHttpHeaders, req: IncomingMessage): OutgoingHttpHeaders {
+    const ua = req.headers['user-agent'];
+    if (ua !== undefined && INTERNET_EXPLORER.test(ua)) headers['X-XSS-Protection'] = '0';
+    // Lower case, as engine.io names it, so that a listener finds it under that name.
+    headers['cache-control'] = 'no-store';
+    this.host.decorateHeaders(headers, req);
+    this.emit('headers', headers, req);
+    return headers;
   }
 
   private decode(payload: string | Buffer): EngineDecoded[] {
@@ -224,8 +255,7 @@ export class PollingTransport implements Transport {
     const text = typeof payload === 'string';
     // Only a v3 binary payload is bytes; it is never wrapped (JSONP sessions get base64).
     const contentType = text ? this.framing.contentType : 'application/octet-stream';
-    const headers: OutgoingHttpHeaders = { 'Content-Type': contentType, 'Cache-Control': 'no-store' };
-    this.host.decorateHeaders(headers, req);
+    const headers = this.headers({ 'Content-Type': contentType }, req);
     const body = text ? Buffer.from(this.framing.wrap(payload)) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     res.once('close', () => done(res.writableFinished ? undefined : new Error('poll closed before the response was sent')));
     const write = (data: Buffer) => {

@@ -4,6 +4,7 @@
 import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
 import type { PreparedMessage } from './prepared.js';
 import type { TransportName } from './options.js';
+import type { TransportEvents } from './transport-events.js';
 
 /** Why a session closed (the first argument of the socket's `close` event). */
 export type CloseReason =
@@ -47,8 +48,14 @@ export interface TransportSink {
   onTransportClose(): void;
 }
 
-/** A transport, as the session sees it. */
-export interface Transport {
+/**
+ * A transport, as the session sees it. Its events, as engine.io's: `close`
+ * once the session is done with it (or its connection closed), `error`
+ * (a TransportError) when it fails, and on polling `headers` (headers, req)
+ * before each response is written, with the headers object a listener may
+ * change.
+ */
+export interface Transport extends TransportEvents {
   readonly name: TransportName;
   /** Whether `send` would write right now. */
   readonly writable: boolean;

@@ -6,6 +6,7 @@ import { decodePacket, decodePacketV3, encodePacket, encodePacketV3 } from '@sit
 import { WebSocket, type RawData } from 'ws';
 import type { PreparedMessage } from './prepared.js';
 import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
+import { TransportEvents } from './transport-events.js';
 import { WIRE_V4, type Wire } from './wire.js';
 import { rawSenderOf, rawSocketOf, type RawFrameSender, type RawSocket } from './ws-internals.js';
 
@@ -70,7 +71,7 @@ function settleWritten(): void {
 }
 
 /** The WebSocket transport of one session (or of an upgrade in progress). */
-export class WebSocketTransport implements Transport {
+export class WebSocketTransport extends TransportEvents implements Transport {
   readonly name = 'websocket' as const;
   sink: TransportSink;
   private closed = false;
@@ -95,6 +96,7 @@ export class WebSocketTransport implements Transport {
     sink: TransportSink,
     private readonly wire: Wire = WIRE_V4,
   ) {
+    super();
     this.sink = sink;
     this.frameSender = ws.extensions === '' ? rawSenderOf(ws) : undefined;
     this.directSocket = this.frameSender ? rawSocketOf(ws) : undefined;
@@ -207,11 +209,12 @@ export class WebSocketTransport implements Transport {
     this.ws.send(message.webSocketPayload, { binary: message.binary, compress: message.compress }, cb);
   }
 
-  /** @internal */
+  /** @internal The connection is closed, whoever closed it: `close`, then the session is told if it did not ask for it. */
   _onClose(): void {
-    if (this.closed) return;
+    const expected = this.closed;
     this.closed = true;
-    this.sink.onTransportClose();
+    this.emit('close');
+    if (!expected) this.sink.onTransportClose();
   }
 
   /**
@@ -245,6 +248,7 @@ export class WebSocketTransport implements Transport {
     // ws has already started closing with the right status (1009, 1008, 1002...).
     const code = err.code;
     const kind = code === undefined ? undefined : (WS_ERROR_KINDS[code] ?? (code.startsWith('WS_ERR_') ? 'websocket_protocol_error' : undefined));
+    this.emitError(err.message, err);
     this.sink.onTransportError('transport error', err.message, kind);
   }
 }
