@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineSocket } from '@sitehub/hub';
 import { decodePayloadV3, encodePayloadV3, type EnginePacket } from '@sitehub/protocol';
-import { WsClient, startEngine, withTimeout, type TestEngine } from '../helpers/engine.js';
+import { WsClient, busyWait, startEngine, withTimeout, type TestEngine } from '../helpers/engine.js';
 
 interface ReferenceV3 {
   encodePayload(packets: unknown[], supportsBinary: boolean, cb: (out: string | Buffer) => void): void;
@@ -174,6 +174,20 @@ describe('v3 sessions over polling', () => {
 });
 
 describe('v3 sessions over WebSocket', () => {
+  it('keeps a session whose ping arrived before a late watchdog timer ran (a long event-loop lap)', async () => {
+    t = await startEngine({ allowEIO3: true, pingInterval: 100, pingTimeout: 100 });
+    let reason: string | undefined;
+    t.engine.once('connection', (s: EngineSocket) => s.once('close', (r: string) => (reason = r)));
+    const client = new WsClient(t.url('websocket', { EIO: '3' }));
+    wsClients.push(client);
+    expect((await client.nextText())[0]).toBe('0');
+    client.send('2');
+    // The ping waits, unread, while the watchdog's 200 ms pass.
+    busyWait(300);
+    expect(await client.nextText(1000)).toBe('3');
+    expect(reason).toBeUndefined();
+  });
+
   it('frames binary with a leading type byte, both ways', async () => {
     t = await startEngine({ allowEIO3: true }, { withEcho: false });
     const connected = new Promise<EngineSocket>((resolve) => t!.engine.once('connection', resolve));

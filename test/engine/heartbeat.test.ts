@@ -3,7 +3,7 @@
 // the pong; a ping from the client is a protocol error.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineSocket } from '@sitehub/hub';
-import { WsClient, poll, pollingHandshake, post, sleep, startEngine, withTimeout, wsHandshake, type TestEngine } from '../helpers/engine.js';
+import { WsClient, busyWait, poll, pollingHandshake, post, sleep, startEngine, withTimeout, wsHandshake, type TestEngine } from '../helpers/engine.js';
 
 const PING_INTERVAL = 300;
 const PING_TIMEOUT = 200;
@@ -99,6 +99,36 @@ describe('heartbeat over WebSocket', () => {
     expect(await client.nextText(1000)).toBe('2');
     expect(await withTimeout(reason, 1000, 'close')).toBe('ping timeout');
     await client.waitClose(1000);
+  });
+});
+
+describe('heartbeat after a long event-loop lap', () => {
+  // Timers run before the poll phase: a pong timer that fires after a stall
+  // must not give up a session whose pong already waits, unread, in the
+  // kernel's buffer.
+  it('keeps a session whose pong arrived before a late pong timer ran', async () => {
+    t = await startEngine({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+    let reason: string | undefined;
+    t.engine.once('connection', (s: EngineSocket) => s.once('close', (r: string) => (reason = r)));
+    const { client } = await wsHandshake(t);
+    clients.push(client);
+    expect(await client.nextText(1000)).toBe('2');
+    client.send('3');
+    busyWait(PING_TIMEOUT + 150);
+    // The pong counted: the next ping comes, a full interval after it.
+    expect(await client.nextText(PING_INTERVAL + 1000)).toBe('2');
+    expect(reason).toBeUndefined();
+    expect(t.engine.clientsCount).toBe(1);
+  });
+
+  it('still closes a session with no pong after the lap', async () => {
+    t = await startEngine({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+    const reason = closeReason(t);
+    const { client } = await wsHandshake(t);
+    clients.push(client);
+    expect(await client.nextText(1000)).toBe('2');
+    busyWait(PING_TIMEOUT + 150);
+    expect(await withTimeout(reason, 1000, 'close')).toBe('ping timeout');
   });
 });
 

@@ -184,6 +184,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   ]);
 }
 
+/**
+ * Holds the event loop for `ms` without yielding: what a long lap (a
+ * reconnect storm) does to every timer. Data sent before the call waits,
+ * unread, in the kernel's buffer meanwhile.
+ */
+export function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once `check()` holds (looking every 2 ms); rejects after `ms`. */

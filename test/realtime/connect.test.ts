@@ -1,5 +1,6 @@
 // CONNECT, DISCONNECT and namespace routing on the raw wire (Socket.IO v5 spec).
 import { afterEach, describe, expect, it } from 'vitest';
+import { busyWait } from '../helpers/engine.js';
 import { cleanup, nextEvent, poll, pollingHandshake, RawSocket, startServer, until } from './helpers.js';
 
 afterEach(cleanup);
@@ -94,6 +95,34 @@ describe('CONNECT', () => {
     expect(io.metrics.connectTimeouts).toBe(1);
     await new Promise((r) => setTimeout(r, 200));
     expect(busy.isClosed).toBe(false);
+  });
+
+  it('keeps a connection whose CONNECT arrived before a late connectTimeout timer ran (a long event-loop lap)', async () => {
+    const { io, base } = await startServer({ connectTimeout: 150 });
+    const socket = await RawSocket.open(base);
+    socket.send('40');
+    // Timers run before the poll phase: the deadline's timer fires while the CONNECT waits, unread.
+    busyWait(300);
+    expect(await socket.next()).toMatch(/^40\{"sid":/);
+    expect(io.metrics.connectTimeouts).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(socket.isClosed).toBe(false);
+  });
+
+  it('lets a CONNECT still in its middlewares at the deadline decide: accepted stays, refused closes', async () => {
+    const { io, base } = await startServer({ connectTimeout: 150 });
+    io.of('/slow').use((socket, next) => {
+      setTimeout(() => next(socket.handshake.auth.ok ? undefined : new Error('no')), 250);
+    });
+    const accepted = await RawSocket.open(base);
+    const refused = await RawSocket.open(base);
+    accepted.send('40/slow,{"ok":true}');
+    refused.send('40/slow,{}');
+    expect(await accepted.next()).toMatch(/^40\/slow,\{"sid":/);
+    expect(await refused.next()).toBe('44/slow,{"message":"no"}');
+    await refused.closedWithin(1000);
+    expect(io.metrics.connectTimeouts).toBe(1);
+    expect(accepted.isClosed).toBe(false);
   });
 
   it('closes a polling connection without CONNECT too; the pending GET ends with a close packet', async () => {

@@ -7,6 +7,13 @@
 // delay: with equal delays, appending keeps a queue in due order, and a single
 // timer for its head serves every session (Node's own timer lists work the
 // same way, but cost a Timeout object per entry).
+//
+// A missing pong is judged only after pending I/O has been read. Timers run
+// before the poll phase, so after a long event-loop lap (a reconnect storm)
+// a pong timer would otherwise close sessions whose pong already sits,
+// unread, in the kernel's buffer. The overdue heartbeats are collected and
+// judged in one setImmediate, which runs after the poll phase; a pong read
+// meanwhile saves its session.
 
 /** What the heartbeat asks of its session. */
 export interface HeartbeatOwner {
@@ -75,6 +82,27 @@ class DelayQueue {
   }
 }
 
+// `_due` of a heartbeat whose pong is overdue and whose verdict is pending.
+const OVERDUE = -1;
+
+// Heartbeats to judge after this lap's poll phase, in the order they expired.
+let awaitingVerdict: Heartbeat[] = [];
+
+function judgeOverdue(): void {
+  const batch = awaitingVerdict;
+  awaitingVerdict = [];
+  let i = 0;
+  try {
+    for (; i < batch.length; i++) batch[i]!._judge();
+  } finally {
+    // If one session's close threw, the rest are still judged, next lap.
+    if (++i < batch.length) {
+      if (awaitingVerdict.length === 0) setImmediate(judgeOverdue);
+      awaitingVerdict.unshift(...batch.slice(i));
+    }
+  }
+}
+
 // One pair of queues per (interval, timeout) in use; a server has one.
 const queuesByDelays = new Map<string, { ping: DelayQueue; pong: DelayQueue }>();
 
@@ -120,13 +148,14 @@ export class Heartbeat {
   onPong(): void {
     // A pong nobody asked for must not push the next ping back, or a client
     // could keep a session alive while never answering real pings.
-    if (this._queue !== this.queues.pong) return;
+    if (this._queue !== this.queues.pong && this._due !== OVERDUE) return;
     this.schedulePing();
   }
 
   /** Stops every timer. */
   stop(): void {
     this._queue?.remove(this);
+    this._due = 0;
   }
 
   /** @internal The interval elapsed: wait for the pong, and ping. */
@@ -135,8 +164,16 @@ export class Heartbeat {
     this.owner.onPingDue();
   }
 
-  /** @internal No pong in time. */
+  /** @internal No pong in time, as far as the timers can tell: judged after the poll phase. */
   _pongOverdue(): void {
+    this._due = OVERDUE;
+    if (awaitingVerdict.push(this) === 1) setImmediate(judgeOverdue);
+  }
+
+  /** @internal Pending I/O has been read: still no pong (nor a stop) gives the session up. */
+  _judge(): void {
+    if (this._due !== OVERDUE) return;
+    this._due = 0;
     this.owner.onPingTimeout();
   }
 

@@ -55,6 +55,12 @@ export interface EngineServerOptions {
   handshakeRatePerAddress: number;
   /** Handshakes one client address may make in a burst before the rate applies (default 20). */
   handshakeBurstPerAddress: number;
+  /**
+   * Most WebSocket upgrades taken in one event-loop lap; more wait for later
+   * laps, so that a reconnect storm does not hold timers and heartbeats for
+   * seconds (default 256; 0: every upgrade at once).
+   */
+  upgradesPerTurn: number;
   /** Proxies whose X-Forwarded-For / -Proto to believe (fastify's trustProxy; default false). */
   trustProxy: TrustProxy;
   /** Custom session id generator. */
@@ -99,6 +105,7 @@ const DEFAULTS = {
   maxSessionsPerAddress: 0,
   handshakeRatePerAddress: 0,
   handshakeBurstPerAddress: 20,
+  upgradesPerTurn: 256,
   trustProxy: false,
 } satisfies Partial<EngineServerOptions>;
 

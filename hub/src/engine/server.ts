@@ -20,6 +20,7 @@ import { randomId } from './random-id.js';
 import { NO_RESERVATION, SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
 import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
+import { UpgradePacer } from './upgrade-pacer.js';
 import { parseQuery, verifyRequest, type EngineRequest } from './verify.js';
 import { WebSocketTransport } from './websocket.js';
 import { WIRE_V4, wireOf } from './wire.js';
@@ -58,12 +59,14 @@ export class EngineServer extends EventEmitter {
   private readonly middlewares: EngineMiddleware[] = [];
   // Headers the middlewares set on an upgrade, for its 101 answer.
   private readonly upgradeResponses = new WeakMap<IncomingMessage, UpgradeResponse>();
+  private readonly upgradePacer: UpgradePacer;
 
   constructor(opts: Partial<EngineServerOptions> = {}) {
     super();
     this.opts = resolveOptions(opts);
     this.trust = compileTrust(this.opts.trustProxy);
     this.admission = new SessionAdmission(this.opts);
+    this.upgradePacer = new UpgradePacer(this.opts.upgradesPerTurn, (req, socket, head, onSocketError) => this.takeUpgrade(req, socket, head, onSocketError));
   }
 
   /** The client's address for `req`: the TCP peer, or the forwarded address when the peer is a trusted proxy. */
@@ -136,6 +139,7 @@ export class EngineServer extends EventEmitter {
 
   /** Closes every session with reason 'server shutting down'. */
   close(): this {
+    this.upgradePacer.close();
     for (const session of Object.values(this.clients)) session._closeNow('server shutting down');
     return this;
   }
@@ -154,12 +158,16 @@ export class EngineServer extends EventEmitter {
     });
   }
 
-  /** Handles an HTTP upgrade for the Engine.IO path. */
+  /** Handles an HTTP upgrade for the Engine.IO path (at most upgradesPerTurn per event-loop lap; the rest wait their turn). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Until ws owns the socket, a reset from the peer (CVE-2022-21676) must
-    // not become an unhandled 'error'.
+    // not become an unhandled 'error', also while the upgrade waits.
     const onSocketError = (err: Error) => this.recordBadInput('upgrade_socket_error', { message: err.message });
     socket.on('error', onSocketError);
+    this.upgradePacer.offer(req, socket, head, onSocketError);
+  }
+
+  private takeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: (err: Error) => void): void {
     const request = parseQuery(req);
     const upgradeHeader = req.headers.upgrade;
     if (upgradeHeader === undefined || upgradeHeader.toLowerCase() !== 'websocket' || req.headers['sec-websocket-key'] === undefined) {

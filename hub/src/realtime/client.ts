@@ -49,6 +49,8 @@ export class Client {
   // Runs only while a binary packet waits for its attachments.
   private attachmentTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  // connectTimeout passed while a CONNECT was being processed: the verdict waits for it.
+  private connectOverdue = false;
 
   constructor(
     private readonly server: Server,
@@ -60,11 +62,10 @@ export class Client {
     conn.on('message', onConnMessage);
     conn.on('error', onConnError);
     conn.on('close', onConnClose);
-    this.connectTimer = setTimeout(() => {
-      if (this.onlySocket !== undefined || (this.socketsByNsp?.size ?? 0) > 0) return;
-      server.metrics.connectTimeouts++;
-      this.close();
-    }, server.connectTimeout());
+    // The verdict waits until pending I/O has been read (setImmediate runs
+    // after the poll phase): after a long event-loop lap the timer fires
+    // before a CONNECT already in the kernel's buffer is read.
+    this.connectTimer = setTimeout(() => setImmediate(() => this.connectDeadlinePassed()), server.connectTimeout());
     // Socket.IO v2 clients are in the main namespace from the start and send
     // no CONNECT for it; its middlewares run now, with no auth. The timer
     // above still closes a connection that ends up in no namespace.
@@ -126,6 +127,7 @@ export class Client {
   /** @internal The CONNECT to `name` ended without a socket (refused, or the connection closed meanwhile). */
   _connectAborted(name: string): void {
     this.connectAttemptDone(name);
+    if (this.connectOverdue) this.connectDeadlinePassed();
   }
 
   /** @internal A socket left its namespace. */
@@ -165,6 +167,17 @@ export class Client {
   private sockets(): Socket[] {
     if (this.onlySocket !== undefined) return [this.onlySocket];
     return this.socketsByNsp ? [...this.socketsByNsp.values()] : [];
+  }
+
+  // No namespace joined within connectTimeout: closed, unless a CONNECT is
+  // still being processed (its middlewares run), which then decides.
+  private connectDeadlinePassed(): void {
+    this.connectTimer = undefined;
+    if (this.closed || this.onlySocket !== undefined || (this.socketsByNsp?.size ?? 0) > 0) return;
+    this.connectOverdue = this.connecting !== undefined;
+    if (this.connectOverdue) return;
+    this.server.metrics.connectTimeouts++;
+    this.close();
   }
 
   private connectAttemptDone(name: string): void {

@@ -190,8 +190,9 @@ export class Namespace<ListenEvents = any, EmitEvents = any, ServerSideEvents = 
         if (err) {
           this.server.metrics.middlewareRejections++;
           socket._cleanup();
-          client._connectAborted(this.name);
+          // The refusal goes out first: past connectTimeout, ending the attempt closes the connection.
           socket._error(connectErrorPayload(err));
+          client._connectAborted(this.name);
           return;
         }
         this.doConnect(socket, client);
