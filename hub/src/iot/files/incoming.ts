@@ -7,19 +7,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { chunkCount, type FileDone } from '@sitehub/protocol/iot';
+import { chunkCount, type FileDone, type FileUploadRequest } from '@sitehub/protocol/iot';
 import type { Socket } from '../../realtime/index.js';
 import type { IotContext } from '../context.js';
 
-/** What the device announced. */
-export interface UploadSpec {
-  id: string;
-  name: string;
-  size: number;
-  sha256: string;
-  contentType: string;
-  kind: string;
-}
+/** What the device announced (the contract's upload request, once checked). */
+export type UploadSpec = FileUploadRequest;
 
 /** A device -> hub upload in progress. */
 export class IncomingUpload {
