@@ -294,54 +294,9 @@ export interface StreamStore {
   prune(cutoff: number): Promise<number>;
 }
 
-/** A twin (protocol/iot twins.ts) and one accepted change of it. */
-export type { TwinChange, TwinDocument } from '@sitehub/protocol/iot';
-import type { TwinChange, TwinDocument } from '@sitehub/protocol/iot';
-
-/** What a twin write does to the current twin: the new twin and the change to keep, or a refusal with its code. */
-export type TwinEdit = (current: TwinDocument) => { twin: TwinDocument; change: TwinChange } | { code: string; message: string };
-
-/** The outcome of a twin write: stored (with its stream position), or refused with the twin as it is. */
-export type TwinWriteResult = { ok: true; twin: Positioned<TwinDocument>; change: TwinChange } | { ok: false; code: string; message: string; twin: TwinDocument };
-
-/** Desired and reported documents per device, with their history. */
-export interface TwinStore {
-  get(deviceId: string): Promise<TwinDocument | undefined>;
-  /** Runs `edit` on the device's twin (an empty one if none) inside one write transaction, so edits of one twin never interleave (across hubs too). */
-  update(deviceId: string, edit: TwinEdit, now: number): Promise<TwinWriteResult>;
-  /** Accepted changes, newest first. */
-  history(deviceId: string, limit: number): Promise<TwinChange[]>;
-}
-
-export type { FileDeliveryRecord, FileDeliveryStatus, FileRecord } from '@sitehub/protocol/iot';
-import type { FileDeliveryRecord, FileDeliveryStatus, FileRecord } from '@sitehub/protocol/iot';
-
-/** A change of a delivery's status or progress. */
-export interface FileDeliveryUpdate {
-  status?: FileDeliveryStatus;
-  confirmed?: number;
-  error?: string | null;
-}
-
-/** Metadata of stored files (their bytes live on disk) and hub -> device deliveries. */
-export interface FileStore {
-  /** Stores a file's metadata and, for to_device files, one pending delivery per device. */
-  create(file: FileRecord, deliverTo: readonly string[], chunks: number): Promise<void>;
-  get(id: string): Promise<FileRecord | undefined>;
-  /** Newest first. */
-  list(filter: { direction?: FileRecord['direction']; deviceId?: string; limit: number }): Promise<FileRecord[]>;
-  deliveries(fileId: string): Promise<FileDeliveryRecord[]>;
-  /** A device's deliveries not done or failed, oldest first. */
-  openDeliveries(deviceId: string): Promise<FileDeliveryRecord[]>;
-  /** Changes a delivery unless it is done or failed already; resolves with it, or undefined. */
-  updateDelivery(fileId: string, deviceId: string, update: FileDeliveryUpdate, now: number): Promise<FileDeliveryRecord | undefined>;
-  /** Bytes of the files a device uploaded, and of all files. */
-  usage(deviceId: string): Promise<{ device: number; total: number }>;
-  /** Files created before `cutoff` whose deliveries are all finished (or that have none). */
-  expired(cutoff: number, limit: number): Promise<FileRecord[]>;
-  /** Deletes a file's metadata and deliveries. */
-  delete(id: string): Promise<void>;
-}
+/** Twins and files (twin-file-types.ts). */
+export type { FileDeliveryRecord, FileDeliveryStatus, FileDeliveryUpdate, FileRecord, FileStore, TwinChange, TwinDocument, TwinEdit, TwinStore, TwinWriteResult } from './twin-file-types.js';
+import type { FileStore, TwinStore } from './twin-file-types.js';
 
 /** An alarm (the contract's record). */
 export type Alarm = AlarmRecord;
@@ -391,79 +346,9 @@ export interface AlarmStore {
   list(filter: AlarmFilter): Promise<Alarm[]>;
 }
 
-/** A person's role: viewer reads, operator also commands and handles alarms, admin also changes everything. */
-export type Role = 'viewer' | 'operator' | 'admin';
-
-/** A person's account as the API shows it (never its password hash). */
-export interface Account {
-  id: string;
-  /** The sign-in name. */
-  name: string;
-  role: Role;
-  /** The sites the account may see and act on; null for all. */
-  sites: string[] | null;
-  disabled: boolean;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** A personal API token as the API shows it (never the token). */
-export interface ApiToken {
-  id: string;
-  accountId: string;
-  name: string;
-  createdAt: number;
-}
-
-/** A console sign-in session (kept as the hash of its cookie value). */
-export interface SessionRecord {
-  /** null: signed in with the admin token. */
-  accountId: string | null;
-  createdAt: number;
-  expiresAt: number;
-}
-
-/** One line of the audit log: who did what, when, from where. */
-export interface AuditEntry {
-  id: number;
-  ts: number;
-  actor: string;
-  /** `sign_in`, `sign_in_failed`, `command`, or the REST route (`POST /api/devices`). */
-  action: string;
-  /** What it was done to (ids), as given. */
-  target: string;
-  /** The outcome: an HTTP status, `ok`, or an error code. */
-  outcome: string;
-  address: string;
-}
-
-/** Accounts, personal tokens, console sessions and the audit log. */
-export interface PeopleStore {
-  createAccount(account: Account, passwordHash: string): Promise<void>;
-  getAccount(id: string): Promise<Account | undefined>;
-  /** An account and its password hash, by sign-in name. */
-  findAccount(name: string): Promise<{ account: Account; passwordHash: string } | undefined>;
-  listAccounts(): Promise<Account[]>;
-  updateAccount(id: string, patch: Partial<Pick<Account, 'role' | 'sites' | 'disabled'>> & { passwordHash?: string }, now: number): Promise<Account | undefined>;
-  deleteAccount(id: string): Promise<boolean>;
-  createApiToken(token: ApiToken, tokenHash: Buffer): Promise<void>;
-  listApiTokens(accountId: string): Promise<ApiToken[]>;
-  /** The token with this hash and its account. */
-  findApiToken(tokenHash: Buffer): Promise<{ token: ApiToken; account: Account } | undefined>;
-  deleteApiToken(id: string, accountId: string): Promise<boolean>;
-  /** Stores a session; sessions past their expiry go at the same time. */
-  createSession(idHash: Buffer, session: SessionRecord, now: number): Promise<void>;
-  getSession(idHash: Buffer): Promise<SessionRecord | undefined>;
-  deleteSession(idHash: Buffer): Promise<boolean>;
-  /** Ends every session of an account (disabled, deleted, new password). */
-  deleteSessionsOf(accountId: string): Promise<number>;
-  countSessions(): Promise<number>;
-  /** Deletes the oldest sessions so that at most `keep` remain. */
-  trimSessions(keep: number): Promise<number>;
-  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
-  /** Newest first. */
-  listAudit(filter: { actor?: string; from?: number; to?: number; limit: number }): Promise<AuditEntry[]>;
-}
+/** Accounts, tokens, sessions and the audit log (people-types.ts). */
+export type { Account, ApiToken, AuditEntry, PeopleStore, Role, SessionRecord } from './people-types.js';
+import type { PeopleStore } from './people-types.js';
 
 /** Figures about the write path, for /metrics. */
 export interface StoreStats {
