@@ -50,6 +50,8 @@ beforeAll(async () => {
   await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: 5000 });
   await page.goto(`${t.url}/devices/cam-1`);
   await page.getByRole('heading', { name: /cam-1/ }).waitFor({ timeout: 5000 });
+  // The page shows uploads from its list and from the live stream: upload only once the stream is subscribed.
+  await page.getByRole('status', { name: 'live connection up' }).waitFor({ timeout: 5000 });
 }, 90_000);
 
 afterAll(async () => {

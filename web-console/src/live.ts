@@ -59,10 +59,8 @@ export class Live {
       this.connected = c;
       for (const l of this.statusListeners) l(c);
     };
-    socket.on('connect', () => {
-      setStatus(true);
-      socket.emit('subscribe', {}, () => {});
-    });
+    // Live once the subscription is in place: until then, events would not reach this page.
+    socket.on('connect', () => socket.emit('subscribe', {}, () => setStatus(socket.connected)));
     socket.on('disconnect', () => setStatus(false));
     socket.on('connect_error', (err: { message?: string }) => {
       setStatus(false);

@@ -28,7 +28,11 @@ export function FilesPanel({ deviceId }: { deviceId: string }) {
     return copy;
   };
   useEffect(() => {
-    api<{ items: FileRecord[] }>(`/api/files?direction=from_device&deviceId=${id}&limit=${MAX_SHOWN}`).then((r) => setUploads(r.items), () => {});
+    // Merged with what arrived live meanwhile: an upload stored after the list was read would otherwise vanish.
+    api<{ items: FileRecord[] }>(`/api/files?direction=from_device&deviceId=${id}&limit=${MAX_SHOWN}`).then(
+      (r) => setUploads((live) => [...live, ...r.items.filter((f) => !live.some((u) => u.id === f.id))].sort((a, b) => b.createdAt - a.createdAt).slice(0, MAX_SHOWN)),
+      () => {},
+    );
     api<{ items: FileRecord[] }>(`/api/files?direction=to_device&deviceId=${id}&limit=${MAX_SHOWN}`).then(async (r) => {
       const found: Delivery[] = [];
       for (const f of r.items) {
