@@ -1,7 +1,7 @@
 // One hub -> device transfer on one device session: the offer, then chunks
-// read from disk up to a window ahead and sent as the device grants credit. At most
-// min(credit, window) chunks are ever out; a `resend` credit rewinds to the
-// chunk the device asks for. Ends when the device reports the outcome, or
+// read from disk as they are credited (and one more) and sent as the device
+// grants credit. At most min(credit, window) chunks are ever out; a `resend`
+// credit rewinds to the chunk the device asks for. Ends when the device reports the outcome, or
 // when the session ends (the delivery then resumes on the next session from
 // the chunks the device says it has).
 import { crc32 } from 'node:zlib';
@@ -53,7 +53,7 @@ export class OutgoingTransfer {
   private limit = 0;
   private confirmedNext = 0;
   private pumping = false;
-  /** Chunks read (or being read) ahead of their credit, by index; at most a window past `next`. */
+  /** Chunks read (or being read) before they are sent, by index: those credited and one more. */
   private readonly reads = new Map<number, Promise<Buffer>>();
   /** Credits that arrived before the offer's ack was handled (the device grants right after acking). */
   private early: Array<Partial<FileCredit>> | null = [];
@@ -117,8 +117,8 @@ export class OutgoingTransfer {
     if (c.resend === true && next < this.next) {
       this.ctx.metrics.eventsIn.inc('device|file:resend');
       this.next = next;
-      // Reads beyond the rewound window would stay in memory until reached again: drop them.
-      for (const i of this.reads.keys()) if (i >= next + this.window) this.reads.delete(i);
+      // Reads beyond the rewound credit would stay in memory until reached again: drop them.
+      for (const i of this.reads.keys()) if (i > next + Math.min(credit, this.window)) this.reads.delete(i);
     }
     if (next > this.confirmedNext) {
       this.confirmedNext = next;
@@ -148,11 +148,12 @@ export class OutgoingTransfer {
   }
 
   /**
-   * Sends chunks while credit allows. Reads run ahead of the credit, up to
-   * one window past `next`, and survive between pumps: with a credit per
-   * chunk the window is full whenever a grant arrives, so a chunk read only
-   * then would put a thread-pool hop between every grant and its chunk.
-   * Memory: the window in the socket's buffers plus at most a window read.
+   * Sends chunks while credit allows. The chunks credited and the one
+   * after them are read ahead, and the reads survive between pumps: with a
+   * credit per chunk the window is full whenever a grant arrives, so a chunk
+   * read only then would put a thread-pool hop between every grant and its
+   * chunk. Memory: the window (read or in the socket's buffers) plus one
+   * chunk, per transfer, as a class of devices may receive at once.
    */
   private async pump(): Promise<void> {
     if (this.pumping) return;
@@ -180,9 +181,9 @@ export class OutgoingTransfer {
     }
   }
 
-  /** Starts the reads of the chunks from `next` to one window past it that are not read or being read. */
+  /** Starts the reads of the chunks credited and the one after them, those not read or being read. */
   private readAhead(): void {
-    const end = Math.min(this.next + this.window, this.chunks);
+    const end = Math.min(Math.max(this.limit, this.next) + 1, this.chunks);
     for (let i = this.next; i < end; i++) {
       if (this.reads.has(i)) continue;
       const data = this.read(i);
