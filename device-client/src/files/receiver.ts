@@ -39,13 +39,20 @@ const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 interface Transfer {
   offer: FileOffer;
   chunks: number;
+  /** Chunks before this one are on disk (written, not yet fsynced). */
   expected: number;
+  /** Next chunk accepted: chunks from `expected` to here are checked, hashed and being written. */
   nextAccept: number;
   granted: number;
   hash: Hash;
   fh: FileHandle;
   part: string;
-  queue: Promise<void>;
+  /** Writes in flight; each chunk has its own place in the file, so they run side by side in the thread pool. */
+  writing: Set<Promise<void>>;
+  /** Chunks written out of order, waiting for the ones before them. */
+  writtenAhead: Set<number>;
+  /** A corrupt chunk is to be asked again once the writes before it are done. */
+  resendDue: boolean;
   finished: boolean;
   /** Bytes written since the last young-generation GC. */
   sinceCollect: number;
@@ -91,21 +98,38 @@ export class FileReceiver {
     await fh.truncate(have * offer.chunkSize);
     const hash = createHash('sha256');
     await hashRange(fh, have * offer.chunkSize, hash);
-    this.current = { offer, chunks, expected: have, nextAccept: have, granted: have, hash, fh, part, queue: Promise.resolve(), finished: false, sinceCollect: 0 };
+    this.current = { offer, chunks, expected: have, nextAccept: have, granted: have, hash, fh, part, writing: new Set(), writtenAhead: new Set(), resendDue: false, finished: false, sinceCollect: 0 };
     this.stats.resumedFrom.push(have);
     this.log.info({ id: offer.id, file: offer.name, size: offer.size, have, chunks }, have > 0 ? 'file offer: resuming' : 'file offer');
     ack({ ok: true, have });
     this.grant(this.current, false);
   }
 
-  /** `file:chunk` from the hub. */
+  /**
+   * `file:chunk` from the hub. The chunk is checked and hashed here, in
+   * arrival order, and its write starts at once without waiting for the
+   * previous one: a write per chunk in turn left the receiver waiting on a
+   * thread-pool round trip per chunk. Memory stays bounded by the credit:
+   * at most the granted window is in flight or being written.
+   */
   chunk(c: { id?: unknown; index?: unknown; crc?: unknown; data?: unknown } | undefined): void {
     const t = this.current;
-    if (!t || t.finished || !c || c.id !== t.offer.id) return;
+    if (!t || t.finished || t.resendDue || !c || c.id !== t.offer.id) return;
     if (c.index !== t.nextAccept || t.nextAccept >= t.granted) return; // stale after a resend request, or beyond credit
+    const index = c.index;
+    const bytes = c.data instanceof Uint8Array ? c.data : c.data instanceof ArrayBuffer ? new Uint8Array(c.data) : undefined;
+    const length = Math.min(t.offer.chunkSize, t.offer.size - index * t.offer.chunkSize);
+    if (!bytes || bytes.length !== length || typeof c.crc !== 'number' || crc32(bytes) !== c.crc) {
+      this.stats.corrupt++;
+      this.log.warn({ id: t.offer.id, index }, 'corrupt chunk: asking for it again');
+      t.resendDue = true;
+      if (t.writing.size === 0) this.grant(t, true);
+      return;
+    }
     t.nextAccept++;
-    const index = c.index as number;
-    t.queue = t.queue.then(() => this.write(t, index, c.crc, c.data)).catch((err: unknown) => this.fail(t, err));
+    const written = this.write(t, index, bytes);
+    t.writing.add(written);
+    void written.finally(() => t.writing.delete(written));
   }
 
   /** The session ended: keep the partial file for the next offer. */
@@ -114,35 +138,49 @@ export class FileReceiver {
     if (!t) return;
     this.current = undefined;
     t.finished = true;
-    await t.queue;
+    await Promise.all(t.writing);
     await t.fh.close().catch(() => {});
   }
 
-  private async write(t: Transfer, index: number, crc: unknown, data: unknown): Promise<void> {
-    if (t.finished || index !== t.expected) return;
-    const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
-    const length = Math.min(t.offer.chunkSize, t.offer.size - index * t.offer.chunkSize);
-    if (!bytes || bytes.length !== length || typeof crc !== 'number' || crc32(bytes) !== crc) {
-      this.stats.corrupt++;
-      this.log.warn({ id: t.offer.id, index }, 'corrupt chunk: asking for it again');
-      t.nextAccept = t.expected;
-      return this.grant(t, true);
-    }
-    await t.fh.write(bytes, 0, length, index * t.offer.chunkSize);
+  private async write(t: Transfer, index: number, bytes: Uint8Array): Promise<void> {
+    // The SHA-256 runs while the write is in the thread pool; chunks are accepted in order, so it is of the file's bytes in order.
+    const written = t.fh.write(bytes, 0, bytes.length, index * t.offer.chunkSize);
     t.hash.update(bytes);
-    t.expected++;
+    try {
+      await written;
+    } catch (err) {
+      if (!t.finished) this.fail(t, err);
+      return;
+    }
+    if (t.finished) return;
     this.stats.chunks++;
+    t.writtenAhead.add(index);
+    const before = t.expected;
+    while (t.writtenAhead.delete(t.expected)) t.expected++;
+    if (t.expected === before) return; // an earlier chunk is still being written
     // The chunks written since the last collection are garbage now: free them (see young-gc.ts).
-    t.sinceCollect += length;
+    t.sinceCollect += (t.expected - before) * t.offer.chunkSize;
     if (t.sinceCollect >= this.opts.windowChunks * t.offer.chunkSize) {
       t.sinceCollect = 0;
       collectYoungGeneration();
     }
-    if (t.expected < t.chunks) return this.grant(t, false);
-    await this.finish(t);
+    if (t.expected < t.chunks) {
+      // A corrupt chunk waits for the writes before it, so that a resend's `next` is always what is on disk.
+      if (t.resendDue && t.expected < t.nextAccept) return;
+      return this.grant(t, t.resendDue);
+    }
+    try {
+      await this.finish(t);
+    } catch (err) {
+      this.fail(t, err);
+    }
   }
 
   private grant(t: Transfer, resend: boolean): void {
+    if (resend) {
+      t.resendDue = false;
+      t.nextAccept = t.expected;
+    }
     t.granted = t.expected + this.opts.windowChunks;
     if (this.socket.connected) this.socket.emit('file:credit', { id: t.offer.id, next: t.expected, credit: this.opts.windowChunks, ...(resend && { resend: true }) });
   }
