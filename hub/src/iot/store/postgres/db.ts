@@ -1,6 +1,11 @@
 // The PostgreSQL connection pool: its limits, the per-connection settings the
 // store relies on, and the type parsing that makes rows look like SQLite's.
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+
+// Loaded on the first pool: a hub on SQLite (the default) never pays for pg's ~70 ms of module loading at start.
+let pgModule: typeof pg | undefined;
+const loadPg = (): typeof pg => (pgModule ??= createRequire(import.meta.url)('pg') as typeof pg);
 
 /** How the store connects and how far it lets the database make it wait. */
 export interface PgOptions {
@@ -31,14 +36,15 @@ export const PG_DEFAULTS: Omit<PgOptions, 'url'> = {
  */
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === pg.types.builtins.INT8 && format !== 'binary') return (text: string) => Number(text);
-    return pg.types.getTypeParser(oid, format as 'text');
+    const { types: pgTypes } = loadPg();
+    if (oid === pgTypes.builtins.INT8 && format !== 'binary') return (text: string) => Number(text);
+    return pgTypes.getTypeParser(oid, format as 'text');
   },
 } as unknown as pg.CustomTypesConfig;
 
 /** A pool with the store's limits; the caller owns it and must end() it. */
 export function createPool(opts: PgOptions, onError: (err: Error) => void): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: opts.url,
     max: opts.poolMax,
     connectionTimeoutMillis: opts.connectTimeoutMs,
