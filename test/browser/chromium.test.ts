@@ -245,7 +245,7 @@ describe('the client bundle in headless Chromium', () => {
       expect(seen.pushed).toEqual({ n: 6, bytes: [3] });
       expect(seen.disconnectReason).toBe('io client disconnect');
       // Every session opens with the first transport it is given.
-      expect(record.transport).toBe(opts.transports?.[0] ?? 'polling');
+      expect(record.transport).toBe('transports' in opts ? opts.transports[0] : 'polling');
       expect(record.welcomeAck).toEqual({ got: 3, back: [4, 5, 6], backIsBuffer: true });
       expect(record.echo).toEqual({ u8: [7, 8, 9], ab: [10, 11], binaryAreBuffers: true });
       expect(pageErrors).toEqual([]);

@@ -66,7 +66,7 @@ afterEach(async () => {
 
 /** Resolves with the arguments of the next `event`, or rejects after `ms`. */
 export function next<T extends unknown[] = unknown[]>(
-  emitter: { once(event: string, fn: (...args: never[]) => void): unknown },
+  emitter: { once(event: string, fn: (...args: any[]) => void): unknown },
   event: string,
   ms = 5000,
 ): Promise<T> {

@@ -10,7 +10,7 @@ describe('multiplexing', () => {
     const engineIds = new Map<string, string>();
     for (const nsp of ['/', '/admin', '/devices/sensor']) {
       server.io.of(nsp).on('connection', (s: ServerSocket) => {
-        engineIds.set(nsp, s.conn.id);
+        engineIds.set(nsp, (s.conn as unknown as { id: string }).id); // private in engine.io's types, public on ours
         s.on('whoami', (cb: (n: string) => void) => cb(nsp));
       });
     }

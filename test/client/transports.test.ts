@@ -118,7 +118,7 @@ describe('transports', () => {
     const [serverSocket] = await next<[ServerSocket]>(server.io, 'connection');
     await until(() => socket.connected && serverSocket.conn.transport.name === 'websocket');
     expect(cookies[0]).toBeUndefined();
-    expect(cookies.slice(1)).toContain(`sticky=${serverSocket.conn.id}`);
+    expect(cookies.slice(1)).toContain(`sticky=${(serverSocket.conn as unknown as { id: string }).id}`);
     expect(serverSocket.conn.request.headers.cookie ?? '').not.toContain('sticky'); // the handshake had none
   });
 
@@ -158,7 +158,7 @@ describe('transports', () => {
   it('takes a binaryType set on the engine after creation, as engine.io-client does', async () => {
     const server = await startServer();
     server.io.on('connection', (s) => s.on('send-blob', () => s.emit('blob', Buffer.from([1, 2]))));
-    for (const transport of ['polling', 'websocket']) {
+    for (const transport of ['polling', 'websocket'] as const) {
       const socket = client(server.url, { transports: [transport] });
       await next(socket, 'connect');
       socket.io.engine!.binaryType = 'arraybuffer';

@@ -9,7 +9,9 @@ import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startSitehubServer, type StartedServer } from '../helpers/hub-server.js';
 import { until } from './helpers.js';
 
-type Client = ReturnType<typeof createClient>;
+// The client type createClient({ url }) infers (ReturnType of the generic function would take its defaults).
+const newClient = (url: string) => createClient({ url });
+type Client = ReturnType<typeof newClient>;
 let redis: TestRedis;
 let server: StartedServer;
 const redisClients: Client[] = [];
@@ -18,7 +20,7 @@ const sockets: ClientSocket[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   for (let i = 0; i < 3; i++) {
-    const c = createClient({ url: redis.url });
+    const c = newClient(redis.url);
     c.on('error', () => {});
     await c.connect();
     redisClients.push(c);
@@ -26,7 +28,7 @@ beforeAll(async () => {
   server = await startSitehubServer({ adapter: createRedisAdapter(redisClients[0]!, redisClients[1]!) });
   for (let i = 0; i < 5; i++) {
     const s = connect(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
-    await new Promise((r) => s.once('connect', r));
+    await new Promise<void>((r) => s.once('connect', () => r()));
     sockets.push(s);
   }
 });

@@ -150,7 +150,7 @@ async function createCommands(via: Api, deviceIds: string[]): Promise<void> {
 /** Every node's /readyz, asked directly (not through the balancer). */
 async function readiness(): Promise<Array<{ status: number; body: { db?: boolean; adapter?: { link?: string } } }>> {
   return Promise.all(
-    cluster.nodes.map((n) =>
+    cluster.nodes.map((n: { url: string }) =>
       fetch(`${n.url}/readyz`).then(
         async (r) => ({ status: r.status, body: await r.json() }),
         () => ({ status: 0, body: {} }),
@@ -232,7 +232,7 @@ describe('a cluster under chaos', () => {
     operator = ioc(`${n1!.url}/console`, { auth: { token: cluster.adminToken }, transports: ['websocket'], forceNew: true });
     operator.on('telemetry', (p: { deviceId: string }) => seenTelemetry.set(p.deviceId, Date.now()));
     operator.on('presence', (p: { deviceId: string; online: boolean }) => seenOnline.set(p.deviceId, p.online));
-    await new Promise((r) => operator.once('connect', r));
+    await new Promise<void>((r) => operator.once('connect', () => r()));
     await operator.emitWithAck('subscribe', {});
 
     for (const [i, { id, token }] of creds.entries()) {
@@ -274,7 +274,7 @@ describe('a cluster under chaos', () => {
     await createCommands(n1api, sims.slice(60, 80).map((s) => s.id));
     await sleep(2000);
     await cluster.redis.start();
-    await waitFor(async () => (await Promise.all(cluster.nodes.map((n) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), 20_000, 'every node ready after Redis');
+    await waitFor(async () => (await Promise.all(cluster.nodes.map((n: { url: string }) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), 20_000, 'every node ready after Redis');
     await checkEverything('after the Redis restart', Date.now());
     await checkEverything('after the Redis restart (since the fault)', redisAt);
 
@@ -288,7 +288,7 @@ describe('a cluster under chaos', () => {
     db = new pg.Client({ connectionString: cluster.databaseUrl });
     db.on('error', () => {});
     await db.connect();
-    await waitFor(async () => (await Promise.all(cluster.nodes.map((n) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), 20_000, 'every node ready after PostgreSQL');
+    await waitFor(async () => (await Promise.all(cluster.nodes.map((n: { url: string }) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), 20_000, 'every node ready after PostgreSQL');
     await createCommands(api, sims.slice(80, 100).map((s) => s.id));
     await checkEverything('after the PostgreSQL restart', pgAt);
 

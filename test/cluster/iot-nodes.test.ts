@@ -105,9 +105,9 @@ describe('the IoT hub on several nodes', () => {
     expect(await Promise.race([bridgeGone, sleep(5000).then(() => 'still connected')])).toBe('io server disconnect');
     // Said once to the other nodes, not echoed back and forth between them.
     await sleep(1000);
-    const published = await Promise.all(cluster.nodes.map(async (n) => (await (await fetch(`${n.url}/readyz`)).json()).adapter.published as number));
+    const published = await Promise.all(cluster.nodes.map(async (n: { url: string }) => (await (await fetch(`${n.url}/readyz`)).json()).adapter.published as number));
     await sleep(1000);
-    const later = await Promise.all(cluster.nodes.map(async (n) => (await (await fetch(`${n.url}/readyz`)).json()).adapter.published as number));
+    const later = await Promise.all(cluster.nodes.map(async (n: { url: string }) => (await (await fetch(`${n.url}/readyz`)).json()).adapter.published as number));
     // Idle nodes publish their heartbeats only: about one a second per namespace.
     for (const [i, n] of later.entries()) expect(n - published[i]!).toBeLessThan(20);
   }, 30_000);

@@ -45,12 +45,12 @@ describe('long-polling through a round-robin balancer without affinity', () => {
       });
       sockets.push(socket);
     }
-    await Promise.all(sockets.map((s) => new Promise((resolve, reject) => (s.connected ? resolve(null) : (s.once('connect', resolve), s.once('connect_error', reject))))));
+    await Promise.all(sockets.map((s) => new Promise<unknown>((resolve, reject) => (s.connected ? resolve(null) : (s.once('connect', () => resolve(null)), s.once('connect_error', reject))))));
     for (let batch = 0; batch < 5; batch++) {
       const acks = await Promise.all(sockets.map((s) => s.timeout(10_000).emitWithAck('telemetry', readings(batch * 10 + 1, 10))));
       expect(acks.every((a) => a.ok)).toBe(true);
     }
-    const ids = [];
+    const ids: string[] = [];
     for (const { deviceId } of devices) ids.push((await api('POST', '/api/commands', { deviceId, name: 'ping' })).body.id as string);
     await waitFor(async () => (await Promise.all(ids.map((id) => api('GET', `/api/commands/${id}`)))).every((r) => r.body.status === 'acked'), 10_000, 'commands acked');
     expect(ids.map((id) => commands.get(id))).toEqual(ids.map(() => 1));

@@ -11,7 +11,9 @@ import { createRedisAdapter, Server } from '@sitehub/hub';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { until } from './helpers.js';
 
-type Client = ReturnType<typeof createClient>;
+// The client type createClient({ url }) infers (ReturnType of the generic function would take its defaults).
+const newClient = (url: string) => createClient({ url });
+type Client = ReturnType<typeof newClient>;
 let redis: TestRedis;
 const clients: Client[] = [];
 let sio: SioServer;
@@ -23,7 +25,7 @@ let sioUid: string;
 const captured: { channel: string; message: Buffer }[] = [];
 
 async function client(): Promise<Client> {
-  const c = createClient({ url: redis.url });
+  const c = newClient(redis.url);
   c.on('error', () => {});
   await c.connect();
   clients.push(c);

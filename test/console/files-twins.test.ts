@@ -38,8 +38,8 @@ beforeAll(async () => {
   device = deviceIo(`${t.url}/devices/cam`, { auth: { deviceId: 'cam-1', token }, transports: ['websocket'], forceNew: true });
   // Any client can take files: the device-client's receiver on a plain socket.
   receiver = new FileReceiver(device, { dir: filesDir, maxBytes: 1e7, windowChunks: 4, hookTimeoutMs: 1000 }, pino({ level: 'silent' }));
-  device.on('file:offer', (offer: never, ack: (a: unknown) => void) => void receiver.offer(offer, ack));
-  device.on('file:chunk', (chunk: never) => receiver.chunk(chunk));
+  device.on('file:offer', (offer: Parameters<FileReceiver['offer']>[0], ack: (a: unknown) => void) => void receiver.offer(offer, ack));
+  device.on('file:chunk', (chunk: Parameters<FileReceiver['chunk']>[0]) => receiver.chunk(chunk));
   device.on('desired', (d: { version: number; desired: Record<string, unknown> }) => void device.emit('reported', { version: d.version, reported: d.desired }));
   await new Promise<void>((resolve) => device.once('connect', () => resolve()));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 30_000 });

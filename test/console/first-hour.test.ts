@@ -153,7 +153,7 @@ describe('the console a newcomer meets', () => {
         const title = card.querySelector('h2')?.textContent;
         const out: string[] = [];
         if (card.scrollWidth > card.clientWidth) out.push(`${title}: card scrolls (${card.scrollWidth} > ${card.clientWidth})`);
-        for (const el of card.querySelectorAll('table, td, th')) {
+        for (const el of Array.from(card.querySelectorAll('table, td, th'))) {
           const r = el.getBoundingClientRect();
           if (r.right > box.right + 0.5) out.push(`${title}: ${el.tagName} "${el.textContent}" ends at ${r.right} past the card's ${box.right}`);
         }

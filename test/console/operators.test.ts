@@ -147,7 +147,7 @@ describe('operators in the console', () => {
     expect(gone.status).toBe(404);
     const refusedSocket = ioClient(`${t.url}/devices/thermo`, { auth: { deviceId: 'th-old', token: doomed }, transports: ['websocket'], reconnection: false, forceNew: true });
     sockets.push(refusedSocket);
-    await expect(new Promise((resolve, reject) => { refusedSocket.once('connect', resolve); refusedSocket.once('connect_error', reject); })).rejects.toMatchObject({ data: { code: 'invalid_credentials' } });
+    await expect(new Promise<unknown>((resolve, reject) => { refusedSocket.once('connect', () => resolve(null)); refusedSocket.once('connect_error', reject); })).rejects.toMatchObject({ data: { code: 'invalid_credentials' } });
   });
 
   it('shows the readings of a custom range in a table, every metric (numeric or not), and exports exactly them as CSV', async () => {

@@ -109,7 +109,7 @@ describe('v3 sessions over polling', () => {
     const received: unknown[] = [];
     socket.on('message', (data: unknown) => received.push(data instanceof Uint8Array ? [...data] : data));
     const body = referenceEncode([{ type: 'message', data: new Uint8Array([1, 2, 3]) }, { type: 'message', data: 'ü' }], true) as Buffer;
-    const post = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    const post = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/octet-stream' } });
     expect(post.status).toBe(200);
     expect(received).toEqual([[1, 2, 3], 'ü']);
 

@@ -62,7 +62,7 @@ describe('engine.use()', () => {
       (res as unknown as { writeHead: () => unknown }).writeHead = () => {
         writeHeadCalled = true;
         res.setHeader('Set-Cookie', 'session=ws');
-        return original();
+        return (original as () => unknown)();
       };
       next();
     });

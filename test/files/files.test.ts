@@ -35,7 +35,7 @@ const tempDir = () => {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function upload(base: string, query: string, body: Buffer): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/files?${query}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/octet-stream' }, body });
+  const res = await fetch(`${base}/api/files?${query}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(body) });
   return { status: res.status, body: await res.json() };
 }
 

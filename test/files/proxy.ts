@@ -104,7 +104,7 @@ export async function startProxy(targetPort: number): Promise<LinkProxy> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  const proxy: LinkProxy = {
     port: (server.address() as net.AddressInfo).port,
     get downBytes() {
       return downBytes;
@@ -126,4 +126,5 @@ export async function startProxy(targetPort: number): Promise<LinkProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

@@ -67,7 +67,7 @@ describe.each(HUB_DATABASES)('command delivery on $name', (db) => {
     await connected(operator);
     await operator.timeout(2000).emitWithAck('subscribe', { deviceId });
     const { body } = await api('POST', '/api/commands', { deviceId, name: 'open', ttlMs: 300 });
-    const expired = await nextEvent(operator, 'command', (c: { id: string; status: string }) => c.id === body.id && c.status === 'expired', 5000);
+    const expired = await nextEvent(operator, 'command', (c: { id: string; status: string; error?: string }) => c.id === body.id && c.status === 'expired', 5000);
     expect(expired.error).toMatch(/expired/);
     expect((await api('GET', `/api/commands?status=expired`)).body.items.map((c: { id: string }) => c.id)).toEqual([body.id]);
   });

@@ -12,7 +12,7 @@ afterAll(stopPostgresCluster);
 async function seed(store: Store): Promise<void> {
   await store.registry.createSite({ id: 's1', name: 's1', meta: {}, createdAt: 1 });
   await store.registry.createSite({ id: 's2', name: 's2', meta: {}, createdAt: 1 });
-  await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1 });
+  await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1, meta: {} });
   for (const [id, site] of [['d1', 's1'], ['d2', 's2']]) {
     await store.registry.createDevice({ id: id!, classId: 'c', siteId: site!, name: id!, meta: {}, disabled: false, createdAt: 1, updatedAt: 1 }, Buffer.alloc(32));
   }

@@ -12,7 +12,7 @@ afterAll(stopPostgresCluster);
 
 async function seed(store: Store, ...ids: string[]): Promise<void> {
   await store.registry.createSite({ id: 's', name: 's', meta: {}, createdAt: 1 });
-  await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1 });
+  await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1, meta: {} });
   for (const id of ids) await store.registry.createDevice({ id, classId: 'c', siteId: 's', name: id, meta: {}, disabled: false, createdAt: 1, updatedAt: 1 }, Buffer.alloc(32));
 }
 

@@ -23,7 +23,7 @@ const reading = (seq: number, ts: number) => ({ seq, ts, values: { v: seq }, val
 
 async function seedDevice(store: Store, id: string): Promise<void> {
   if (!(await store.registry.getSite('s'))) await store.registry.createSite({ id: 's', name: 's', meta: {}, createdAt: 1 });
-  if (!(await store.registry.getClass('c'))) await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1 });
+  if (!(await store.registry.getClass('c'))) await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1, meta: {} });
   await store.registry.createDevice({ id, classId: 'c', siteId: 's', name: id, meta: {}, disabled: false, createdAt: 1, updatedAt: 1 }, Buffer.alloc(32));
 }
 

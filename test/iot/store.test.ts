@@ -19,7 +19,7 @@ afterAll(stopPostgresCluster);
 
 async function seedDevice(store: Store, id = 'd1'): Promise<void> {
   if (!(await store.registry.getSite('s'))) await store.registry.createSite({ id: 's', name: 's', meta: {}, createdAt: 1 });
-  if (!(await store.registry.getClass('c'))) await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1 });
+  if (!(await store.registry.getClass('c'))) await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1, meta: {} });
   await store.registry.createDevice({ id, classId: 'c', siteId: 's', name: id, meta: {}, disabled: false, createdAt: 1, updatedAt: 1 }, Buffer.alloc(32));
 }
 
@@ -231,7 +231,7 @@ describe.each(BACKENDS)('the store on $name', (backend) => {
     expect(await store.ping()).toBe(true);
     await store.close();
     expect(await store.ping()).toBe(false);
-    await expect(store.registry.createClass({ id: 'x', name: 'x', description: '', createdAt: 1 })).rejects.toThrow(/closed/);
+    await expect(store.registry.createClass({ id: 'x', name: 'x', description: '', createdAt: 1, meta: {} })).rejects.toThrow(/closed/);
   });
 });
 

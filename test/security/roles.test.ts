@@ -47,7 +47,7 @@ async function startRoleHub(): Promise<void> {
   hub = createHub({ dataDir, port: 0, host: '127.0.0.1', adminToken: ADMIN_TOKEN, logLevel: 'silent', authThrottleAfter: 1_000_000, authBanAfter: 1_000_000 });
   if (table.length === 0) {
     hub.app.addHook('onRoute', (route: RouteOptions) => {
-      for (const method of [route.method].flat()) if (method !== 'HEAD') table.push({ method, url: route.url, auth: String(route.config?.auth) });
+      for (const method of [route.method].flat()) if (method !== 'HEAD') table.push({ method, url: route.url, auth: String((route.config as { auth?: unknown } | undefined)?.auth) });
     });
   }
   const { port } = await hub.listen();

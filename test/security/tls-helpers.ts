@@ -83,7 +83,8 @@ const open = new Set<AnySocket>();
 /** A device socket from either client, closed by closeSockets(). */
 export function device(client: 'socket.io-client' | 'device-client', url: string, auth: Record<string, unknown>, tls: ClientTls, transports: Array<'polling' | 'websocket'> = ['websocket']): AnySocket {
   const opts = { auth, transports, forceNew: true, reconnection: false, timeout: 5000, ...tls };
-  const socket = client === 'socket.io-client' ? officialIo(url, opts) : (ourIo(url, opts) as unknown as AnySocket);
+  // socket.io-client's types say string for ca/cert/key; Node's TLS takes Buffers as well.
+  const socket = client === 'socket.io-client' ? officialIo(url, opts as Parameters<typeof officialIo>[1]) : (ourIo(url, opts) as unknown as AnySocket);
   open.add(socket);
   return socket;
 }

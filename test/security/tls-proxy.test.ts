@@ -102,7 +102,7 @@ describe('the documented HAProxy setups', () => {
     await startHaproxy(certs.dir, 'terminate', config, port);
     const base = `https://localhost:${port}`;
 
-    const polling = io(`${base}/devices/thermo`, { auth: { deviceId: 'th-1', token: hub.tokens['th-1'] }, ca: server.cert, transports: ['polling', 'websocket'], forceNew: true, reconnection: false });
+    const polling = io(`${base}/devices/thermo`, { auth: { deviceId: 'th-1', token: hub.tokens['th-1'] }, ca: server.cert.toString(), transports: ['polling', 'websocket'], forceNew: true, reconnection: false });
     sockets.push(polling);
     const upgraded = new Promise<string>((resolve) => polling.io.engine.once('upgrade', (t: { name: string }) => resolve(t.name)));
     expect(await outcome(polling)).toBe('connected');

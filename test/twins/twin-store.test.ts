@@ -12,7 +12,7 @@ afterAll(stopPostgresCluster);
 
 async function seed(store: Store): Promise<void> {
   await store.registry.createSite({ id: 's', name: 's', meta: {}, createdAt: 1 });
-  await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1 });
+  await store.registry.createClass({ id: 'c', name: 'c', description: '', createdAt: 1, meta: {} });
   await store.registry.createDevice({ id: 'd1', classId: 'c', siteId: 's', name: 'd1', meta: {}, disabled: false, createdAt: 1, updatedAt: 1 }, Buffer.alloc(32));
 }
 
