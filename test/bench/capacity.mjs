@@ -193,6 +193,7 @@ async function measure(impl) {
       readingsInStorm: afterStorm.telemetryRows - afterStorm.telemetryRowsAtListen,
       startCpu: afterStorm.cpuAtListen,
       hubLoop: afterStorm.loop,
+      restartedPid: server.child.pid,
       hubLoopBeforeListen: afterStorm.loopBeforeListen,
       fleetLoopWorstMs: Math.max(...backs.map((b) => b.loop.worstLateMs)),
       fleetCpu: backs.reduce((n, b) => n + b.cpu, 0),
@@ -263,6 +264,8 @@ function report(results) {
     const codes = Object.entries(r.errorCodes).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
     const refused = Object.entries(r.refused).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
     console.log(`\n${r.impl}: connect_error causes: ${codes}; refusals counted by the server: ${refused}; devices that never dropped: ${r.neverDown}; readings failed ${r.failed}, timed out ${r.timedOut}; telemetry rows stored ${r.verified.storedTotal}`);
+    // With BENCH_PROFILE_DIR: which profile is the restarted server's, and when its worst lap was (profile clock, µs).
+    if (profileFlags.length) console.log(`${r.impl}: restarted server pid ${r.restartedPid}, worst lap once listening ${r.hubLoop.worstLapUs.join(' .. ')} µs`);
   }
 
   // The projection: measured per-device costs times 100,000, plus the fixed base.
