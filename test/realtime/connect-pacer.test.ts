@@ -43,6 +43,10 @@ describe('ConnectPacer', () => {
     expect(pacer.waitingCount).toBe(0);
   });
 
+  it('refuses a bound that would never start anything (negative, fractional, NaN)', () => {
+    for (const bad of [-1, 1.5, Number.NaN]) expect(() => new ConnectPacer(bad)).toThrow(RangeError);
+  });
+
   it('with perTurn 0 starts every CONNECT at once', () => {
     const started: string[] = [];
     const pacer = new ConnectPacer(0);

@@ -33,7 +33,10 @@ export class LapPacer<T> {
   constructor(
     private readonly perTurn: number,
     private readonly steps: LapPacerSteps<T>,
-  ) {}
+  ) {
+    // A negative or fractional bound would queue everything and never take a turn: refused at once.
+    if (!Number.isInteger(perTurn) || perTurn < 0) throw new RangeError(`items per turn must be an integer >= 0, got ${perTurn}`);
+  }
 
   /** Items waiting for their turn. */
   get waitingCount(): number {
