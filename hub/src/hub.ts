@@ -88,6 +88,9 @@ export function createHub(partial: Partial<HubConfig> = {}, opts: CreateHubOptio
     handshakeRatePerAddress: config.handshakeRatePerAddress,
     handshakeBurstPerAddress: config.handshakeBurstPerAddress,
     connectTimeout: config.connectTimeoutMs,
+    // A reconnect storm is spread over event-loop laps (docs/benchmarks.md, capacity).
+    upgradesPerTurn: config.upgradesPerTurn,
+    connectsPerTurn: config.connectsPerTurn,
     attachmentTimeout: config.attachmentTimeoutMs,
     // Device namespaces come and go with their sockets: a CONNECT for a class leaves nothing behind.
     cleanupEmptyChildNamespaces: true,

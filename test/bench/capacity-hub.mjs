@@ -58,6 +58,8 @@ serveRequests({
     rss: process.memoryUsage().rss,
     clients: hub.io.engine.clientsCount,
     loop: loop.report(),
+    // Group commits since this process started (a restarted server: its start and the storm).
+    commits: hub.store.stats(),
     refused: {
       ...Object.fromEntries([...hub.io.engine.metrics.refused].map(([k, v]) => [`engine|${k}`, v])),
       ...Object.fromEntries(hub.services.metrics.refusedConnections.values),

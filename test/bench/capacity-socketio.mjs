@@ -120,6 +120,7 @@ serveRequests({
     rss: process.memoryUsage().rss,
     clients: io.engine.clientsCount,
     loop: loop.report(),
+    commits: writer.stats(),
     refused: {},
   }),
   resetLoop: () => (loop.reset(), {}),

@@ -193,6 +193,8 @@ async function measure(impl) {
       readingsInStorm: afterStorm.telemetryRows - afterStorm.telemetryRowsAtListen,
       startCpu: afterStorm.cpuAtListen,
       hubLoop: afterStorm.loop,
+      stormCommits: afterStorm.commits,
+      restartedPid: server.child.pid,
       hubLoopBeforeListen: afterStorm.loopBeforeListen,
       fleetLoopWorstMs: Math.max(...backs.map((b) => b.loop.worstLateMs)),
       fleetCpu: backs.reduce((n, b) => n + b.cpu, 0),
@@ -245,6 +247,7 @@ function report(results) {
     ['readings: server CPU ms per reading (all connected)', (r) => fmt(r.cpuPerReading * 1000, 3), (r) => r.cpuPerReading],
     ['storm: readings stored meanwhile', (r) => r.readingsInStorm],
     ['storm: server CPU ms per reconnect, less those readings', (r) => fmt(netReconnectCpu(r) * 1000, 3), (r) => netReconnectCpu(r)],
+    ['storm: group commits / jobs / ms inside them (restarted server)', (r) => `${r.stormCommits.commits} / ${r.stormCommits.jobs} / ${fmt(r.stormCommits.commitMsSum, 0)}`],
     ['storm: server event-loop max delay while starting, ms', (r) => fmt(r.hubLoopBeforeListen.maxDelayMs, 0)],
     ['storm: server event-loop max delay once listening, ms (target < 1,000)', (r) => fmt(r.hubLoop.maxDelayMs, 0), (r) => r.hubLoop.maxDelayMs],
     ['storm: server stalls over 1 s once listening', (r) => r.hubLoop.stallsOverLimit],
@@ -263,6 +266,8 @@ function report(results) {
     const codes = Object.entries(r.errorCodes).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
     const refused = Object.entries(r.refused).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
     console.log(`\n${r.impl}: connect_error causes: ${codes}; refusals counted by the server: ${refused}; devices that never dropped: ${r.neverDown}; readings failed ${r.failed}, timed out ${r.timedOut}; telemetry rows stored ${r.verified.storedTotal}`);
+    // With BENCH_PROFILE_DIR: which profile is the restarted server's, and when its worst lap was (profile clock, µs).
+    if (profileFlags.length) console.log(`${r.impl}: restarted server pid ${r.restartedPid}, worst lap once listening ${r.hubLoop.worstLapUs.join(' .. ')} µs`);
   }
 
   // The projection: measured per-device costs times 100,000, plus the fixed base.

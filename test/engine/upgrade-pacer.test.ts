@@ -50,6 +50,10 @@ describe('UpgradePacer', () => {
     expect(pacer.waitingCount).toBe(0);
   });
 
+  it('refuses a bound that would never take anything (negative, fractional, NaN)', () => {
+    for (const bad of [-1, 0.5, Number.NaN]) expect(() => new UpgradePacer(bad, () => {})).toThrow(RangeError);
+  });
+
   it('with perTurn 0 takes every upgrade at once', () => {
     let taken = 0;
     const pacer = new UpgradePacer(0, () => taken++);

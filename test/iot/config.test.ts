@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../../hub/src/config/index.js';
+import { startHub } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -20,6 +21,20 @@ function configFile(content: unknown): string {
 }
 
 describe('loadConfig', () => {
+  it('takes upgradesPerTurn and connectsPerTurn and gives them to the Socket.IO server (reconnect storms)', async () => {
+    const { config } = loadConfig([], { SITEHUB_UPGRADES_PER_TURN: '7', SITEHUB_CONNECTS_PER_TURN: '0' });
+    expect([config.upgradesPerTurn, config.connectsPerTurn]).toEqual([7, 0]);
+    expect([DEFAULT_CONFIG.upgradesPerTurn, DEFAULT_CONFIG.connectsPerTurn]).toEqual([256, 256]);
+    expect(() => loadConfig(['--connects-per-turn', '-1'], {})).toThrow(/connectsPerTurn/);
+    const t = await startHub({ upgradesPerTurn: 7, connectsPerTurn: 0 });
+    try {
+      expect(t.hub.io.engine.opts.upgradesPerTurn).toBe(7);
+      expect(t.hub.io.opts.connectsPerTurn).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('runs with embedded defaults: ./data, port 3000, no admin token (generated at start)', () => {
     const { config } = loadConfig([], {});
     expect(config).toEqual(DEFAULT_CONFIG);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS } from '../../hub/src/iot/store/migrations.js';
 import { PG_MIGRATIONS } from '../../hub/src/iot/store/postgres/migrations.js';
 import { SqliteStore } from '../../hub/src/iot/store/sqlite-store.js';
@@ -257,6 +257,26 @@ describe('SqliteStore only', () => {
     expect(await store.telemetry.count('d-900')).toBe(0);
     // A transaction per device and table would be 4,800 commits.
     expect(store.stats().commits - before).toBeLessThan(40);
+  });
+
+  it('prunes with one statement per table and 500 devices, not one per device (the pass runs during the reconnect storm)', async () => {
+    const { store } = await BACKENDS[0]!.open();
+    const db = (store as SqliteStore).db;
+    for (let i = 0; i < 1200; i++) await seedDevice(store, `d-${i}`);
+    await store.telemetry.insert('d-1100', [reading(1, 1000), reading(2, 2 * DAY)], 0);
+    await store.stateEvents.insertEvent({ deviceId: 'd-3', ts: 1000, kind: 'log', severity: 'info', message: 'old', data: null, receivedAt: 1000 });
+    const statement = Object.getPrototypeOf(db.prepare('SELECT 1'));
+    const runs = vi.spyOn(statement, 'run');
+    try {
+      expect(await store.prune(DAY)).toBe(2);
+      // 6 per-device tables x 3 slices of devices, the audit log, and the writer's BEGIN/SAVEPOINT/RELEASE/COMMIT per job:
+      // a statement per device and table would be 7,200 DELETEs.
+      expect(runs.mock.calls.length).toBeLessThan(100);
+    } finally {
+      runs.mockRestore();
+    }
+    expect(await store.telemetry.count('d-1100')).toBe(1);
+    expect(await store.stateEvents.listEvents('d-3', 0, 1e13, undefined, 10)).toEqual([]);
   });
 
   it('copies live with the sqlite3 .backup command docs/scaling.md gives', async () => {

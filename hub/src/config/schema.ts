@@ -92,6 +92,10 @@ export interface HubConfig {
   handshakeBurstPerAddress: number;
   /** Milliseconds a new session has to join a namespace (Socket.IO CONNECT) before it is closed. */
   connectTimeoutMs: number;
+  /** Most WebSocket upgrades taken per event-loop lap in a reconnect storm (the rest wait for the next laps); 0 for no limit. */
+  upgradesPerTurn: number;
+  /** Most Socket.IO CONNECTs started per event-loop lap in a reconnect storm (the rest wait for the next laps); 0 for no limit. */
+  connectsPerTurn: number;
   /** Milliseconds a binary packet's attachments may take to arrive before the connection is closed. */
   attachmentTimeoutMs: number;
   /** Milliseconds a client has to send an HTTP request's headers. */
@@ -198,6 +202,8 @@ export const DEFAULT_CONFIG: HubConfig = {
   handshakeRatePerAddress: 20,
   handshakeBurstPerAddress: 60,
   connectTimeoutMs: 10_000,
+  upgradesPerTurn: 256,
+  connectsPerTurn: 256,
   attachmentTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
@@ -273,6 +279,8 @@ export const CONFIG_KINDS: Record<keyof HubConfig, Kind> = {
   handshakeRatePerAddress: 'nonNegativeInt',
   handshakeBurstPerAddress: 'positiveInt',
   connectTimeoutMs: 'positiveInt',
+  upgradesPerTurn: 'nonNegativeInt',
+  connectsPerTurn: 'nonNegativeInt',
   attachmentTimeoutMs: 'positiveInt',
   headersTimeoutMs: 'positiveInt',
   requestTimeoutMs: 'positiveInt',

@@ -2,6 +2,7 @@
 export { EngineServer, type ConnectionErrorEvent } from './server.js';
 export { EngineSocket, type EngineSocketState, type SendOptions, type SendCallback } from './socket.js';
 export { PreparedMessage } from './prepared.js';
+export { LapPacer, type LapPacerSteps } from './lap-pacer.js';
 export { randomId } from './random-id.js';
 export { EngineMetrics, type EngineBadInputKind } from './metrics.js';
 export { EngineErrorCode, ENGINE_ERROR_MESSAGES } from './errors.js';

@@ -240,8 +240,15 @@ export class Client {
     socket._onpacket(packet);
   }
 
+  // Counted as being processed from arrival: a CONNECT waiting for its turn
+  // came in time, and a second one for the same namespace is a violation.
   private connect(name: string, auth: Record<string, any>): void {
     (this.connecting ??= new Set()).add(name);
+    this.server._connectPacer.offer(this, name, auth);
+  }
+
+  /** @internal The CONNECT's turn came (at most connectsPerTurn per event-loop lap). */
+  _startConnect(name: string, auth: Record<string, any>): void {
     this.server._resolveNamespace(name, auth, (nsp) => {
       if (!this.isOpen) {
         // A child namespace may have been made for this CONNECT alone.

@@ -29,6 +29,12 @@ export interface ServerOptions extends Omit<EngineServerOptions, 'path'> {
   maxAttachments: number;
   /** Milliseconds a binary packet's attachments may take to arrive after its header; then the connection is closed (default 30000). */
   attachmentTimeout: number;
+  /**
+   * Most CONNECTs one event-loop lap starts (default 256; 0: all at once, as
+   * socket.io); the rest wait, in arrival order, for the next laps, so that a
+   * reconnect storm does not hold timers and heartbeats for seconds.
+   */
+  connectsPerTurn: number;
   /** Deepest nesting of arrays and objects a message may have; deeper ones close the connection before being parsed (default 100). */
   maxNestingDepth: number;
   addTrailingSlash: boolean;
@@ -48,6 +54,7 @@ export const OWN_OPTIONS = new Set([
   'maxAttachments',
   'attachmentTimeout',
   'maxNestingDepth',
+  'connectsPerTurn',
   'addTrailingSlash',
   'destroyUpgrade',
   'destroyUpgradeTimeout',

@@ -8,6 +8,7 @@ import { Encoder } from '@sitehub/protocol';
 import { Adapter, type AdapterConstructor } from './adapter.js';
 import type { BroadcastOperator } from './broadcast-operator.js';
 import { Client } from './client.js';
+import { ConnectPacer } from './connect-pacer.js';
 import { EngineServer, type EngineSocket } from '../engine/index.js';
 import { RealtimeMetrics } from './metrics.js';
 import type { Middleware } from './middleware.js';
@@ -49,6 +50,8 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   readonly _attachmentTimeout: number;
   /** @internal */
   readonly _maxNestingDepth: number;
+  /** @internal Starts at most connectsPerTurn CONNECTs per event-loop lap. */
+  readonly _connectPacer: ConnectPacer;
   private readonly parentNsps = new Map<ParentNspNameMatchFn, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private readonly parentsByRegExp = new Map<RegExp, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private readonly clients = new Set<Client>();
@@ -74,6 +77,7 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     this._maxAttachments = opts.maxAttachments;
     this._attachmentTimeout = opts.attachmentTimeout ?? 30_000;
     this._maxNestingDepth = opts.maxNestingDepth ?? 100;
+    this._connectPacer = new ConnectPacer(opts.connectsPerTurn ?? 256);
     this.path(opts.path ?? '/socket.io');
     this.connectTimeout(opts.connectTimeout ?? 45_000);
     this.serveClient(opts.serveClient !== false);

@@ -16,6 +16,10 @@ export function watchEventLoop({ stallMs = 1000, tickMs = 50 } = {}) {
   let stalls = 0;
   let worstLateMs = 0;
   let worstLapCpuMs = 0;
+  // Monotonic clock in µs (the clock of V8's CPU profiles), to find the worst lap in a .cpuprofile.
+  const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+  let lastUs = monoUs();
+  let worstLapUs = [0, 0];
   const ticker = setInterval(() => {
     const now = performance.now();
     const cpu = process.cpuUsage();
@@ -23,10 +27,12 @@ export function watchEventLoop({ stallMs = 1000, tickMs = 50 } = {}) {
     if (late > worstLateMs) {
       worstLateMs = late;
       worstLapCpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+      worstLapUs = [lastUs, monoUs()];
     }
     if (late > stallMs) stalls++;
     last = now;
     lastCpu = cpu;
+    lastUs = monoUs();
   }, tickMs);
   ticker.unref();
   return {
@@ -37,6 +43,8 @@ export function watchEventLoop({ stallMs = 1000, tickMs = 50 } = {}) {
       worstLateMs,
       /** CPU the process used during the worst lap (wall time tickMs + worstLateMs). */
       worstLapCpuMs,
+      /** Start and end of the worst lap on the monotonic clock, µs (as the timestamps of a .cpuprofile). */
+      worstLapUs,
       stallMs,
     }),
     reset: () => {
@@ -44,7 +52,9 @@ export function watchEventLoop({ stallMs = 1000, tickMs = 50 } = {}) {
       stalls = 0;
       worstLateMs = 0;
       worstLapCpuMs = 0;
+      worstLapUs = [0, 0];
       last = performance.now();
+      lastUs = monoUs();
       lastCpu = process.cpuUsage();
     },
   };

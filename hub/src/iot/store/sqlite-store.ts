@@ -53,35 +53,32 @@ export class SqliteStore implements Store {
   async prune(cutoff: number): Promise<number> {
     let total = 0;
     const devices = this.db.prepare('SELECT id FROM devices').pluck().all() as string[];
-    // Per device, so that the (device_id, ts) indexes serve the deletes; no extra index slows ingest.
+    // Per device, so that the (device_id, ts) indexes serve the deletes; no extra index slows ingest. The devices of
+    // one job come as a JSON array and SQLite probes each one's index itself: one statement per table and job. A
+    // statement per device and table, run from JS, cost 1.4 s of CPU for 18,000 devices (6 x 18,000 statements, almost
+    // all deleting nothing), and the pass runs at start, in the middle of the devices' reconnect storm.
+    const old = (table: string, key: string, columns: string, extra = '') =>
+      `DELETE FROM ${table} WHERE ${key} IN (SELECT ${columns} FROM json_each(@ids) j CROSS JOIN ${table} t ON t.device_id = j.value AND t.ts < @cutoff${extra} LIMIT @chunk)`;
     const chunked: Array<[string, string]> = [
-      ['telemetry', 'DELETE FROM telemetry WHERE device_id = @id AND seq IN (SELECT seq FROM telemetry WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
-      ['state_history', 'DELETE FROM state_history WHERE id IN (SELECT id FROM state_history WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
-      ['events', 'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
-      ['presence_log', 'DELETE FROM presence_log WHERE id IN (SELECT id FROM presence_log WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
-      ['twin_history', 'DELETE FROM twin_history WHERE id IN (SELECT id FROM twin_history WHERE device_id = @id AND ts < @cutoff LIMIT @chunk)'],
+      ['telemetry', old('telemetry', '(device_id, seq)', 't.device_id, t.seq')],
+      ['state_history', old('state_history', 'id', 't.id')],
+      ['events', old('events', 'id', 't.id')],
+      ['presence_log', old('presence_log', 'id', 't.id')],
+      ['twin_history', old('twin_history', 'id', 't.id')],
       // Open alarms stay, however old: somebody still has to see them.
-      ['alarms', "DELETE FROM alarms WHERE id IN (SELECT id FROM alarms WHERE device_id = @id AND ts < @cutoff AND state = 'cleared' LIMIT @chunk)"],
+      ['alarms', old('alarms', 'id', 't.id', " AND t.state = 'cleared'")],
     ];
     for (const [, sql] of chunked) {
       const stmt = this.db.prepare(sql);
-      // One writer job walks devices until it has removed PRUNE_CHUNK rows or seen PRUNE_DEVICES_PER_JOB devices: a
-      // transaction per device made a pass over 18,000 devices 72,000 commits, most of them deleting nothing, all
-      // at start, while every device was reconnecting. A device whose rows filled the budget is taken up again by the next job.
-      for (let next = 0; next < devices.length; ) {
-        const from = next;
-        const job = await this.writer.submit(() => {
-          let budget = PRUNE_CHUNK;
-          let at = from;
-          while (at < devices.length && at - from < PRUNE_DEVICES_PER_JOB) {
-            budget -= stmt.run({ id: devices[at], cutoff, chunk: budget }).changes;
-            if (budget === 0) break;
-            at++;
-          }
-          return { at, removed: PRUNE_CHUNK - budget };
-        });
-        total += job.removed;
-        next = job.at;
+      // One writer job (one transaction) per PRUNE_DEVICES_PER_JOB devices and PRUNE_CHUNK rows at most: a job that
+      // filled its budget is run again for the same devices until one removes less.
+      for (let from = 0; from < devices.length; from += PRUNE_DEVICES_PER_JOB) {
+        const ids = JSON.stringify(devices.slice(from, from + PRUNE_DEVICES_PER_JOB));
+        for (let guard = 0; guard < 1_000_000; guard++) {
+          const removed = await this.writer.submit(() => stmt.run({ ids, cutoff, chunk: PRUNE_CHUNK }).changes);
+          total += removed;
+          if (removed < PRUNE_CHUNK) break;
+        }
       }
     }
     // The audit log is not per device: one chunked delete by time (its ts index serves it).
