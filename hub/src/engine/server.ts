@@ -262,6 +262,11 @@ export class EngineServer extends EventEmitter {
     this.emit('headers', headers, req);
   }
 
+  /** Whether decorateHeaders would add or change anything for `req`. @internal */
+  decoratesHeaders(req: IncomingMessage): boolean {
+    return this.listenerCount('headers') > 0 || this.handshakeIds.has(req) || this.upgradeResponses.has(req);
+  }
+
   private routeRequest(req: EngineRequest, res: ServerResponse): void {
     const route = verifyRequest(req, this.opts, this.sessions, false);
     if (route.kind === 'rejected') {
