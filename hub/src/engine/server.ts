@@ -149,7 +149,8 @@ export class EngineServer extends EventEmitter {
     const request = parseQuery(req);
     const cors = this.opts.cors;
     if (!cors) {
-      this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
+      if (this.middlewares.length === 0) this.routeRequest(request, res);
+      else this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
       return;
     }
     applyCors(cors, req, res, (err, answered) => {
