@@ -310,15 +310,11 @@ export class PollingTransport extends TransportEvents implements Transport {
     const compression = this.host.opts.httpCompression;
     if (typeof payload === 'string') {
       const text = this.framing.wrap(payload);
+      const length = Buffer.byteLength(text);
+      const encoding = compression && compress && length >= compression.threshold ? chooseEncoding(req.headers['accept-encoding']) : null;
       // A string body: Node writes it together with the headers, no Buffer copied.
-      if (!compression || !compress) {
-        this.writeText(req, res, text);
-        return;
-      }
-      const body = Buffer.from(text);
-      const encoding = body.length >= compression.threshold ? chooseEncoding(req.headers['accept-encoding']) : null;
-      if (!encoding) this.writeBody(req, res, this.framing.contentType, body, undefined);
-      else this.writeCompressed(req, res, this.framing.contentType, body, encoding);
+      if (!encoding) this.writeText(req, res, text, length);
+      else this.writeCompressed(req, res, this.framing.contentType, Buffer.from(text), encoding);
       return;
     }
     // Only a v3 binary payload is bytes; it is never wrapped (JSONP sessions get base64).
@@ -328,10 +324,10 @@ export class PollingTransport extends TransportEvents implements Transport {
     else this.writeCompressed(req, res, 'application/octet-stream', body, encoding);
   }
 
-  private writeText(req: IncomingMessage, res: ServerResponse, text: string): void {
+  private writeText(req: IncomingMessage, res: ServerResponse, text: string, length: number): void {
     const contentType = this.framing.contentType;
     if (this.plainHeaders(req)) {
-      res.writeHead(200, ['Content-Type', contentType, 'cache-control', 'no-store', 'Content-Length', String(Buffer.byteLength(text))]);
+      res.writeHead(200, ['Content-Type', contentType, 'cache-control', 'no-store', 'Content-Length', String(length)]);
       res.end(text);
       return;
     }
@@ -362,6 +358,9 @@ export class PollingTransport extends TransportEvents implements Transport {
 
 const EMPTY_CHUNKS: Buffer[] = [];
 
+// The media type, any case, with optional whitespace and parameters.
+const OCTET_STREAM = /^\s*application\/octet-stream\s*(?:;|$)/i;
+
 function isOctetStream(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() === 'application/octet-stream';
+  return contentType !== undefined && OCTET_STREAM.test(contentType);
 }
