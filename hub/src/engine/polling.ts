@@ -3,7 +3,7 @@
 // delegated to a framing so this file only deals with the request cycle.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { decodePayload, decodePayloadV3, encodePacket, encodePayloadV3, PAYLOAD_SEPARATOR, type EngineDecoded } from '@sitehub/protocol';
-import { chooseEncoding, compressBody } from './compression.js';
+import { chooseEncoding, compressBody, type ContentEncoding } from './compression.js';
 import { EngineErrorCode, writeHttpError } from './errors.js';
 import type { ResolvedEngineOptions } from './options.js';
 import { WIRE_V4, type Wire } from './wire.js';
@@ -32,14 +32,21 @@ export interface PollingHost {
   readonly opts: ResolvedEngineOptions;
   /** Lets the server and its listeners add response headers (cookies, `headers` events). */
   decorateHeaders(headers: OutgoingHttpHeaders, req: IncomingMessage): void;
+  /** Whether decorateHeaders would add or change anything for `req`. */
+  decoratesHeaders(req: IncomingMessage): boolean;
 }
 
-interface PendingPoll {
-  req: IncomingMessage;
-  res: ServerResponse;
-}
+// The transport a request or response belongs to, for the listeners below:
+// one shared function per event instead of closures per request.
+const OWNER = Symbol('sitehub.pollingTransport');
+type OwnedRequest = IncomingMessage & { [OWNER]?: PollingTransport };
+type OwnedResponse = ServerResponse & { [OWNER]?: PollingTransport };
 
-const noop = () => {};
+// The answer to a POST; also the headers of every plain response when nobody
+// may change them: one array handed to writeHead, no object built per request.
+const POST_ANSWER = 'ok';
+// text/html rather than text/plain keeps some user agents from offering a download.
+const POST_ANSWER_HEADERS = ['Content-Type', 'text/html', 'Content-Length', '2', 'cache-control', 'no-store'];
 
 // Internet Explorer's XSS filter can mangle polling answers (it sees script
 // in them); `X-XSS-Protection: 0` turns it off, as engine.io sends it. IE
@@ -50,9 +57,14 @@ const INTERNET_EXPLORER = /;\s*MSIE|Trident\//;
 export class PollingTransport extends TransportEvents implements Transport {
   readonly name = 'polling' as const;
   sink: TransportSink;
-  private poll: PendingPoll | undefined;
-  private posting = false;
+  // The pending GET (its request is `res.req`).
+  private poll: ServerResponse | undefined;
   private closed = false;
+  // The POST being read (one at a time): its response, body chunks and size.
+  private post: ServerResponse | undefined;
+  private postChunks: Buffer[] = [];
+  private postSize = 0;
+  private postBinary = false;
 
   constructor(
     private readonly host: PollingHost,
@@ -87,11 +99,17 @@ export class PollingTransport extends TransportEvents implements Transport {
     }
     this.poll = undefined;
     let compress = false;
+    let callbacks = false;
+    for (const packet of packets) {
+      compress ||= packet.compress;
+      callbacks ||= packet.callback !== undefined;
+    }
+    // Only packets with callbacks need to hear how the response ended.
+    const settle = callbacks ? packets : undefined;
     if (this.wire.protocol === 3) {
-      for (const packet of packets) compress ||= packet.compress;
       // Prepared broadcasts carry v4 encodings; v3 encodes from the data.
       const plain = packets.map((p) => ({ type: p.type, data: p.prepared ? p.prepared.data : p.data }));
-      this.respond(poll, encodePayloadV3(plain, this.wire.supportsBinary), compress, (err) => settleCallbacks(packets, err));
+      this.respond(poll, encodePayloadV3(plain, this.wire.supportsBinary), compress, settle);
       return;
     }
     let payload = '';
@@ -99,9 +117,8 @@ export class PollingTransport extends TransportEvents implements Transport {
       const packet = packets[i]!;
       if (i > 0) payload += PAYLOAD_SEPARATOR;
       payload += packet.prepared ? packet.prepared.pollingText : (encodePacket(packet, false) as string);
-      compress ||= packet.compress;
     }
-    this.respond(poll, payload, compress, (err) => settleCallbacks(packets, err));
+    this.respond(poll, payload, compress, settle);
   }
 
   shutdown(how: TransportShutdown): void {
@@ -111,7 +128,7 @@ export class PollingTransport extends TransportEvents implements Transport {
     this.poll = undefined;
     if (poll) {
       const type = how === 'noop' ? 'noop' : 'close';
-      this.respond(poll, this.wire.protocol === 3 ? encodePayloadV3([{ type }], false) : type === 'noop' ? '6' : '1', false, noop);
+      this.respond(poll, this.wire.protocol === 3 ? encodePayloadV3([{ type }], false) : type === 'noop' ? '6' : '1', false, undefined);
     }
     // Done from our side: engine.io waits for one more poll (up to
     // closeTimeout) to carry the close packet, we do not keep the session for it.
@@ -130,18 +147,22 @@ export class PollingTransport extends TransportEvents implements Transport {
       this.fail('transport error', 'overlap from client', 'duplicate_poll');
       return;
     }
-    this.poll = { req, res };
-    res.once('close', () => {
-      // Still pending at close: the client gave up on its poll.
-      if (this.poll?.res !== res) return;
-      this.poll = undefined;
-      if (!this.closed) this.fail('transport error', 'poll connection closed prematurely');
-    });
+    this.poll = res;
+    (res as OwnedResponse)[OWNER] = this;
+    res.on('close', PollingTransport.onPollClose);
     this.sink.onWritable();
   }
 
+  // A GET's response closed; still pending then, the client gave up on its poll.
+  private static onPollClose(this: OwnedResponse): void {
+    const transport = this[OWNER]!;
+    if (transport.poll !== this) return;
+    transport.poll = undefined;
+    if (!transport.closed) transport.fail('transport error', 'poll connection closed prematurely');
+  }
+
   private onPost(req: IncomingMessage, res: ServerResponse): void {
-    if (this.posting) {
+    if (this.post) {
       writeHttpError(res, { code: EngineErrorCode.BAD_REQUEST, context: { name: 'POST_OVERLAP' } });
       this.fail('transport error', 'data request overlap from client', 'duplicate_post');
       return;
@@ -156,42 +177,61 @@ export class PollingTransport extends TransportEvents implements Transport {
       this.fail('transport error', 'binary polling POST', 'binary_post');
       return;
     }
-    const limit = this.host.opts.maxHttpBufferSize;
     const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
+    if (declared > this.host.opts.maxHttpBufferSize) {
       this.refuseTooLarge(res);
       return;
     }
-    this.posting = true;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let finished = false;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      finished = true;
-      this.posting = false;
-      chunks.length = 0;
-      req.removeListener('data', onData);
-      this.refuseTooLarge(res);
-    };
-    req.on('data', onData);
-    req.once('end', () => {
-      if (finished) return;
-      finished = true;
-      this.posting = false;
-      const body = Buffer.concat(chunks, size);
-      this.onPayload(binary ? body : body.toString('utf8'), req, res);
-    });
-    res.once('close', () => {
-      if (finished) return;
-      finished = true;
-      this.posting = false;
-      if (!this.closed) this.fail('transport error', 'data request connection closed prematurely');
-    });
+    this.post = res;
+    this.postChunks = [];
+    this.postSize = 0;
+    this.postBinary = binary;
+    (req as OwnedRequest)[OWNER] = this;
+    (res as OwnedResponse)[OWNER] = this;
+    req.on('data', PollingTransport.onPostData);
+    req.on('end', PollingTransport.onPostEnd);
+    res.on('close', PollingTransport.onPostClose);
+  }
+
+  private static onPostData(this: OwnedRequest, chunk: Buffer): void {
+    const transport = this[OWNER]!;
+    const res = transport.post;
+    if (res === undefined || res.req !== this) return;
+    transport.postSize += chunk.length;
+    if (transport.postSize <= transport.host.opts.maxHttpBufferSize) {
+      transport.postChunks.push(chunk);
+      return;
+    }
+    transport.endPost();
+    this.removeListener('data', PollingTransport.onPostData);
+    transport.refuseTooLarge(res);
+  }
+
+  private static onPostEnd(this: OwnedRequest): void {
+    const transport = this[OWNER]!;
+    const res = transport.post;
+    if (res === undefined || res.req !== this) return;
+    const chunks = transport.postChunks;
+    const size = transport.postSize;
+    const binary = transport.postBinary;
+    transport.endPost();
+    // Text is decoded straight from a lone chunk; bytes are copied, as the v3 decoder may keep views of them.
+    if (binary) transport.onPayload(Buffer.concat(chunks, size), this, res);
+    else transport.onPayload((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'), this, res);
+  }
+
+  // A POST's response closed before its body was read: the client went away.
+  private static onPostClose(this: OwnedResponse): void {
+    const transport = this[OWNER]!;
+    if (transport.post !== this) return;
+    transport.endPost();
+    if (!transport.closed) transport.fail('transport error', 'data request connection closed prematurely');
+  }
+
+  private endPost(): void {
+    this.post = undefined;
+    this.postChunks = EMPTY_CHUNKS;
+    this.postSize = 0;
   }
 
   private refuseTooLarge(res: ServerResponse): void {
@@ -224,10 +264,19 @@ export class PollingTransport extends TransportEvents implements Transport {
       this.fail('parse error', 'invalid payload', 'parse_error');
       return;
     }
-    // text/html rather than text/plain keeps some user agents from offering a download.
-    const headers = this.headers({ 'Content-Type': 'text/html', 'Content-Length': '2' }, req);
-    res.writeHead(200, headers);
-    res.end('ok');
+    if (this.plainHeaders(req)) {
+      res.writeHead(200, POST_ANSWER_HEADERS);
+    } else {
+      res.writeHead(200, this.headers({ 'Content-Type': 'text/html', 'Content-Length': '2' }, req));
+    }
+    res.end(POST_ANSWER);
+  }
+
+  /** Whether a response to `req` gets our headers only: no IE workaround, nobody listening to change them. */
+  private plainHeaders(req: IncomingMessage): boolean {
+    if (this.listenerCount('headers') > 0 || this.host.decoratesHeaders(req)) return false;
+    const ua = req.headers['user-agent'];
+    return ua === undefined || !INTERNET_EXPLORER.test(ua);
   }
 
   /**
@@ -250,37 +299,68 @@ export class PollingTransport extends TransportEvents implements Transport {
     return typeof payload === 'string' ? decodePayload(payload) : [{ type: 'error', data: 'parser error' }];
   }
 
-  private respond(poll: PendingPoll, payload: string | Uint8Array, compress: boolean, done: (err?: Error) => void): void {
-    const { req, res } = poll;
-    const text = typeof payload === 'string';
-    // Only a v3 binary payload is bytes; it is never wrapped (JSONP sessions get base64).
-    const contentType = text ? this.framing.contentType : 'application/octet-stream';
-    const headers = this.headers({ 'Content-Type': contentType }, req);
-    const body = text ? Buffer.from(this.framing.wrap(payload)) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    res.once('close', () => done(res.writableFinished ? undefined : new Error('poll closed before the response was sent')));
-    const write = (data: Buffer) => {
-      if (res.destroyed) return;
-      headers['Content-Length'] = data.length;
-      res.writeHead(200, headers);
-      res.end(data);
-    };
+  /**
+   * Answers a poll with `payload` in one `end`: headers and body leave in one
+   * write. `settle` are the packets whose callbacks wait for the outcome.
+   */
+  private respond(res: ServerResponse, payload: string | Uint8Array, compress: boolean, settle: OutboundPacket[] | undefined): void {
+    const req = res.req;
+    if (settle) res.on('close', () => settleCallbacks(settle, res.writableFinished ? undefined : new Error('poll closed before the response was sent')));
+    if (res.destroyed) return;
     const compression = this.host.opts.httpCompression;
-    const encoding = compression && compress && body.length >= compression.threshold ? chooseEncoding(req.headers['accept-encoding']) : null;
-    if (!compression || !encoding) {
-      write(body);
+    if (typeof payload === 'string') {
+      const text = this.framing.wrap(payload);
+      const length = Buffer.byteLength(text);
+      const encoding = compression && compress && length >= compression.threshold ? chooseEncoding(req.headers['accept-encoding']) : null;
+      // A string body: Node writes it together with the headers, no Buffer copied.
+      if (!encoding) this.writeText(req, res, text, length);
+      else this.writeCompressed(req, res, this.framing.contentType, Buffer.from(text), encoding);
       return;
     }
+    // Only a v3 binary payload is bytes; it is never wrapped (JSONP sessions get base64).
+    const body = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const encoding = compression && compress && body.length >= compression.threshold ? chooseEncoding(req.headers['accept-encoding']) : null;
+    if (!encoding) this.writeBody(req, res, 'application/octet-stream', body, undefined);
+    else this.writeCompressed(req, res, 'application/octet-stream', body, encoding);
+  }
+
+  private writeText(req: IncomingMessage, res: ServerResponse, text: string, length: number): void {
+    const contentType = this.framing.contentType;
+    if (this.plainHeaders(req)) {
+      res.writeHead(200, ['Content-Type', contentType, 'cache-control', 'no-store', 'Content-Length', String(length)]);
+      res.end(text);
+      return;
+    }
+    this.writeBody(req, res, contentType, Buffer.from(text), undefined);
+  }
+
+  private writeBody(req: IncomingMessage, res: ServerResponse, contentType: string, body: Buffer, encoding: string | undefined): void {
+    if (res.destroyed) return;
+    const headers = this.headers({ 'Content-Type': contentType }, req);
+    if (encoding !== undefined) headers['Content-Encoding'] = encoding;
+    headers['Content-Length'] = body.length;
+    res.writeHead(200, headers);
+    res.end(body);
+  }
+
+  private writeCompressed(req: IncomingMessage, res: ServerResponse, contentType: string, body: Buffer, encoding: ContentEncoding): void {
+    const compression = this.host.opts.httpCompression;
+    if (!compression) return;
     compressBody(body, encoding, compression, (err, out) => {
       if (err || !out) {
         if (!res.headersSent) res.writeHead(500).end();
         return;
       }
-      headers['Content-Encoding'] = encoding;
-      write(out);
+      this.writeBody(req, res, contentType, out, encoding);
     });
   }
 }
 
+const EMPTY_CHUNKS: Buffer[] = [];
+
+// The media type, any case, with optional whitespace and parameters.
+const OCTET_STREAM = /^\s*application\/octet-stream\s*(?:;|$)/i;
+
 function isOctetStream(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() === 'application/octet-stream';
+  return contentType !== undefined && OCTET_STREAM.test(contentType);
 }

@@ -149,7 +149,8 @@ export class EngineServer extends EventEmitter {
     const request = parseQuery(req);
     const cors = this.opts.cors;
     if (!cors) {
-      this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
+      if (this.middlewares.length === 0) this.routeRequest(request, res);
+      else this.afterMiddlewares(request, res, () => this.routeRequest(request, res));
       return;
     }
     applyCors(cors, req, res, (err, answered) => {
@@ -260,6 +261,11 @@ export class EngineServer extends EventEmitter {
       this.emit('initial_headers', headers, req);
     }
     this.emit('headers', headers, req);
+  }
+
+  /** Whether decorateHeaders would add or change anything for `req`. @internal */
+  decoratesHeaders(req: IncomingMessage): boolean {
+    return this.listenerCount('headers') > 0 || this.handshakeIds.has(req) || this.upgradeResponses.has(req);
   }
 
   private routeRequest(req: EngineRequest, res: ServerResponse): void {

@@ -26,6 +26,10 @@ export type RequestRoute =
 const QueryObject = function QueryObject() {} as unknown as new () => EngineQuery;
 QueryObject.prototype = Object.create(null);
 
+// A query URLSearchParams would return unchanged: printable ASCII without
+// `%` (escapes) and `+` (spaces), not starting with the `?` it would drop.
+const PLAIN_QUERY = /^(?!\?)[\x21-\x24\x26-\x2a\x2c-\x7e]*$/;
+
 /** Parses `req.url`'s query once and keeps it as `req._query` (see QueryObject). */
 export function parseQuery(req: IncomingMessage): EngineRequest {
   const engineReq = req as EngineRequest;
@@ -34,8 +38,25 @@ export function parseQuery(req: IncomingMessage): EngineRequest {
     const at = url.indexOf('?');
     const query = new QueryObject();
     if (at !== -1) {
-      for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
-        if (!(key in query)) query[key] = value;
+      const search = url.slice(at + 1);
+      if (PLAIN_QUERY.test(search)) {
+        // Nothing to decode (what every client sends on every poll): split by
+        // hand, as URLSearchParams would, without its iterator and entries.
+        let start = 0;
+        while (start <= search.length) {
+          let end = search.indexOf('&', start);
+          if (end === -1) end = search.length;
+          if (end > start) {
+            const eq = search.indexOf('=', start);
+            const key = eq === -1 || eq > end ? search.slice(start, end) : search.slice(start, eq);
+            if (!(key in query)) query[key] = eq === -1 || eq > end ? '' : search.slice(eq + 1, end);
+          }
+          start = end + 1;
+        }
+      } else {
+        for (const [key, value] of new URLSearchParams(search)) {
+          if (!(key in query)) query[key] = value;
+        }
       }
     }
     engineReq._query = query;
