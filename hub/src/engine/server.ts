@@ -6,7 +6,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, Server
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { attachToHttpServer, type AttachOptions } from './attach.js';
-import { clientAddress, compileTrust, isSecure, normalizeAddress, type TrustFunction } from './client-address.js';
+import { clientAddress, compileTrust, isSecure, type TrustFunction } from './client-address.js';
 import { serializeCookie } from './cookie.js';
 import { applyCors } from './cors.js';
 import { EngineErrorCode, ENGINE_ERROR_MESSAGES, writeHttpError, writeUpgradeError, type RequestRejection } from './errors.js';
@@ -17,7 +17,8 @@ import { resolveOptions, type EngineServerOptions, type ResolvedEngineOptions, t
 import { PollingTransport, XHR_FRAMING } from './polling.js';
 import { PreparedMessage } from './prepared.js';
 import { randomId } from './random-id.js';
-import { NO_RESERVATION, SessionAdmission, type AdmissionRefusal, type Reservation } from './session-limits.js';
+import { NO_RESERVATION, type Reservation } from './session-limits.js';
+import { SessionOpener, type OpenAnswer } from './session-opener.js';
 import { EngineSocket } from './socket.js';
 import { DETACHED_SINK } from './transport.js';
 import { UpgradePacer } from './upgrade-pacer.js';
@@ -53,7 +54,7 @@ export class EngineServer extends EventEmitter {
   private wss: WebSocketServer | undefined;
   // Ids of handshakes in flight, for the sid cookie and `initial_headers`.
   private readonly handshakeIds = new WeakMap<IncomingMessage, string>();
-  private readonly admission: SessionAdmission;
+  private readonly opener: SessionOpener;
   // The admission place each open session holds, released when it closes.
   private readonly reservations = new Map<string, Reservation>();
   private readonly middlewares: EngineMiddleware[] = [];
@@ -65,7 +66,7 @@ export class EngineServer extends EventEmitter {
     super();
     this.opts = resolveOptions(opts);
     this.trust = compileTrust(this.opts.trustProxy);
-    this.admission = new SessionAdmission(this.opts);
+    this.opener = new SessionOpener(this);
     this.upgradePacer = new UpgradePacer(this.opts.upgradesPerTurn, (req, socket, head, onSocketError) => this.takeUpgrade(req, socket, head, onSocketError));
   }
 
@@ -125,6 +126,11 @@ export class EngineServer extends EventEmitter {
   recordBadInput(kind: string, context?: Record<string, unknown>): void {
     this.metrics.countBadInput(kind);
     this.emit('bad_input', kind, context);
+  }
+
+  /** @internal Whether a session with this id is open. */
+  _hasSession(id: string): boolean {
+    return this.sessions.get(id) !== undefined;
   }
 
   /** @internal A session closed: it leaves the table before its 'close' listeners run. */
@@ -292,61 +298,11 @@ export class EngineServer extends EventEmitter {
     }
   }
 
-  /**
-   * Admits a handshake under the session limits, then runs allowRequest and
-   * generateId. A refusal carries the bad-input kind to count, if any; an
-   * admitted handshake holds a reservation its caller must hand to
-   * startSession or release.
-   */
-  private openSession(
-    req: EngineRequest,
-    answer: (rejection: (RequestRejection & { badInput?: string }) | undefined, id?: string, reservation?: Reservation) => void,
-  ): void {
-    const admitted = this.admission.admit(normalizeAddress(this.clientAddress(req)));
-    if (typeof admitted === 'string') {
-      this.metrics.countRefusal(admitted);
-      answer(limitRejection(admitted, this.opts.handshakeRatePerAddress));
-      return;
-    }
-    const done = (rejection: RequestRejection | undefined, id?: string) => {
-      if (rejection) {
-        admitted.release();
-        answer({ ...rejection, badInput: rejection.code === EngineErrorCode.FORBIDDEN ? undefined : 'bad_request' });
-      } else {
-        answer(undefined, id, admitted);
-      }
-    };
-    const withId = () => {
-      let generated: string | PromiseLike<string>;
-      try {
-        generated = this.generateId(req);
-      } catch (error) {
-        done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', error } });
-        return;
-      }
-      Promise.resolve(generated).then(
-        (id) => {
-          if (typeof id !== 'string' || id === '' || this.sessions.get(id) !== undefined) {
-            done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', id } });
-            return;
-          }
-          this.handshakeIds.set(req, id);
-          done(undefined, id);
-        },
-        (error: unknown) => done({ code: EngineErrorCode.BAD_REQUEST, context: { name: 'ID_GENERATION_ERROR', error } }),
-      );
-    };
-    const allowRequest = this.opts.allowRequest;
-    if (!allowRequest) {
-      withId();
-      return;
-    }
-    let answered = false;
-    allowRequest(req, (err, ok) => {
-      if (answered) return;
-      answered = true;
-      if (!ok) done({ code: EngineErrorCode.FORBIDDEN, message: typeof err === 'string' && err ? err : undefined, context: { message: err } });
-      else withId();
+  /** Runs a handshake through the limits, allowRequest and generateId (session-opener.ts); remembers the new id for its answer's headers. */
+  private openSession(req: EngineRequest, answer: OpenAnswer): void {
+    this.opener.open(req, (rejection, id, reservation) => {
+      if (id !== undefined) this.handshakeIds.set(req, id);
+      answer(rejection, id, reservation);
     });
   }
 
@@ -426,23 +382,4 @@ export class EngineServer extends EventEmitter {
     this.connectionError(req, rejection, badInput);
     writeUpgradeError(socket, rejection);
   }
-}
-
-const LIMIT_MESSAGES: Record<AdmissionRefusal, string> = {
-  max_sessions: 'Too many sessions',
-  max_sessions_per_address: 'Too many sessions from this address',
-  handshake_rate: 'Too many handshakes from this address',
-};
-
-/** The answer to a handshake a limit refused: 503 when the server is full, 429 when this address is over its share. */
-function limitRejection(reason: AdmissionRefusal, ratePerSecond: number): RequestRejection {
-  const status = reason === 'max_sessions' ? 503 : 429;
-  const retryAfter = reason === 'handshake_rate' ? Math.max(1, Math.ceil(1 / ratePerSecond)) : 5;
-  return {
-    code: EngineErrorCode.FORBIDDEN,
-    message: LIMIT_MESSAGES[reason],
-    context: { name: 'LIMIT', reason },
-    status,
-    headers: { 'Retry-After': String(retryAfter) },
-  };
 }
