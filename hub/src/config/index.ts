@@ -1,3 +1,4 @@
 // Configuration of the hub: the settings and defaults, and the command's loader.
-export { DEFAULT_CONFIG, ConfigError, resolveConfig, validateConfig, type HubConfig, type TlsClientAuth } from './schema.js';
+export { DEFAULT_CONFIG, type HubConfig, type TlsClientAuth } from './schema.js';
+export { ConfigError, resolveConfig, validateConfig } from './validate.js';
 export { loadConfig, usage } from './load.js';

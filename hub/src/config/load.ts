@@ -1,7 +1,8 @@
 // Reads the `sitehub` command's configuration from its three sources, in
 // increasing precedence: a JSON file, environment variables, command-line flags.
 import { readFileSync } from 'node:fs';
-import { CONFIG_KINDS, ConfigError, validateConfig, type HubConfig, type SourcedValue } from './schema.js';
+import { CONFIG_KINDS, type HubConfig } from './schema.js';
+import { ConfigError, validateConfig, type SourcedValue } from './validate.js';
 
 type Key = keyof HubConfig;
 

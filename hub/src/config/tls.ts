@@ -1,7 +1,8 @@
 // The TLS settings that only make sense together: checked after each one is
 // valid on its own, so that a half-configured TLS stops the start instead of
 // silently serving clear HTTP.
-import type { HubConfig, SourcedValue } from './schema.js';
+import type { HubConfig } from './schema.js';
+import type { SourcedValue } from './validate.js';
 
 function from(settings: Partial<Record<string, SourcedValue>>, key: string): string {
   const source = settings[key]?.source;
