@@ -1,7 +1,7 @@
 // One Engine.IO session: its write buffer, heartbeat, close paths and
 // upgrade, independent of which transport currently carries it.
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import { CompactEmitter } from './compact-emitter.js';
 import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
 import { Heartbeat, type HeartbeatOwner } from './heartbeat.js';
 import { ClientPingWatchdog } from './heartbeat-v3.js';
@@ -37,7 +37,7 @@ const CLOSE_CODES: Partial<Record<CloseReason, number>> = {
 };
 
 /** A client session; `server.on('connection', socket => …)` hands them out. */
-export class EngineSocket extends EventEmitter {
+export class EngineSocket extends CompactEmitter {
   /** The session id (`sid`). */
   readonly id: string;
   readonly server: EngineServer;
