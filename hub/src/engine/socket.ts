@@ -6,6 +6,7 @@ import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
 import { Heartbeat, type HeartbeatOwner } from './heartbeat.js';
 import { ClientPingWatchdog } from './heartbeat-v3.js';
 import type { PreparedMessage } from './prepared.js';
+import { shareRequestStrings } from './shared-strings.js';
 import type { EngineServer } from './server.js';
 import {
   packetSize,
@@ -69,6 +70,8 @@ export class EngineSocket extends CompactEmitter {
     this.id = id;
     this.server = server;
     this.request = request;
+    // Held as long as the session: its common strings are shared.
+    shareRequestStrings(request);
     this.remoteAddress = server.clientAddress(request);
     this.transport = transport;
     this.sink = new SessionSink(this);

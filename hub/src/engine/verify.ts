@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EngineErrorCode, type RequestRejection } from './errors.js';
 import type { ResolvedEngineOptions, TransportName } from './options.js';
+import { isSharedQueryKey, sharedString } from './shared-strings.js';
 import type { EngineSocket } from './socket.js';
 
 /** The parsed query of an Engine.IO request. */
@@ -35,7 +36,7 @@ export function parseQuery(req: IncomingMessage): EngineRequest {
     const query = new QueryObject();
     if (at !== -1) {
       for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
-        if (!(key in query)) query[key] = value;
+        if (!(key in query)) query[key] = isSharedQueryKey(key) ? sharedString(value) : value;
       }
     }
     engineReq._query = query;
