@@ -31,6 +31,9 @@ export interface SendOptions {
 
 export type SendCallback = (err?: Error) => void;
 
+// The write buffer of a session with nothing queued; never written to.
+const NO_PACKETS: OutboundPacket[] = Object.freeze([]) as unknown as OutboundPacket[];
+
 // WebSocket close code for each way a session can end.
 const CLOSE_CODES: Partial<Record<CloseReason, number>> = {
   'server shutting down': 1001,
@@ -56,7 +59,9 @@ export class EngineSocket extends CompactEmitter {
   /** Whether an upgrade is being negotiated. */
   upgrading = false;
 
-  private writeBuffer: OutboundPacket[] = [];
+  // NO_PACKETS while empty (most of a session's life): no array per
+  // session, nor a new one after each flush.
+  private writeBuffer: OutboundPacket[] = NO_PACKETS;
   /** Set by sendPreparedMany while it queues: one flush at the end. */
   private holdFlush = false;
   private writeBufferBytes = 0;
@@ -227,7 +232,8 @@ export class EngineSocket extends CompactEmitter {
     // let through when the backlog is under the limit (a 5 MB message over
     // polling reaches a client that polls).
     const backlog = this.writeBufferBytes + this.transport.bufferedBytes;
-    this.writeBuffer.push(packet);
+    if (this.writeBuffer === NO_PACKETS) this.writeBuffer = [packet];
+    else this.writeBuffer.push(packet);
     this.writeBufferBytes += size;
     if (!this.holdFlush) this.flush();
     if (backlog > this.server.opts.maxBufferedBytes && this.readyState === 'open') {
@@ -239,7 +245,7 @@ export class EngineSocket extends CompactEmitter {
   private flush(): void {
     if (this.readyState === 'closed' || this.writeBuffer.length === 0 || !this.transport.writable) return;
     const packets = this.writeBuffer;
-    this.writeBuffer = [];
+    this.writeBuffer = NO_PACKETS;
     this.writeBufferBytes = 0;
     this.server.emit('flush', this, packets);
     this.emit('flush', packets);
@@ -323,7 +329,7 @@ export class EngineSocket extends CompactEmitter {
     this.upgrade?.abandon();
     this.transport.shutdown(how, code ?? CLOSE_CODES[reason] ?? 1000);
     const unsent = this.writeBuffer;
-    this.writeBuffer = [];
+    this.writeBuffer = NO_PACKETS;
     this.writeBufferBytes = 0;
     settleCallbacks(unsent, new Error(`session closed: ${reason}`));
     this.server._forget(this);

@@ -33,6 +33,11 @@ function onConnClose(this: EngineSocket, reason: DisconnectReason, description?:
 
 function ignoreLateError(): void {}
 
+/** @internal The client made for an Engine.IO connection. */
+export function clientOfConnection(conn: EngineSocket): Client | undefined {
+  return clientOf.get(conn);
+}
+
 /** The Socket.IO side of one Engine.IO connection; sockets of several namespaces share it. */
 export class Client {
   /** The Engine.IO session id. */
@@ -300,7 +305,6 @@ export class Client {
     this.onlySocket = undefined;
     this.socketsByNsp = undefined;
     this.decoder.destroy();
-    this.server._forgetClient(this);
   }
 }
 
