@@ -89,5 +89,10 @@ export function shareRequestStrings(req: IncomingMessage): void {
   if (req.httpVersion === '1.1') req.httpVersion = '1.1';
   else if (req.httpVersion === '1.0') req.httpVersion = '1.0';
   const url = req.url;
-  if (typeof url === 'string' && isPlainEngineUrl(url)) req.url = sharedString(url);
+  if (typeof url !== 'string') return;
+  // A URL already in the table is swapped for its equal (the common case,
+  // and no parsing); one not seen yet is added only if it is plain.
+  const known = table.get(url);
+  if (known !== undefined) req.url = known;
+  else if (isPlainEngineUrl(url)) req.url = sharedString(url);
 }
