@@ -247,11 +247,14 @@ export class EngineSocket extends CompactEmitter {
     const packets = this.writeBuffer;
     this.writeBuffer = NO_PACKETS;
     this.writeBufferBytes = 0;
-    this.server.emit('flush', this, packets);
-    this.emit('flush', packets);
+    // These four run for every packet sent and rarely have a listener;
+    // emit() would build its argument array each time regardless.
+    const server = this.server;
+    if (server.listenerCount('flush') > 0) server.emit('flush', this, packets);
+    if (this.listenerCount('flush') > 0) this.emit('flush', packets);
     this.transport.send(packets);
-    this.emit('drain');
-    this.server.emit('drain', this);
+    if (this.listenerCount('drain') > 0) this.emit('drain');
+    if (server.listenerCount('drain') > 0) server.emit('drain', this);
   }
 
   /** @internal The transport can take packets (see SessionSink). */
@@ -274,7 +277,7 @@ export class EngineSocket extends CompactEmitter {
   /** @internal A packet from the transport (see SessionSink). */
   _onPacket(packet: EnginePacket): boolean {
     if (this.readyState !== 'open' && this.readyState !== 'closing') return true;
-    this.emit('packet', packet);
+    if (this.listenerCount('packet') > 0) this.emit('packet', packet);
     switch (packet.type) {
       case 'pong':
         if (this.heartbeat instanceof ClientPingWatchdog) {
@@ -286,7 +289,7 @@ export class EngineSocket extends CompactEmitter {
         return true;
       case 'message': {
         const data = packet.data ?? '';
-        this.emit('data', data);
+        if (this.listenerCount('data') > 0) this.emit('data', data);
         this.emit('message', data);
         return true;
       }
