@@ -3,6 +3,7 @@ export { EngineServer, type ConnectionErrorEvent } from './server.js';
 export { EngineSocket, type EngineSocketState, type SendOptions, type SendCallback } from './socket.js';
 export { PreparedMessage } from './prepared.js';
 export { randomId } from './random-id.js';
+export { CompactEmitter } from './compact-emitter.js';
 export { EngineMetrics, type EngineBadInputKind } from './metrics.js';
 export { EngineErrorCode, ENGINE_ERROR_MESSAGES } from './errors.js';
 export type { EngineServerOptions, HttpCompressionOptions, TransportName } from './options.js';
