@@ -36,6 +36,33 @@ describe('engine.io API parity', () => {
     expect(events).toEqual(['flush:hello', 'drain:true']);
   });
 
+  it('emits flush, drain, packet and data on the session, in engine.io\'s order with the server\'s', async () => {
+    t = await startEngine({}, { withEcho: false });
+    const connection = new Promise<EngineSocket>((resolve) => t!.engine.once('connection', resolve));
+    const client = new WsClient(t.url('websocket'));
+    wsClients.push(client);
+    await client.nextText();
+    const socket = await connection;
+    const events: string[] = [];
+    t.engine.on('flush', () => events.push('server flush'));
+    t.engine.on('drain', () => events.push('server drain'));
+    socket.on('flush', (packets: Array<{ data?: unknown }>) => events.push(`flush:${packets.map((p) => p.data).join(',')}`));
+    socket.on('drain', () => events.push('drain'));
+    socket.send('hello');
+    expect(await client.nextText()).toBe('4hello');
+    expect(events).toEqual(['server flush', 'flush:hello', 'drain', 'server drain']);
+    const received: unknown[] = [];
+    socket.on('packet', (packet: { type: string; data?: unknown }) => received.push(['packet', packet.type, packet.data]));
+    socket.on('data', (data: unknown) => received.push(['data', data]));
+    const message = new Promise((resolve) => socket.once('message', resolve));
+    client.ws.send('4hi');
+    expect(await message).toBe('hi');
+    expect(received).toEqual([
+      ['packet', 'message', 'hi'],
+      ['data', 'hi'],
+    ]);
+  });
+
   it('emits packetCreate with engine.io\'s packet shape, options.compress included', async () => {
     t = await startEngine({}, { withEcho: false });
     const connection = new Promise<EngineSocket>((resolve) => t!.engine.once('connection', resolve));

@@ -37,7 +37,10 @@ class DelayQueue {
 
   /** Queues `heartbeat` to expire `delay` ms from now. */
   add(heartbeat: Heartbeat): void {
-    heartbeat._due = performance.now() + this.delay;
+    // Whole milliseconds (at most 1 ms late, below a timer's resolution):
+    // a small integer sits in the object, a fraction would take a 16-byte
+    // number box per session.
+    heartbeat._due = Math.ceil(performance.now() + this.delay);
     heartbeat._queue = this;
     heartbeat._prev = this.tail;
     heartbeat._next = undefined;

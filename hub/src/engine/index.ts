@@ -4,6 +4,7 @@ export { EngineSocket, type EngineSocketState, type SendOptions, type SendCallba
 export { PreparedMessage } from './prepared.js';
 export { LapPacer, type LapPacerSteps } from './lap-pacer.js';
 export { randomId } from './random-id.js';
+export { CompactEmitter } from './compact-emitter.js';
 export { EngineMetrics, type EngineBadInputKind } from './metrics.js';
 export { EngineErrorCode, ENGINE_ERROR_MESSAGES } from './errors.js';
 export type { EngineServerOptions, HttpCompressionOptions, TransportName } from './options.js';

@@ -1,11 +1,12 @@
 // One Engine.IO session: its write buffer, heartbeat, close paths and
 // upgrade, independent of which transport currently carries it.
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import { CompactEmitter } from './compact-emitter.js';
 import type { EnginePacket, EnginePacketTypeName } from '@sitehub/protocol';
 import { Heartbeat, type HeartbeatOwner } from './heartbeat.js';
 import { ClientPingWatchdog } from './heartbeat-v3.js';
 import type { PreparedMessage } from './prepared.js';
+import { shareRequestStrings } from './shared-strings.js';
 import type { EngineServer } from './server.js';
 import {
   packetSize,
@@ -30,6 +31,9 @@ export interface SendOptions {
 
 export type SendCallback = (err?: Error) => void;
 
+// The write buffer of a session with nothing queued; never written to.
+const NO_PACKETS: OutboundPacket[] = Object.freeze([]) as unknown as OutboundPacket[];
+
 // WebSocket close code for each way a session can end.
 const CLOSE_CODES: Partial<Record<CloseReason, number>> = {
   'server shutting down': 1001,
@@ -37,7 +41,7 @@ const CLOSE_CODES: Partial<Record<CloseReason, number>> = {
 };
 
 /** A client session; `server.on('connection', socket => …)` hands them out. */
-export class EngineSocket extends EventEmitter {
+export class EngineSocket extends CompactEmitter {
   /** The session id (`sid`). */
   readonly id: string;
   readonly server: EngineServer;
@@ -55,7 +59,9 @@ export class EngineSocket extends EventEmitter {
   /** Whether an upgrade is being negotiated. */
   upgrading = false;
 
-  private writeBuffer: OutboundPacket[] = [];
+  // NO_PACKETS while empty (most of a session's life): no array per
+  // session, nor a new one after each flush.
+  private writeBuffer: OutboundPacket[] = NO_PACKETS;
   /** Set by sendPreparedMany while it queues: one flush at the end. */
   private holdFlush = false;
   private writeBufferBytes = 0;
@@ -69,6 +75,8 @@ export class EngineSocket extends EventEmitter {
     this.id = id;
     this.server = server;
     this.request = request;
+    // Held as long as the session: its common strings are shared.
+    shareRequestStrings(request);
     this.remoteAddress = server.clientAddress(request);
     this.transport = transport;
     this.sink = new SessionSink(this);
@@ -224,7 +232,8 @@ export class EngineSocket extends EventEmitter {
     // let through when the backlog is under the limit (a 5 MB message over
     // polling reaches a client that polls).
     const backlog = this.writeBufferBytes + this.transport.bufferedBytes;
-    this.writeBuffer.push(packet);
+    if (this.writeBuffer === NO_PACKETS) this.writeBuffer = [packet];
+    else this.writeBuffer.push(packet);
     this.writeBufferBytes += size;
     if (!this.holdFlush) this.flush();
     if (backlog > this.server.opts.maxBufferedBytes && this.readyState === 'open') {
@@ -236,13 +245,16 @@ export class EngineSocket extends EventEmitter {
   private flush(): void {
     if (this.readyState === 'closed' || this.writeBuffer.length === 0 || !this.transport.writable) return;
     const packets = this.writeBuffer;
-    this.writeBuffer = [];
+    this.writeBuffer = NO_PACKETS;
     this.writeBufferBytes = 0;
-    this.server.emit('flush', this, packets);
-    this.emit('flush', packets);
+    // These four run for every packet sent and rarely have a listener;
+    // emit() would build its argument array each time regardless.
+    const server = this.server;
+    if (server.listenerCount('flush') > 0) server.emit('flush', this, packets);
+    if (this.listenerCount('flush') > 0) this.emit('flush', packets);
     this.transport.send(packets);
-    this.emit('drain');
-    this.server.emit('drain', this);
+    if (this.listenerCount('drain') > 0) this.emit('drain');
+    if (server.listenerCount('drain') > 0) server.emit('drain', this);
   }
 
   /** @internal The transport can take packets (see SessionSink). */
@@ -265,7 +277,7 @@ export class EngineSocket extends EventEmitter {
   /** @internal A packet from the transport (see SessionSink). */
   _onPacket(packet: EnginePacket): boolean {
     if (this.readyState !== 'open' && this.readyState !== 'closing') return true;
-    this.emit('packet', packet);
+    if (this.listenerCount('packet') > 0) this.emit('packet', packet);
     switch (packet.type) {
       case 'pong':
         if (this.heartbeat instanceof ClientPingWatchdog) {
@@ -277,7 +289,7 @@ export class EngineSocket extends EventEmitter {
         return true;
       case 'message': {
         const data = packet.data ?? '';
-        this.emit('data', data);
+        if (this.listenerCount('data') > 0) this.emit('data', data);
         this.emit('message', data);
         return true;
       }
@@ -320,7 +332,7 @@ export class EngineSocket extends EventEmitter {
     this.upgrade?.abandon();
     this.transport.shutdown(how, code ?? CLOSE_CODES[reason] ?? 1000);
     const unsent = this.writeBuffer;
-    this.writeBuffer = [];
+    this.writeBuffer = NO_PACKETS;
     this.writeBufferBytes = 0;
     settleCallbacks(unsent, new Error(`session closed: ${reason}`));
     this.server._forget(this);

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EngineErrorCode, type RequestRejection } from './errors.js';
 import type { ResolvedEngineOptions, TransportName } from './options.js';
+import { isSharedQueryKey, sharedString } from './shared-strings.js';
 import type { EngineSocket } from './socket.js';
 
 /** The parsed query of an Engine.IO request. */
@@ -49,13 +50,16 @@ export function parseQuery(req: IncomingMessage): EngineRequest {
           if (end > start) {
             const eq = search.indexOf('=', start);
             const key = eq === -1 || eq > end ? search.slice(start, end) : search.slice(start, eq);
-            if (!(key in query)) query[key] = eq === -1 || eq > end ? '' : search.slice(eq + 1, end);
+            if (!(key in query)) {
+              const value = eq === -1 || eq > end ? '' : search.slice(eq + 1, end);
+              query[key] = isSharedQueryKey(key) ? sharedString(value) : value;
+            }
           }
           start = end + 1;
         }
       } else {
         for (const [key, value] of new URLSearchParams(search)) {
-          if (!(key in query)) query[key] = value;
+          if (!(key in query)) query[key] = isSharedQueryKey(key) ? sharedString(value) : value;
         }
       }
     }

@@ -4,6 +4,7 @@
 // prepared broadcasts as ready-made frames.
 import { decodePacket, decodePacketV3, encodePacket, encodePacketV3 } from '@sitehub/protocol';
 import { WebSocket, type RawData } from 'ws';
+import { compactListenerTable } from './compact-emitter.js';
 import type { PreparedMessage } from './prepared.js';
 import { settleCallbacks, type OutboundPacket, type Transport, type TransportShutdown, type TransportSink } from './transport.js';
 import { TransportEvents } from './transport-events.js';
@@ -35,6 +36,14 @@ const TRANSPORT = Symbol('sitehub.transport');
  */
 export class TransportWebSocket extends WebSocket {
   [TRANSPORT]: WebSocketTransport | undefined = undefined;
+
+  // ws's server constructs it as `new WebSocket(null, undefined, options)`;
+  // the arguments go through untouched whatever the overload.
+  constructor(...args: [any, any?, any?]) {
+    super(args[0], args[1], args[2]);
+    // The four listeners the transport adds would sit in a 256-byte table.
+    compactListenerTable(this);
+  }
 }
 
 type TransportCarrier = WebSocket & { [TRANSPORT]: WebSocketTransport };

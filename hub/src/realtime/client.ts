@@ -33,11 +33,23 @@ function onConnClose(this: EngineSocket, reason: DisconnectReason, description?:
 
 function ignoreLateError(): void {}
 
+// Decodes the packets that carry no attachments, for every client: such a
+// packet leaves no state in a decoder (and maxAttachments plays no part).
+const TEXT_DECODER = new Decoder();
+
+/** @internal The client made for an Engine.IO connection. */
+export function clientOfConnection(conn: EngineSocket): Client | undefined {
+  return clientOf.get(conn);
+}
+
 /** The Socket.IO side of one Engine.IO connection; sockets of several namespaces share it. */
 export class Client {
   /** The Engine.IO session id. */
   readonly id: string;
-  private readonly decoder: Decoder;
+  // Made for the first binary packet (BINARY_EVENT, BINARY_ACK, or an
+  // attachment): only those leave state between messages. Every other
+  // packet is decoded by TEXT_DECODER.
+  private decoder: Decoder | undefined;
   // The connected sockets, one per namespace. Nearly every client has one
   // socket: it is kept in `onlySocket`, and a map by namespace name is made
   // when a second one connects.
@@ -57,7 +69,6 @@ export class Client {
     readonly conn: EngineSocket,
   ) {
     this.id = conn.id;
-    this.decoder = new Decoder({ maxAttachments: server._maxAttachments });
     clientOf.set(conn, this);
     conn.on('message', onConnMessage);
     conn.on('error', onConnError);
@@ -196,7 +207,7 @@ export class Client {
     }
     let packet: Packet | null;
     try {
-      packet = this.decoder.add(data);
+      packet = this.decoderFor(data).add(data);
     } catch (err) {
       this.server.metrics.parseErrors++;
       for (const socket of this.sockets()) socket._onerror(err);
@@ -207,10 +218,19 @@ export class Client {
     if (packet) this.onPacket(packet);
   }
 
+  private decoderFor(data: string | Uint8Array): Decoder {
+    if (this.decoder !== undefined) return this.decoder;
+    if (typeof data === 'string') {
+      const type = data.charCodeAt(0) - 48; // the packet type digit
+      if (type !== PacketType.BINARY_EVENT && type !== PacketType.BINARY_ACK) return TEXT_DECODER;
+    }
+    return (this.decoder = new Decoder({ maxAttachments: this.server._maxAttachments }));
+  }
+
   /** Starts the attachment clock when a binary header arrives, stops it when the packet is complete. */
   private watchAttachments(): void {
     if (this.closed) return;
-    const awaiting = this.decoder.awaitingAttachments;
+    const awaiting = this.decoder?.awaitingAttachments === true;
     if (awaiting && this.attachmentTimer === undefined) {
       this.attachmentTimer = setTimeout(() => {
         this.attachmentTimer = undefined;
@@ -306,8 +326,7 @@ export class Client {
     for (const socket of this.sockets()) socket._onclose(reason, description);
     this.onlySocket = undefined;
     this.socketsByNsp = undefined;
-    this.decoder.destroy();
-    this.server._forgetClient(this);
+    this.decoder?.destroy();
   }
 }
 

@@ -12,7 +12,7 @@ export function buildHandshake(request: IncomingMessage, address: string, secure
     secure,
     issued: Date.now(),
     url,
-    query: parseQuery(url),
+    query: parseQuery(url, (request as { _query?: Query })._query),
     auth,
   };
 }
@@ -40,14 +40,19 @@ type Query = Record<string, string | string[]>;
 const QueryObject = function QueryObject() {} as unknown as new () => Query;
 QueryObject.prototype = Object.create(null);
 
-/** The query string as an object; a repeated key gives an array, as Node's querystring does. */
-function parseQuery(url: string): Query {
+/**
+ * The query string as an object; a repeated key gives an array, as Node's
+ * querystring does. A value equal to the engine's parse of it (`req._query`)
+ * is taken from there: one string for both.
+ */
+function parseQuery(url: string, engineQuery: Query | undefined): Query {
   const query = new QueryObject();
   const start = url.indexOf('?');
   if (start === -1) return query;
   for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
     const previous = query[key];
-    if (previous === undefined) query[key] = value;
+    const known = engineQuery?.[key];
+    if (previous === undefined) query[key] = known === value ? known : value;
     else if (Array.isArray(previous)) previous.push(value);
     else query[key] = [previous, value];
   }

@@ -7,7 +7,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { Encoder } from '@sitehub/protocol';
 import { Adapter, type AdapterConstructor } from './adapter.js';
 import type { BroadcastOperator } from './broadcast-operator.js';
-import { Client } from './client.js';
+import { Client, clientOfConnection } from './client.js';
 import { ConnectPacer } from './connect-pacer.js';
 import { EngineServer, type EngineSocket } from '../engine/index.js';
 import { RealtimeMetrics } from './metrics.js';
@@ -54,7 +54,6 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   readonly _connectPacer: ConnectPacer;
   private readonly parentNsps = new Map<ParentNspNameMatchFn, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private readonly parentsByRegExp = new Map<RegExp, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
-  private readonly clients = new Set<Client>();
   private readonly ownedHttpServers = new Set<AnyHttpServer>();
   private _adapter: AdapterConstructor | undefined;
   private _path = '/socket.io';
@@ -202,7 +201,8 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   /** Disconnects every socket ('server shutting down'), closes the engine, and the http server if this Server created it. */
   async close(fn?: (err?: Error) => void): Promise<void> {
-    for (const client of [...this.clients]) client._shutdown('server shutting down');
+    // The engine's sessions are the clients (no set of our own: one entry per connection).
+    for (const conn of Object.values(this.engine.clients)) clientOfConnection(conn)?._shutdown('server shutting down');
     await Promise.allSettled([...this._nsps.values(), ...this.parentNsps.values()].map(async (nsp) => nsp.adapter.close()));
     this.engine.close();
     // Like socket.io, close() also closes the http server it is attached to
@@ -332,11 +332,6 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     tryNext(0);
   }
 
-  /** @internal */
-  _forgetClient(client: Client): void {
-    this.clients.delete(client);
-  }
-
   private createEngine(attachOpts: Partial<ServerOptions>): EngineServer {
     const engineOpts: Record<string, unknown> = {};
     for (const [key, value] of Object.entries({ ...this.opts, ...attachOpts })) {
@@ -348,7 +343,8 @@ export class Server<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   }
 
   private onConnection = (conn: EngineSocket): void => {
-    this.clients.add(new Client(this as unknown as Server, conn));
+    // Held by its connection (see clientOfConnection) as long as that is open.
+    new Client(this as unknown as Server, conn);
   };
 }
 

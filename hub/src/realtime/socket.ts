@@ -7,7 +7,7 @@ import type { Adapter } from './adapter.js';
 import { BroadcastOperator } from './broadcast-operator.js';
 import { CatchAllListeners, type CatchAllListener } from './catch-all-listeners.js';
 import type { Client } from './client.js';
-import type { EngineSocket } from '../engine/index.js';
+import { CompactEmitter, type EngineSocket } from '../engine/index.js';
 import { buildHandshake } from './handshake.js';
 import { generateId } from './ids.js';
 import { runMiddlewares, type Middleware } from './middleware.js';
@@ -25,7 +25,7 @@ const emitLocally = EventEmitter.prototype.emit;
 const NO_MIDDLEWARES: readonly Middleware<Event>[] = [];
 
 /** A socket.io-compatible server-side socket. */
-export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any, SocketData = any> extends EventEmitter {
+export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any, SocketData = any> extends CompactEmitter {
   /** The Socket.IO id: random, distinct from the Engine.IO session id, kept across a recovery. */
   readonly id: SocketId;
   /** True when this socket resumed a previous session (same id, rooms and data; missed packets replayed). */
