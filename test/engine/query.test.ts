@@ -1,20 +1,15 @@
 // parseQuery splits plain queries by hand; whatever the query, it must give
-// exactly what URLSearchParams gives (first value of a repeated key kept).
+// exactly what URLSearchParams gives, a repeated key keeping its last value
+// (as engine.io's Object.fromEntries of the search params).
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { parseQuery } from '../../hub/src/engine/verify.js';
 
 function viaUrlSearchParams(url: string): [string, string][] {
-  const seen = new Set<string>();
-  const out: [string, string][] = [];
   const at = url.indexOf('?');
-  if (at === -1) return out;
-  for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push([key, value]);
-  }
-  return out;
+  if (at === -1) return [];
+  // A Map keeps a key where it first came, with its last value, as Object.fromEntries does.
+  return [...new Map(new URLSearchParams(url.slice(at + 1)))];
 }
 
 function viaParseQuery(url: string): [string, string][] {

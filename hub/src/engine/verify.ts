@@ -31,7 +31,10 @@ QueryObject.prototype = Object.create(null);
 // `%` (escapes) and `+` (spaces), not starting with the `?` it would drop.
 const PLAIN_QUERY = /^(?!\?)[\x21-\x24\x26-\x2a\x2c-\x7e]*$/;
 
-/** Parses `req.url`'s query once and keeps it as `req._query` (see QueryObject). */
+/**
+ * Parses `req.url`'s query once and keeps it as `req._query` (see QueryObject);
+ * a repeated key keeps its last value, as engine.io's parse does.
+ */
 export function parseQuery(req: IncomingMessage): EngineRequest {
   const engineReq = req as EngineRequest;
   if (engineReq._query === undefined) {
@@ -50,16 +53,14 @@ export function parseQuery(req: IncomingMessage): EngineRequest {
           if (end > start) {
             const eq = search.indexOf('=', start);
             const key = eq === -1 || eq > end ? search.slice(start, end) : search.slice(start, eq);
-            if (!(key in query)) {
-              const value = eq === -1 || eq > end ? '' : search.slice(eq + 1, end);
-              query[key] = isSharedQueryKey(key) ? sharedString(value) : value;
-            }
+            const value = eq === -1 || eq > end ? '' : search.slice(eq + 1, end);
+            query[key] = isSharedQueryKey(key) ? sharedString(value) : value;
           }
           start = end + 1;
         }
       } else {
         for (const [key, value] of new URLSearchParams(search)) {
-          if (!(key in query)) query[key] = isSharedQueryKey(key) ? sharedString(value) : value;
+          query[key] = isSharedQueryKey(key) ? sharedString(value) : value;
         }
       }
     }

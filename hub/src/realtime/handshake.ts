@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { EngineRequest } from '../engine/index.js';
 import type { Handshake } from './types.js';
 
 /** Builds `socket.handshake` from the request that opened the Engine.IO session and the CONNECT payload. */
@@ -12,7 +13,8 @@ export function buildHandshake(request: IncomingMessage, address: string, secure
     secure,
     issued: Date.now(),
     url,
-    query: parseQuery(url, (request as { _query?: Query })._query),
+    // The engine's parse of the request (it parses every request it takes), the same object, as socket.io.
+    query: (request as EngineRequest)._query,
     auth,
   };
 }
@@ -31,30 +33,4 @@ function timeString(): string {
     timeText = new Date(now).toString();
   }
   return timeText;
-}
-
-type Query = Record<string, string | string[]>;
-
-// Inherits nothing, like Object.create(null), but stays a fast object instead
-// of a ~160-byte hash table: every socket keeps one (Node's querystring does the same).
-const QueryObject = function QueryObject() {} as unknown as new () => Query;
-QueryObject.prototype = Object.create(null);
-
-/**
- * The query string as an object; a repeated key gives an array, as Node's
- * querystring does. A value equal to the engine's parse of it (`req._query`)
- * is taken from there: one string for both.
- */
-function parseQuery(url: string, engineQuery: Query | undefined): Query {
-  const query = new QueryObject();
-  const start = url.indexOf('?');
-  if (start === -1) return query;
-  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
-    const previous = query[key];
-    const known = engineQuery?.[key];
-    if (previous === undefined) query[key] = known === value ? known : value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else query[key] = [previous, value];
-  }
-  return query;
 }
