@@ -10,6 +10,7 @@ import type { Client } from './client.js';
 import { CompactEmitter, type EngineSocket } from '../engine/index.js';
 import { buildHandshake } from './handshake.js';
 import { generateId } from './ids.js';
+import { PendingAcks, type AckCallback } from './pending-acks.js';
 import { runMiddlewares, type Middleware } from './middleware.js';
 import type { Namespace } from './namespace.js';
 import { RECOVERABLE_DISCONNECT_REASONS } from './recovery.js';
@@ -17,8 +18,6 @@ import type { BroadcastFlags, DisconnectReason, EncodedPacket, Handshake, Room, 
 
 /** An incoming event as per-packet middlewares see it: [name, ...args]. */
 export type Event = [string, ...any[]];
-
-type AckCallback = (...args: any[]) => void;
 
 const emitLocally = EventEmitter.prototype.emit;
 
@@ -42,7 +41,7 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   // Created on first use: a server holds one Socket per connection and
   // namespace, and most never register a middleware, a catch-all listener or
   // an ack, nor set a flag.
-  private acks: Map<number, AckCallback> | undefined;
+  private acks: PendingAcks | undefined;
   private fns: Middleware<Event>[] | undefined;
   private flags: BroadcastFlags | undefined;
   private anyIncoming: CatchAllListeners | undefined;
@@ -118,7 +117,7 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
     const flags = this.takeFlags();
     if (typeof data[data.length - 1] === 'function') {
       packet.id = this.nsp._nextAckId();
-      this.registerAck(packet.id, data.pop() as AckCallback, flags.timeout);
+      (this.acks ??= new PendingAcks()).expect(packet.id, data.pop() as AckCallback, flags.timeout, this);
     }
     if (this.nsp.server._recovery) {
       // Through the adapter, so that the packet gets an offset and is logged for replay.
@@ -337,7 +336,7 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   /** @internal Registers a callback for the ACK with `id` (broadcasts with ack share one id). */
   _registerAck(id: number, ack: AckCallback): void {
-    (this.acks ??= new Map()).set(id, ack);
+    (this.acks ??= new PendingAcks()).set(id, ack);
   }
 
   /** @internal Forgets a pending ack (its broadcast timed out). */
@@ -352,22 +351,6 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
 
   private packet(packet: Packet, flags: BroadcastFlags = {}): void {
     this.client._writePacket(packet, { compress: flags.compress !== false, volatile: flags.volatile === true });
-  }
-
-  private registerAck(id: number, ack: AckCallback, timeout: number | undefined): void {
-    const acks = (this.acks ??= new Map());
-    if (timeout === undefined) {
-      acks.set(id, ack);
-      return;
-    }
-    const timer = setTimeout(() => {
-      acks.delete(id);
-      ack.call(this, new Error('operation has timed out'));
-    }, timeout);
-    acks.set(id, (...args: unknown[]) => {
-      clearTimeout(timer);
-      ack.call(this, null, ...args);
-    });
   }
 
   private onevent(packet: Packet): void {
@@ -399,12 +382,11 @@ export class Socket<ListenEvents = any, EmitEvents = any, ServerSideEvents = any
   }
 
   private onack(packet: Packet): void {
-    const ack = this.acks?.get(packet.id!);
+    const ack = this.acks?.take(packet.id!);
     if (!ack) {
       this.nsp.server.metrics.unknownAcks++;
       return;
     }
-    this.acks!.delete(packet.id!);
     ack.apply(this, packet.data as unknown[]);
   }
 
