@@ -22,7 +22,7 @@ function startNode(node, common) {
     '--database', common.databaseUrl, '--redis', node.redisUrl ?? common.redisUrl, '--admin-token', common.adminToken,
     '--log-level', common.logLevel, '--advertise-url', node.url, ...common.nodeArgs,
   ];
-  const child = fork(MAIN, args, { stdio: ['ignore', common.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'], execArgv: [], detached: common.detached });
+  const child = fork(common.hubMain ?? MAIN, args, { stdio: ['ignore', common.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'], execArgv: [], detached: common.detached });
   node.child = child;
   return new Promise((resolve, reject) => {
     const onExit = (code, signal) => reject(new Error(`hub node ${node.id} exited (${code ?? signal}) before it listened`));
@@ -39,7 +39,7 @@ function startNode(node, common) {
  * Starts Redis, PostgreSQL, `nodes` hub nodes and HAProxy.
  * Options: nodes (3), nodeArgs (extra `sitehub` flags), logLevel ('warn'), quiet (drop the nodes' stdout), haproxyPort, checkIntervalMs,
  * affinity (HAProxy's cookie, default true; without it the nodes forward polling requests),
- * redisUrlFor (async (nodeId, redisUrl) => the URL that node uses, e.g. through a proxy; default redisUrl), detached (every process in a group of its own, so that a terminal's Ctrl-C reaches only the caller, which stops them in order).
+ * hubMain (another build's hub/dist/main.js, for a benchmark's reference), redisUrlFor (async (nodeId, redisUrl) => the URL that node uses, e.g. through a proxy; default redisUrl), detached (every process in a group of its own, so that a terminal's Ctrl-C reaches only the caller, which stops them in order).
  */
 export async function startHubCluster(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sitehub-cluster-'));
@@ -58,6 +58,7 @@ export async function startHubCluster(opts = {}) {
       nodeArgs: opts.nodeArgs ?? [],
       quiet: opts.quiet ?? true,
       detached,
+      hubMain: opts.hubMain,
     };
     const nodes = [];
     for (let i = 1; i <= (opts.nodes ?? 3); i++) {
