@@ -116,6 +116,8 @@ describe('a bridge on a cluster whose nodes publish out of commit order', () => 
         const seqs = received.filter((r) => r.deviceId === dev.deviceId).flatMap((r) => r.seqs);
         expect(seqs).toEqual(Array.from({ length: 140 }, (_, i) => i + 1));
       }
+      // One cursor per session: a second resume would send positions below the ones already sent.
+      expect(await bridge.emitWithAck('subscribe', { classId: 'order', after: 0 })).toMatchObject({ ok: false, code: 'replay_in_progress' });
     } finally {
       proxy!.delayMs = 0;
     }
@@ -192,10 +194,11 @@ describe('a bridge on a cluster whose nodes publish out of commit order', () => 
     try {
       expect(await d1.timeout(5000).emitWithAck('telemetry', readings(1, 3))).toMatchObject({ ok: true });
       const storedAt = Date.now();
+      // The wake-up itself comes 4 s after the commit: anything sooner is the poll's.
       await waitFor(() => got.length > 0 || undefined, 3500, 'the record at the bridge before the late wake-up').catch(() => {});
       console.log(`record committed on node-1 with its Redis traffic 4 s late: at the bridge on node-3 after ${got.length ? got[0]!.at - storedAt : 'more than 3500'} ms`);
       expect(got.length).toBe(1);
-      expect(got[0]!.at - storedAt).toBeLessThan(2500);
+      expect(got[0]!.at - storedAt).toBeLessThan(3500);
     } finally {
       proxy!.delayMs = 0;
     }

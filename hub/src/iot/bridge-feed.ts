@@ -1,8 +1,8 @@
 // Wake-ups for the bridge sessions this node serves on a cluster (their
-// followers, stream-follower.ts). A record committed here wakes them at once;
-// the other nodes hear the newest position committed here through the node
-// bus, once per turn of the event loop (a group commit publishes many
-// records together). A wake-up lost with Redis (down, or a node still
+// followers, stream-follower.ts). Records committed here wake them, and the
+// other nodes hear the newest position committed here through the node bus,
+// once per turn of the event loop (a group commit publishes many records
+// together). A wake-up lost with Redis (down, or a node still
 // reconnecting) delays records, never loses them: while this node serves a
 // bridge it also reads the store's head every second.
 import type { Logger } from 'pino';
@@ -32,14 +32,18 @@ export class BridgeFeed {
     this.timer.unref();
   }
 
-  /** A record was committed on this node at `pos` (called after its commit). */
+  /**
+   * A record was committed on this node at `pos` (called after its commit).
+   * The records of one group commit are published in the same turn: one
+   * wake-up at its end covers them all, here and on the other nodes.
+   */
   committed(pos: number): void {
-    this.wake(pos);
     if (pos > this.newest) this.newest = pos;
     if (this.telling) return;
     this.telling = true;
     setImmediate(() => {
       this.telling = false;
+      this.wake(this.newest);
       this.bus.send('stream-head', this.newest);
     });
   }
