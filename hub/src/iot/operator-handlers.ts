@@ -122,6 +122,8 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
   });
   /** A cluster's bridge subscription: rooms joined (the follower's filter, and live-only events), the store followed. */
   async function follow(rooms: string[], start: number | undefined, ack: (answer: unknown) => void): Promise<void> {
+    // Gone while the subscribe was being checked: its disconnect handler has run already, so no follower.
+    if (!socket.connected) return;
     void socket.join(rooms);
     if (follower) {
       // More rooms for the same stream: they match from the follower's position on.
