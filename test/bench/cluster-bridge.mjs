@@ -102,7 +102,10 @@ async function measure(label, { bridge, hubMain }) {
     const cpu = cpuDiff(before, cpuOf(cluster));
     if (bridge && arrived.size !== records) throw new Error(`${label}: the bridge got ${arrived.size} of ${records} records`);
     const latencies = [...arrived].map(([key, at]) => at - sent.get(key));
-    return { label, records, cpu, latencies, outOfOrder };
+    // Pages the bridge's node sent after the resume (this build only): records per store read.
+    const metrics = await (await fetch(`${cluster.nodes[2].url}/metrics`)).text();
+    const pages = Number(/sitehub_events_out_total\{namespace="bridge",event="live"\} (\d+)/.exec(metrics)?.[1] ?? NaN);
+    return { label, records, cpu, latencies, outOfOrder, pages };
   } finally {
     for (const s of sockets) s.close();
     await cluster.stop();
@@ -117,7 +120,7 @@ export async function run() {
   const runs = [await measure('no bridge', { bridge: false }), await measure('bridge (this build: follows the store)', { bridge: true })];
   if (config.reference) runs.push(await measure(`bridge (reference build: live broadcasts)`, { bridge: true, hubMain: config.reference }));
   printTable(
-    ['run', 'records', 'send -> bridge p50 ms', 'p99 ms', 'hub CPU ms / 1k records (3 nodes)', 'PG CPU ms / 1k records', 'Redis CPU ms / 1k', 'arrived after a higher position'],
+    ['run', 'records', 'send -> bridge p50 ms', 'p99 ms', 'hub CPU ms / 1k records (3 nodes)', 'PG CPU ms / 1k records', 'Redis CPU ms / 1k', 'arrived after a higher position', 'pages (records / page)'],
     runs.map((r) => [
       r.label,
       r.records,
@@ -127,6 +130,7 @@ export async function run() {
       fmt((r.cpu.pg * 1e6) / r.records),
       fmt((r.cpu.redis * 1e6) / r.records),
       r.latencies.length ? r.outOfOrder : '-',
+      Number.isNaN(r.pages) ? '-' : `${r.pages} (${fmt(r.records / r.pages)})`,
     ]),
   );
   return runs.map((r) => ({ label: r.label, p50: r.latencies.length ? percentile(r.latencies, 50) : null, cpu: r.cpu }));

@@ -9,8 +9,9 @@
 // commit order, so once P is visible every position below it is too), sends
 // what it found in order as `replay` pages the bridge acks, and moves the
 // cursor through each page whether its records matched the session's rooms
-// or not. At most one read is in flight per session; wake-ups that arrive
-// meanwhile make one more read after it.
+// or not. At most one read is in flight per session; after it, another only
+// if a wake-up named a position past what it returned (a read that returned
+// through P saw every commit through P).
 import type { ResumeOutcome } from '@sitehub/protocol/iot';
 import type { Socket } from '../realtime/index.js';
 import type { IotContext } from './context.js';
@@ -20,9 +21,10 @@ import { PAGE, resumePoint, sendPage } from './stream-replay.js';
 export class StreamFollower {
   /** The last position sent or passed; -1 until the start is known. */
   private cursor = -1;
-  /** True while a read (or the start) runs: a wake-up then only asks for another read. */
+  /** True while a read (or the start) runs: a wake-up then only raises `wanted`. */
   private reading = true;
-  private again = false;
+  /** The newest position a wake-up named: committed, so visible to any read that starts now. */
+  private wanted = -1;
   private stopped = false;
   /** The store failed a read: said once in the log until a read works again. */
   private storeFailing = false;
@@ -75,8 +77,8 @@ export class StreamFollower {
   /** A record at `pos` was committed somewhere in the cluster: read if it lies past the cursor. */
   wake(pos: number): void {
     if (this.stopped || pos <= this.cursor) return;
-    if (this.reading) this.again = true;
-    else void this.run();
+    if (pos > this.wanted) this.wanted = pos;
+    if (!this.reading) void this.run();
   }
 
   /** The session ended: no more reads. */
@@ -87,16 +89,21 @@ export class StreamFollower {
   /** The start is done: from now on wake-ups read; one that came during the start reads now. */
   private follow(): void {
     this.reading = false;
-    if (this.again && !this.stopped) void this.run();
+    if (this.wanted > this.cursor && !this.stopped) void this.run();
   }
 
   private async run(): Promise<void> {
     this.reading = true;
     try {
-      do {
-        this.again = false;
+      for (;;) {
+        const [from, asked] = [this.cursor, this.wanted];
         await this.drain('bridge|live');
-      } while (this.again && !this.stopped);
+        if (this.stopped || this.wanted <= this.cursor) break;
+        // Still below `wanted`: read again if this read moved or a wake-up came while it ran (that commit may
+        // be later than the read). A read that found nothing with no news since means a wake-up named a
+        // position never committed (a word from the bus is trusted, not believed): wait for the next one.
+        if (this.cursor === from && this.wanted === asked) break;
+      }
     } catch (err) {
       if (err instanceof StoreReadFailed) {
         // The next wake-up or poll (bridge-feed.ts) tries again; the bridge keeps its session.

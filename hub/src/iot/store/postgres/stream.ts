@@ -61,7 +61,7 @@ export class PgStream implements StreamStore {
   }
 
   private async page(db: pg.Pool | pg.ClientBase, after: number, limit: number): Promise<StreamRecord[]> {
-    const rows = (await db.query<Row>(AFTER, [after, limit])).rows;
+    const rows = (await db.query<Row>({ name: 'sitehub-stream-after', text: AFTER, values: [after, limit] })).rows;
     const out: StreamRecord[] = rows.map((r) => ({ pos: r.pos, event: r.event, deviceId: r.device_id, siteId: r.site_id ?? '_', classId: r.class_id ?? '_', body: JSON.parse(r.body) as Record<string, unknown> }));
     await this.fillReadings(db, out);
     return out;
@@ -89,7 +89,7 @@ export class PgStream implements StreamStore {
       r.body = { readings: [] };
     });
     if (index.length === 0) return;
-    const { rows } = await db.query<{ i: number; seq: number; ts: number; vals: string }>(READINGS, [index, devices, firsts, lasts]);
+    const { rows } = await db.query<{ i: number; seq: number; ts: number; vals: string }>({ name: 'sitehub-stream-readings', text: READINGS, values: [index, devices, firsts, lasts] });
     for (const row of rows) (records[row.i]!.body.readings as Array<{ seq: number; ts: number; values: unknown }>).push({ seq: row.seq, ts: row.ts, values: JSON.parse(row.vals) });
   }
 
