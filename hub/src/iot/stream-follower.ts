@@ -34,11 +34,6 @@ export class StreamFollower {
     private readonly socket: Socket,
   ) {}
 
-  /** The last position this session was sent (or passed over). */
-  get position(): number {
-    return this.cursor;
-  }
-
   /** Follows from the store's head, the live stream's start; resolves with it. */
   async fromHead(): Promise<number> {
     try {
