@@ -11,6 +11,7 @@ const benches = {
   cluster: () => import('./cluster.mjs'),
   files: () => import('./files.mjs'),
   scale: () => import('./scale.mjs'),
+  'cluster-bridge': () => import('./cluster-bridge.mjs'),
   capacity: () => import('./capacity.mjs'),
 };
 

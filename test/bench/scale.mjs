@@ -9,10 +9,9 @@
 // CPU time is read per process from /proc (hub nodes, PostgreSQL with its
 // backends, Redis), so the cost per reading of each part is measured even
 // where two cores cannot show the throughput of three machines.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { startHubCluster } from '../helpers/hub-cluster.mjs';
+import { cpuDiff, cpuOf } from './lib/proc-cpu.mjs';
 import { fmt, percentile, printTable } from './lib/stats.mjs';
 
 const config = {
@@ -23,43 +22,6 @@ const config = {
   fanoutBatches: Number(process.env.BENCH_FANOUT_BATCHES ?? 10),
   nodes: (process.env.BENCH_NODES ?? '1,3').split(',').map(Number),
 };
-const TICKS = 100; // USER_HZ on Linux
-
-/** CPU seconds (user + system) of each process tree rooted at `pids`, from /proc. */
-function treeCpu(pids) {
-  const procs = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(name), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids.map((root) => {
-    let sum = 0;
-    for (const [pid, p] of procs) {
-      for (let at = pid, hops = 0; at && hops < 8; at = procs.get(at)?.ppid ?? 0, hops++) {
-        if (at === root) {
-          sum += p.cpu;
-          break;
-        }
-      }
-    }
-    return sum;
-  });
-}
-
-function cpuOf(cluster) {
-  const postmaster = Number(readFileSync(join(cluster.pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const [redis, pg, ...nodes] = treeCpu([cluster.redis.pid(), postmaster, ...cluster.nodes.map((n) => n.child.pid)]);
-  return { redis, pg, nodes: nodes.reduce((a, b) => a + b, 0) };
-}
-
-const diff = (a, b) => ({ redis: b.redis - a.redis, pg: b.pg - a.pg, nodes: b.nodes - a.nodes });
-
 async function api(cluster, method, path, body) {
   const res = await fetch(cluster.url + path, {
     method,
@@ -121,7 +83,7 @@ async function measure(nodes) {
     let start = performance.now();
     const ingestLatencies = await stream(sockets, config.batches, 0);
     const ingestSeconds = (performance.now() - start) / 1000;
-    const ingestCpu = diff(before, cpuOf(cluster));
+    const ingestCpu = cpuDiff(before, cpuOf(cluster));
 
     const operators = [];
     let delivered = 0;
@@ -139,7 +101,7 @@ async function measure(nodes) {
     const deadline = Date.now() + 60_000;
     while (delivered < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const fanoutSeconds = (performance.now() - start) / 1000;
-    const fanoutCpu = diff(before, cpuOf(cluster));
+    const fanoutCpu = cpuDiff(before, cpuOf(cluster));
     if (delivered !== expected) throw new Error(`${nodes} node(s): operators got ${delivered} of ${expected} telemetry messages`);
     return { nodes, readings, ingestSeconds, ingestCpu, ingestLatencies, fanout: expected, fanoutSeconds, fanoutCpu, fanoutLatencies, fanoutReadings: config.devices * config.fanoutBatches * config.batch };
   } finally {

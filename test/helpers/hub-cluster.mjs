@@ -19,10 +19,10 @@ const MAIN = fileURLToPath(new URL('../../hub/dist/main.js', import.meta.url));
 function startNode(node, common) {
   const args = [
     '--port', String(node.port), '--host', '127.0.0.1', '--node-id', node.id, '--data-dir', node.dataDir,
-    '--database', common.databaseUrl, '--redis', common.redisUrl, '--admin-token', common.adminToken,
+    '--database', common.databaseUrl, '--redis', node.redisUrl ?? common.redisUrl, '--admin-token', common.adminToken,
     '--log-level', common.logLevel, '--advertise-url', node.url, ...common.nodeArgs,
   ];
-  const child = fork(MAIN, args, { stdio: ['ignore', common.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'], execArgv: [], detached: common.detached });
+  const child = fork(common.hubMain ?? MAIN, args, { stdio: ['ignore', common.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'], execArgv: [], detached: common.detached });
   node.child = child;
   return new Promise((resolve, reject) => {
     const onExit = (code, signal) => reject(new Error(`hub node ${node.id} exited (${code ?? signal}) before it listened`));
@@ -38,7 +38,8 @@ function startNode(node, common) {
 /**
  * Starts Redis, PostgreSQL, `nodes` hub nodes and HAProxy.
  * Options: nodes (3), nodeArgs (extra `sitehub` flags), logLevel ('warn'), quiet (drop the nodes' stdout), haproxyPort, checkIntervalMs,
- * affinity (HAProxy's cookie, default true; without it the nodes forward polling requests), detached (every process in a group of its own, so that a terminal's Ctrl-C reaches only the caller, which stops them in order).
+ * affinity (HAProxy's cookie, default true; without it the nodes forward polling requests),
+ * hubMain (another build's hub/dist/main.js, for a benchmark's reference), redisUrlFor (async (nodeId, redisUrl) => the URL that node uses, e.g. through a proxy; default redisUrl), detached (every process in a group of its own, so that a terminal's Ctrl-C reaches only the caller, which stops them in order).
  */
 export async function startHubCluster(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sitehub-cluster-'));
@@ -57,11 +58,13 @@ export async function startHubCluster(opts = {}) {
       nodeArgs: opts.nodeArgs ?? [],
       quiet: opts.quiet ?? true,
       detached,
+      hubMain: opts.hubMain,
     };
     const nodes = [];
     for (let i = 1; i <= (opts.nodes ?? 3); i++) {
       const node = { id: `node-${i}`, port: await freeLoopbackPort(), dataDir: join(dir, `node-${i}`), child: undefined };
       node.url = `http://127.0.0.1:${node.port}`;
+      if (opts.redisUrlFor) node.redisUrl = await opts.redisUrlFor(node.id, redis.url);
       node.start = () => startNode(node, common);
       node.kill = async (signal = 'SIGKILL') => {
         const child = node.child;

@@ -23,6 +23,8 @@ export interface NodeBusMap {
   revoked: [who: Revoked, reason: string];
   /** How many operator sockets `node` has (watchers.ts). */
   watchers: [node: string, count: number];
+  /** Stream records were committed through `pos`: bridge sessions behind it read the store (bridge-feed.ts). */
+  'stream-head': [pos: number];
 }
 
 type Checker = (args: unknown[]) => boolean;
@@ -32,6 +34,7 @@ const CHECKS: { [K in keyof NodeBusMap]: Checker } = {
   'command-ready': ([d, c]) => str(d) && str(c),
   'command-final': ([c]) => str(c),
   watchers: ([n, c]) => str(n) && typeof c === 'number' && Number.isSafeInteger(c) && c >= 0,
+  'stream-head': ([p]) => typeof p === 'number' && Number.isSafeInteger(p) && p >= 0,
   revoked: ([w, r]) => {
     const who = w as Partial<Revoked> | null;
     return typeof who === 'object' && who !== null && (who.kind === 'device' || who.kind === 'bridge') && str(who.id) && typeof r === 'string';

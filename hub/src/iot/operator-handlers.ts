@@ -9,6 +9,7 @@ import { HubError } from './errors.js';
 import { CLASS_PATTERN, ID_PATTERN } from './limits.js';
 import { hasRole, seesSite, type People, type Principal } from './people.js';
 import { ConfirmedPosition, parseResume, replayThenJoin } from './stream-replay.js';
+import { StreamFollower } from './stream-follower.js';
 
 /** Most stream rooms one operator socket may join. */
 const MAX_SUBSCRIPTIONS = 1000;
@@ -72,6 +73,10 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
   const bridgeId = kind === 'bridge' ? (socket.data.bridgeId as string) : undefined;
   const confirmed = bridgeId === undefined ? undefined : new ConfirmedPosition(ctx, bridgeId);
   let replaying = false;
+  // On a cluster a bridge session follows the store (stream-follower.ts): one follower, made by its first subscribe.
+  const feed = kind === 'bridge' ? ctx.streams.feed : undefined;
+  let follower: StreamFollower | undefined;
+  if (feed) socket.on('disconnect', () => follower && (follower.stop(), feed.remove(follower)));
   socket.on('subscribe', async (...args: unknown[]) => {
     const ack = ackOf(args);
     ctx.metrics.eventsIn.inc(`${kind}|subscribe`);
@@ -85,6 +90,8 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
       if (after !== undefined && bridgeId === undefined) throw new HubError('invalid_filter', 'only bridges resume from a position');
       // Rooms joined during a replay would let live records overtake replayed ones.
       if (replaying) throw new HubError('replay_in_progress', 'a resume is running on this session');
+      // One cursor per session keeps its positions increasing: a second resume needs a new session.
+      if (follower && after !== undefined) throw new HubError('replay_in_progress', 'this session already follows the stream; resume in a new session');
       // Taken before the first await, so that two subscribes cannot both pass the check above.
       resuming = replaying = after !== undefined;
       start = after === 'confirmed' ? await ctx.store.stream.bridgePosition(bridgeId!) : after;
@@ -94,6 +101,7 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
       else ctx.log.error({ err }, 'subscribe failed');
       return ack(errorAnswer(err));
     }
+    if (feed) return follow(rooms, start, ack);
     if (start === undefined) {
       replaying = false;
       void socket.join(rooms);
@@ -112,6 +120,33 @@ export function attachOperatorHandlers(ctx: IotContext, commands: Commands, sock
       replaying = false;
     }
   });
+  /** A cluster's bridge subscription: rooms joined (the follower's filter, and live-only events), the store followed. */
+  async function follow(rooms: string[], start: number | undefined, ack: (answer: unknown) => void): Promise<void> {
+    // Gone while the subscribe was being checked: its disconnect handler has run already, so no follower.
+    if (!socket.connected) return;
+    void socket.join(rooms);
+    if (follower) {
+      // More rooms for the same stream: they match from the follower's position on.
+      return ack({ ok: true, rooms });
+    }
+    const f = (follower = new StreamFollower(ctx, socket));
+    feed!.add(f);
+    try {
+      if (start === undefined) return ack({ ok: true, rooms, head: await f.fromHead() });
+      ack({ ok: true, rooms, from: start });
+      await f.resume(start);
+    } catch (err) {
+      if (start === undefined) {
+        ctx.log.error({ err }, 'subscribe failed');
+        ack(errorAnswer(err));
+      } else if (socket.connected) ctx.log.warn({ err, bridgeId }, 'replay to a bridge failed; ending its session');
+      feed!.remove(f);
+      follower = undefined;
+      socket.disconnect(true);
+    } finally {
+      replaying = false;
+    }
+  }
   if (confirmed) {
     socket.on('confirm', async (...args: unknown[]) => {
       const ack = ackOf(args);

@@ -9,6 +9,7 @@ import type { Server } from '../realtime/index.js';
 import { AlarmWebhook } from './alarm-webhook.js';
 import { Alarms } from './alarms.js';
 import { AuthGuard } from './auth-guard.js';
+import { BridgeFeed } from './bridge-feed.js';
 import { Commands } from './commands.js';
 import { ConsoleSessions } from './console-sessions.js';
 import type { IotContext } from './context.js';
@@ -86,7 +87,8 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
   const bus = clustered ? new NodeBus(io, metrics) : undefined;
   const registry = new Registry(store, config.enrollmentKey, events);
   const census = bus ? new WatcherCensus([io.of('/console'), io.of('/bridge')], bus, nodeId) : undefined;
-  const streams = new Streams(io, metrics, log, census && (() => census.anyone()));
+  const feed = bus ? new BridgeFeed(store.stream, bus, log) : undefined;
+  const streams = new Streams(io, metrics, log, census && (() => census.anyone()), feed);
   const ctx: IotContext = { config, limits: inputLimits(config), store, registry, streams, metrics, log };
   const authGuard = new AuthGuard({
     windowMs: config.authFailureWindowMs,
@@ -151,6 +153,7 @@ export function createIotServices(io: Server, store: Store, config: HubConfig, a
       commands.stop();
       files.stop();
       census?.close();
+      feed?.close();
       await watch?.stop();
       await retention.stop();
       await alarms.stop();

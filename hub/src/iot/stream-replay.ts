@@ -4,9 +4,11 @@
 // joins the subscription rooms only once a read comes back empty, at the
 // point the store names for it (StreamStore.readAfter's onEmpty): nothing can
 // commit between that read and the join, so the live stream continues exactly
-// where the replay ended: no gap, no reordering. A record published live after the join whose position
-// the replay already sent is a duplicate the bridge absorbs. Positions older
-// than retention cannot be replayed: the bridge gets a `gap` notice first.
+// where the replay ended: no gap, no reordering. That holds on one node,
+// where records are published in commit order; a cluster's bridges never
+// take the live stream and follow the store instead (stream-follower.ts,
+// with the page sending and the gap check here). Positions older than
+// retention cannot be replayed: the bridge gets a `gap` notice first.
 import type { GapNotice, ResumeOutcome } from '@sitehub/protocol/iot';
 import type { Socket } from '../realtime/index.js';
 import type { IotContext } from './context.js';
@@ -15,7 +17,7 @@ import { streamPayload } from './streams.js';
 import type { StreamRecord } from './store/types.js';
 
 /** Records read from the store per page. */
-const PAGE = 500;
+export const PAGE = 500;
 /**
  * Bytes of records in one `replay` message, about: well under the engine's
  * per-session write bound (maxBufferedBytes, 1 MiB by default), so a replay
@@ -40,61 +42,69 @@ export function parseResume(value: unknown): ResumeFrom {
 }
 
 
-function matches(rooms: Set<string>, r: StreamRecord): boolean {
+/** Whether a record belongs to a subscription's rooms (the rooms scopeRooms gives a device). */
+export function matches(rooms: ReadonlySet<string>, r: StreamRecord): boolean {
   return rooms.has('all') || rooms.has(`site:${r.siteId}`) || rooms.has(`class:${r.classId}`) || rooms.has(`device:${r.deviceId}`);
 }
 
-/** Replays the store after `from` to `socket`, then joins `rooms`; resolves once the socket is on the live stream. */
-export async function replayThenJoin(ctx: IotContext, socket: Socket, rooms: string[], start: number): Promise<ResumeOutcome> {
+/**
+ * Checks where a resume from `start` can begin: past a gap (sent to the
+ * bridge first) when the log no longer holds `start` or never held it.
+ */
+export async function resumePoint(ctx: IotContext, socket: Socket, start: number): Promise<{ cursor: number; gap?: GapNotice }> {
   const stream = ctx.store.stream;
-  const wanted = new Set(rooms);
-  let cursor = start;
-  let gap: GapNotice | undefined;
   const [prunedThrough, head] = await Promise.all([stream.prunedThrough(), stream.head()]);
+  let gap: GapNotice | undefined;
   if (start > head) gap = { after: start, through: prunedThrough, reason: 'unknown_position' };
   else if (start < prunedThrough) gap = { after: start, through: prunedThrough, reason: 'retention' };
-  if (gap) {
-    cursor = gap.through;
-    ctx.metrics.eventsOut.inc('bridge|gap');
-    ctx.log.warn({ bridgeId: socket.data.bridgeId, ...gap }, 'bridge resumes past a gap in the stream');
-    socket.emit('gap', gap);
+  if (!gap) return { cursor: start };
+  ctx.metrics.eventsOut.inc('bridge|gap');
+  ctx.log.warn({ bridgeId: socket.data.bridgeId, ...gap }, 'bridge resumes past a gap in the stream');
+  socket.emit('gap', gap);
+  return { cursor: gap.through, gap };
+}
+
+/**
+ * Sends the records of `page` that match `wanted` as `replay` messages, each
+ * waiting for the bridge's ack (the backpressure), the last one reaching
+ * through the page's last position even when nothing in it matched (so the
+ * bridge's position moves past records it does not want). Resolves with the
+ * number of records sent; rejects when the bridge does not ack in time.
+ */
+export async function sendPage(ctx: IotContext, socket: Socket, page: readonly StreamRecord[], wanted: ReadonlySet<string>, metric = 'bridge|replay'): Promise<number> {
+  let items: Array<[string, Record<string, unknown>]> = [];
+  let bytes = 0;
+  let sent = 0;
+  const send = async (through: number) => {
+    await socket.timeout(PAGE_ACK_TIMEOUT_MS).emitWithAck('replay', { records: items, through });
+    ctx.metrics.eventsOut.inc(metric);
+    sent += items.length;
+    items = [];
+    bytes = 0;
+  };
+  for (const r of page) {
+    if (!matches(wanted, r)) continue;
+    const payload = streamPayload({ id: r.deviceId, siteId: r.siteId, classId: r.classId }, r.pos, r.body);
+    const size = JSON.stringify(payload).length;
+    if (items.length > 0 && bytes + size > REPLAY_MESSAGE_BYTES) await send(items[items.length - 1]![1].pos as number);
+    items.push([r.event, payload]);
+    bytes += size;
   }
+  if (page.length > 0) await send(page[page.length - 1]!.pos);
+  return sent;
+}
+
+/** Replays the store after `from` to `socket`, then joins `rooms`; resolves once the socket is on the live stream. One node only (a cluster's bridges follow the store: stream-follower.ts). */
+export async function replayThenJoin(ctx: IotContext, socket: Socket, rooms: string[], start: number): Promise<ResumeOutcome> {
+  const wanted = new Set(rooms);
+  let { cursor, gap } = await resumePoint(ctx, socket, start);
   let records = 0;
   for (;;) {
     if (!socket.connected) throw new HubError('disconnected', 'the bridge left during its replay');
-    const page = await stream.readAfter(cursor, PAGE, () => void socket.join(rooms));
+    const page = await ctx.store.stream.readAfter(cursor, PAGE, () => void socket.join(rooms));
     if (page.length === 0) break;
-    let items: Array<[string, Record<string, unknown>]> = [];
-    let bytes = 0;
-    const send = async (through: number) => {
-      // `through` moves the bridge's position even when its filter matched nothing.
-      await socket.timeout(PAGE_ACK_TIMEOUT_MS).emitWithAck('replay', { records: items, through });
-      ctx.metrics.eventsOut.inc('bridge|replay');
-      records += items.length;
-      cursor = through;
-      items = [];
-      bytes = 0;
-    };
-    for (const r of page) {
-      if (!matches(wanted, r)) continue;
-      const payload = streamPayload({ id: r.deviceId, siteId: r.siteId, classId: r.classId }, r.pos, r.body);
-      const size = JSON.stringify(payload).length;
-      if (items.length > 0 && bytes + size > REPLAY_MESSAGE_BYTES) await send(items[items.length - 1]![1].pos as number);
-      items.push([r.event, payload]);
-      bytes += size;
-    }
-    await send(page[page.length - 1]!.pos);
-  }
-  if (ctx.streams.clustered && socket.connected) {
-    // Another node may have committed and published in the seam between the empty read and the join
-    // (its broadcast reached this node before the join): one more read after the join closes it.
-    // What it finds was, or will be, also live: the bridge absorbs the repeats by key.
-    const late = (await stream.readAfter(cursor, PAGE)).filter((r) => matches(wanted, r));
-    if (late.length > 0) {
-      const items = late.map((r): [string, Record<string, unknown>] => [r.event, streamPayload({ id: r.deviceId, siteId: r.siteId, classId: r.classId }, r.pos, r.body)]);
-      await socket.timeout(PAGE_ACK_TIMEOUT_MS).emitWithAck('replay', { records: items, through: late[late.length - 1]!.pos });
-      records += items.length;
-    }
+    records += await sendPage(ctx, socket, page, wanted);
+    cursor = page[page.length - 1]!.pos;
   }
   return { from: start, through: cursor, records, ...(gap && { gap }) };
 }

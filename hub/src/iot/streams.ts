@@ -1,8 +1,12 @@
 // Live streams to operators: everything devices do is pushed to /console and
 // /bridge sockets that subscribed to the device, its site, its class, or all.
 // Each payload carries the position the store gave the record, from which a
-// bridge resumes (see stream-replay.ts).
+// bridge resumes (see stream-replay.ts). On a cluster, stored records do not
+// go to bridges live: the nodes' publishes can arrive out of commit order,
+// so a commit only wakes the bridges' followers, which read the store in
+// position order (bridge-feed.ts, stream-follower.ts).
 import type { Logger } from 'pino';
+import type { BridgeFeed } from './bridge-feed.js';
 import type { Namespace, Server } from '../realtime/index.js';
 import type { IotMetrics } from './metrics.js';
 import type { StreamEventName } from './store/types.js';
@@ -42,6 +46,8 @@ export class Streams {
     private readonly log?: Logger,
     /** In a cluster the watchers may be on other nodes: this says whether any node has one (watchers.ts). */
     private readonly anyoneWatching?: () => boolean,
+    /** In a cluster: what wakes the bridge sessions, which follow the store instead of the live stream. */
+    readonly feed?: BridgeFeed,
   ) {
     this.console = io.of('/console');
     this.bridge = io.of('/bridge');
@@ -72,7 +78,8 @@ export class Streams {
       this.console.to(rooms).emit(event, payload);
       this.metrics.eventsOut.inc(`console|${event}`);
     }
-    if (this.clustered || this.bridge.sockets.size > 0) {
+    if (this.feed && pos !== undefined) this.feed.committed(pos);
+    else if (this.clustered || this.bridge.sockets.size > 0) {
       this.bridge.to(rooms).emit(event, payload);
       this.metrics.eventsOut.inc(`bridge|${event}`);
     }

@@ -23,6 +23,13 @@ const AFTER = `
   SELECT s.pos, s.device_id, s.event, s.body, d.site_id, d.class_id FROM stream_log s LEFT JOIN devices d ON d.id = s.device_id
   WHERE s.pos > $1 ORDER BY s.pos LIMIT $2`;
 
+// The readings of a page's telemetry records: (record index, device, seq range) rows in, readings out in record and seq order.
+const READINGS = `
+  SELECT r.i, t.seq, t.ts, t.vals::text AS vals
+  FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[]) AS r(i, device_id, first, last)
+  JOIN telemetry t ON t.device_id = r.device_id AND t.seq BETWEEN r.first AND r.last
+  ORDER BY r.i, t.seq`;
+
 type Row = { pos: number; device_id: string; event: StreamEventName; body: string; site_id: string | null; class_id: string | null };
 
 /** The replay log in PostgreSQL. */
@@ -54,27 +61,36 @@ export class PgStream implements StreamStore {
   }
 
   private async page(db: pg.Pool | pg.ClientBase, after: number, limit: number): Promise<StreamRecord[]> {
-    const rows = (await db.query<Row>(AFTER, [after, limit])).rows;
-    const out: StreamRecord[] = [];
-    for (const r of rows) {
-      let body = JSON.parse(r.body) as Record<string, unknown>;
-      if (r.event === 'telemetry') body = { readings: await this.readingsOf(db, r.device_id, body.seqs as Array<[number, number]>) };
-      out.push({ pos: r.pos, event: r.event, deviceId: r.device_id, siteId: r.site_id ?? '_', classId: r.class_id ?? '_', body });
-    }
+    const rows = (await db.query<Row>({ name: 'sitehub-stream-after', text: AFTER, values: [after, limit] })).rows;
+    const out: StreamRecord[] = rows.map((r) => ({ pos: r.pos, event: r.event, deviceId: r.device_id, siteId: r.site_id ?? '_', classId: r.class_id ?? '_', body: JSON.parse(r.body) as Record<string, unknown> }));
+    await this.fillReadings(db, out);
     return out;
   }
 
-  /** The readings a telemetry record refers to (the seq ranges of its batch, as stored). */
-  private async readingsOf(db: pg.Pool | pg.ClientBase, deviceId: string, ranges: Array<[number, number]>): Promise<Array<{ seq: number; ts: number; values: unknown }>> {
-    const out: Array<{ seq: number; ts: number; values: unknown }> = [];
-    for (const [first, last] of ranges) {
-      const { rows } = await db.query<{ seq: number; ts: number; vals: string }>(
-        'SELECT seq, ts, vals::text AS vals FROM telemetry WHERE device_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq',
-        [deviceId, first, last],
-      );
-      for (const row of rows) out.push({ seq: row.seq, ts: row.ts, values: JSON.parse(row.vals) });
-    }
-    return out;
+  /**
+   * Replaces each telemetry record's seq ranges with the readings they name,
+   * as stored: one query for the whole page (a bridge that follows the
+   * stream reads a page per wake-up, so a query per record would be its
+   * main cost).
+   */
+  private async fillReadings(db: pg.Pool | pg.ClientBase, records: StreamRecord[]): Promise<void> {
+    const index: number[] = [];
+    const devices: string[] = [];
+    const firsts: number[] = [];
+    const lasts: number[] = [];
+    records.forEach((r, i) => {
+      if (r.event !== 'telemetry') return;
+      for (const [first, last] of r.body.seqs as Array<[number, number]>) {
+        index.push(i);
+        devices.push(r.deviceId);
+        firsts.push(first);
+        lasts.push(last);
+      }
+      r.body = { readings: [] };
+    });
+    if (index.length === 0) return;
+    const { rows } = await db.query<{ i: number; seq: number; ts: number; vals: string }>({ name: 'sitehub-stream-readings', text: READINGS, values: [index, devices, firsts, lasts] });
+    for (const row of rows) (records[row.i]!.body.readings as Array<{ seq: number; ts: number; values: unknown }>).push({ seq: row.seq, ts: row.ts, values: JSON.parse(row.vals) });
   }
 
   async head(): Promise<number> {
