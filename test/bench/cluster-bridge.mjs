@@ -7,8 +7,8 @@
 // this build (its session follows the store: stream-follower.ts), and, when
 // BENCH_REFERENCE_HUB names another build's hub/dist/main.js (e.g. the
 // commit before, where bridges took the live broadcasts), a bridge on that.
-import { io } from 'socket.io-client';
 import { startHubCluster } from '../helpers/hub-cluster.mjs';
+import { api, connect } from './lib/cluster-client.mjs';
 import { cpuDiff, cpuOf } from './lib/proc-cpu.mjs';
 import { fmt, percentile, printTable } from './lib/stats.mjs';
 
@@ -19,24 +19,6 @@ const config = {
   intervalMs: Number(process.env.BENCH_INTERVAL_MS ?? 50),
   reference: process.env.BENCH_REFERENCE_HUB,
 };
-
-async function api(cluster, method, path, body) {
-  const res = await fetch(cluster.url + path, {
-    method,
-    headers: { authorization: `Bearer ${cluster.adminToken}`, ...(body && { 'content-type': 'application/json' }) },
-    ...(body && { body: JSON.stringify(body) }),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-function connect(url, nsp, auth) {
-  const socket = io(url + nsp, { auth, transports: ['websocket'], forceNew: true, reconnection: false });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -9,8 +9,8 @@
 // CPU time is read per process from /proc (hub nodes, PostgreSQL with its
 // backends, Redis), so the cost per reading of each part is measured even
 // where two cores cannot show the throughput of three machines.
-import { io } from 'socket.io-client';
 import { startHubCluster } from '../helpers/hub-cluster.mjs';
+import { api, connect } from './lib/cluster-client.mjs';
 import { cpuDiff, cpuOf } from './lib/proc-cpu.mjs';
 import { fmt, percentile, printTable } from './lib/stats.mjs';
 
@@ -22,24 +22,6 @@ const config = {
   fanoutBatches: Number(process.env.BENCH_FANOUT_BATCHES ?? 10),
   nodes: (process.env.BENCH_NODES ?? '1,3').split(',').map(Number),
 };
-async function api(cluster, method, path, body) {
-  const res = await fetch(cluster.url + path, {
-    method,
-    headers: { authorization: `Bearer ${cluster.adminToken}`, ...(body && { 'content-type': 'application/json' }) },
-    ...(body && { body: JSON.stringify(body) }),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-function connect(url, nsp, auth) {
-  const socket = io(url + nsp, { auth, transports: ['websocket'], forceNew: true, reconnection: false });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
-
 /** Each device sends `batches` batches one after the other; returns the ack latencies. */
 async function stream(sockets, batches, seqBase) {
   const latencies = [];
