@@ -50,3 +50,11 @@ export const packetArb: fc.Arbitrary<Packet> = fc.oneof(
   fc.record({ type: fc.constant(PacketType.CONNECT_ERROR), nsp: nspArb, data: fc.oneof(textArb, objectArb) }),
 );
 
+
+/**
+ * Decoder options for round trips of these packets: nothing bounds how many
+ * binary values packetArb nests, and the decoder's default limit of 10
+ * attachments (tested in bad-inputs.test.ts) is a defence, not part of what
+ * a round trip checks.
+ */
+export const ROUND_TRIP_DECODER = { maxAttachments: 10_000 };

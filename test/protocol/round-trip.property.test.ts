@@ -12,7 +12,7 @@ import {
   type EnginePacket,
   type Packet,
 } from '@sitehub/protocol';
-import { bytesArb, packetArb, textArb } from './arbitraries.js';
+import { bytesArb, packetArb, ROUND_TRIP_DECODER, textArb } from './arbitraries.js';
 import { withPlainBytes } from './helpers.js';
 
 const RUNS = 500;
@@ -56,7 +56,7 @@ describe('Engine.IO packets round-trip', () => {
 describe('Socket.IO packets round-trip through Encoder and Decoder', () => {
   it('decodes what the encoder produced into an equal packet', () => {
     const encoder = new Encoder();
-    const decoder = new Decoder();
+    const decoder = new Decoder(ROUND_TRIP_DECODER);
     fc.assert(
       fc.property(packetArb, (packet) => {
         const parts = encoder.encode(packet);
@@ -84,7 +84,7 @@ describe('Socket.IO packets round-trip through Encoder and Decoder', () => {
         const overWebSocket = engineMessages.map((message) => decodePacket(encodePacket(message, true)));
         const overPolling = decodePayload(encodePayload(engineMessages));
         for (const received of [overWebSocket, overPolling]) {
-          const decoder = new Decoder();
+          const decoder = new Decoder(ROUND_TRIP_DECODER);
           const decoded: Packet[] = [];
           for (const message of received) {
             expect(message.type).toBe('message');
